@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lsr",
+    products: [
+        .library(name: "LSR", targets: ["LSR"]),
+        .executable(name: "lsr", targets: ["LSRCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "LSRVectors"),
+        .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite"]),
+        .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(
+            name: "LSR",
+            dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation"]),
+        .executableTarget(
+            name: "LSRCLI",
+            dependencies: ["LSR", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "LSRTestSupport", dependencies: ["LSR"], path: "Tests/LSRTestSupport"),
+        .testTarget(name: "LSRVectorsTests", dependencies: ["LSRVectors", "LSRTestSupport"]),
+        .testTarget(name: "LSRFormatsTests", dependencies: ["LSRFormats", "LSRTestSupport"]),
+        .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"]),
+        .testTarget(name: "LSRSearchTests", dependencies: ["LSR", "LSRTestSupport"]),
+        .testTarget(name: "LSRCLITests", dependencies: ["LSR", "LSRTestSupport"]),
+    ]
+)

@@ -1,0 +1,73 @@
+import LSRVectors
+
+/// Buffered little-endian reads from a byte stream, tracking the byte offset for errors.
+struct BinaryInput {
+    private let stream: any ByteStream
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private(set) var offset = 0
+
+    init(stream: any ByteStream) {
+        self.stream = stream
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    /// Makes at least `count` bytes available unless the stream ends; returns how many are.
+    private mutating func fill(_ count: Int) throws -> Int {
+        if buffer.count - start >= count { return buffer.count - start }
+        buffer.removeSubrange(0 ..< start)
+        start = 0
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1 << 20, count), alignment: 16)
+        defer { chunk.deallocate() }
+        while buffer.count < count {
+            let n = try stream.read(into: chunk)
+            if n == 0 { break }
+            buffer.append(contentsOf: chunk[0 ..< n])
+        }
+        return buffer.count
+    }
+
+    mutating func readUInt32() throws -> UInt32? {
+        guard try fill(4) >= 4 else { return nil }
+        let value = UInt32(buffer[start]) | UInt32(buffer[start + 1]) << 8 | UInt32(buffer[start + 2]) << 16 | UInt32(buffer[start + 3]) << 24
+        start += 4
+        offset += 4
+        return value
+    }
+
+    /// Appends `count` little-endian u32s, reading in bounded chunks so that a corrupt huge count
+    /// fails at the end of the file instead of allocating it up front.
+    mutating func readUInt32s(_ count: Int, into output: inout [UInt32], what: String) throws {
+        try readWords(count, what: what) { output.append($0) }
+    }
+
+    mutating func readFloat32s(_ count: Int, into output: inout [Float], what: String) throws {
+        try readWords(count, what: what) { output.append(Float(bitPattern: $0)) }
+    }
+
+    private mutating func readWords(_ count: Int, what: String, _ emit: (UInt32) -> Void) throws {
+        var remaining = count
+        let chunkWords = 1 << 16
+        while remaining > 0 {
+            let words = min(remaining, chunkWords)
+            let available = try fill(words * 4)
+            guard available >= words * 4 else {
+                throw LSRError(
+                    .invalidInput, "truncated: \(what) need \(count * 4) bytes, the file ends first",
+                    byteOffset: offset + available)
+            }
+            buffer.withUnsafeBytes { raw in
+                for i in 0 ..< words {
+                    emit(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                }
+            }
+            start += words * 4
+            offset += words * 4
+            remaining -= words
+        }
+    }
+
+    mutating func hasMoreBytes() throws -> Bool {
+        try fill(1) > 0
+    }
+}

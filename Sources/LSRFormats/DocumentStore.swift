@@ -1,0 +1,157 @@
+import CSQLite
+import LSRVectors
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// The document store of an index: external ids and optional text by internal position, in SQLite.
+///
+/// Table `documents(position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content TEXT)`.
+public enum DocumentStoreSchema {
+    public static let fileName = "documents.sqlite"
+}
+
+/// Writes the document store during a build, in one transaction.
+public final class DocumentStoreWriter {
+    private var database: OpaquePointer?
+    private var insert: OpaquePointer?
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
+            defer { sqlite3_close(database) }
+            throw LSRError(.documentStore, "cannot create: \(String(cString: sqlite3_errmsg(database)))", path: path)
+        }
+        try execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;")
+        try execute("CREATE TABLE documents(position INTEGER PRIMARY KEY, id TEXT NOT NULL, content TEXT); BEGIN;")
+        guard sqlite3_prepare_v2(database, "INSERT INTO documents(position, id, content) VALUES (?, ?, ?)", -1, &insert, nil) == SQLITE_OK else {
+            throw failure("cannot prepare the insert")
+        }
+    }
+
+    deinit {
+        sqlite3_finalize(insert)
+        sqlite3_close(database)
+    }
+
+    /// Stores one document.
+    public func add(position: Int, id: String, content: String?) throws {
+        sqlite3_reset(insert)
+        sqlite3_bind_int64(insert, 1, Int64(position))
+        sqlite3_bind_text(insert, 2, id, -1, transient)
+        if let content { sqlite3_bind_text(insert, 3, content, -1, transient) } else { sqlite3_bind_null(insert, 3) }
+        guard sqlite3_step(insert) == SQLITE_DONE else { throw failure("cannot insert document '\(id)'") }
+    }
+
+    /// Commits, builds the id index and closes the database.
+    public func finish() throws {
+        try execute("COMMIT; CREATE UNIQUE INDEX documents_id ON documents(id);")
+        sqlite3_finalize(insert)
+        insert = nil
+        guard sqlite3_close(database) == SQLITE_OK else { throw failure("cannot close") }
+        database = nil
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    private func execute(_ sql: String) throws {
+        guard sqlite3_exec(database, sql, nil, nil, nil) == SQLITE_OK else { throw failure("statement failed") }
+    }
+
+    private func failure(_ what: String) -> LSRError {
+        LSRError(.documentStore, "\(what): \(String(cString: sqlite3_errmsg(database)))", path: path)
+    }
+}
+
+/// Reads external ids and text from a document store; safe to share between threads (calls are
+/// serialized on one read-only connection).
+public final class DocumentStoreReader: @unchecked Sendable {
+    // @unchecked Sendable: every use of the connection and statements holds `lock`.
+    private var database: OpaquePointer?
+    private var selectByPosition: OpaquePointer?
+    private var selectByID: OpaquePointer?
+    private let lock = NSLockLike()
+    public let path: String
+    /// Number of documents in the store.
+    public let count: Int
+
+    public init(path: String) throws {
+        self.path = path
+        guard access(path, R_OK) == 0 else {
+            throw LSRError(.documentStore, "missing document store; the index directory is incomplete, rebuild it", path: path)
+        }
+        var database: OpaquePointer?
+        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+            let message = String(cString: sqlite3_errmsg(database))
+            sqlite3_close(database)
+            throw LSRError(.documentStore, "cannot open: \(message)", path: path)
+        }
+        self.database = database
+        var countStatement: OpaquePointer?
+        defer { sqlite3_finalize(countStatement) }
+        guard sqlite3_prepare_v2(database, "SELECT count(*) FROM documents", -1, &countStatement, nil) == SQLITE_OK,
+              sqlite3_step(countStatement) == SQLITE_ROW,
+              sqlite3_prepare_v2(database, "SELECT id, content FROM documents WHERE position = ?", -1, &selectByPosition, nil) == SQLITE_OK,
+              sqlite3_prepare_v2(database, "SELECT position FROM documents WHERE id = ?", -1, &selectByID, nil) == SQLITE_OK
+        else {
+            let message = String(cString: sqlite3_errmsg(database))
+            sqlite3_finalize(selectByPosition)
+            sqlite3_finalize(selectByID)
+            sqlite3_close(database)
+            throw LSRError(.documentStore, "not a valid lsr document store: \(message)", path: path)
+        }
+        count = Int(sqlite3_column_int64(countStatement, 0))
+    }
+
+    deinit {
+        sqlite3_finalize(selectByPosition)
+        sqlite3_finalize(selectByID)
+        sqlite3_close(database)
+    }
+
+    /// The external id and text of the document at `position`.
+    /// - Throws: `LSRError.documentStore` when the store has no such row.
+    public func document(at position: Int) throws -> (id: String, content: String?) {
+        try lock.withLock {
+            sqlite3_reset(selectByPosition)
+            sqlite3_bind_int64(selectByPosition, 1, Int64(position))
+            guard sqlite3_step(selectByPosition) == SQLITE_ROW, let idText = sqlite3_column_text(selectByPosition, 0) else {
+                throw LSRError(.documentStore, "no document at position \(position)", path: path)
+            }
+            let id = String(cString: idText)
+            let content = sqlite3_column_text(selectByPosition, 1).map { String(cString: $0) }
+            return (id, content)
+        }
+    }
+
+    /// The position of the document with external id `id`, or nil.
+    public func position(of id: String) -> Int? {
+        lock.withLock {
+            sqlite3_reset(selectByID)
+            sqlite3_bind_text(selectByID, 1, id, -1, transient)
+            guard sqlite3_step(selectByID) == SQLITE_ROW else { return nil }
+            return Int(sqlite3_column_int64(selectByID, 0))
+        }
+    }
+}
+
+/// A pthread mutex (Foundation-free).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

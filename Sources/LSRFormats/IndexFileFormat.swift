@@ -1,0 +1,242 @@
+import LSRVectors
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The container layout of `index.lsr`: a header, named sections, and a section table.
+///
+/// ```
+/// 0   magic "LSRINDEX"      8 bytes
+/// 8   format version        u32 (little-endian, as every field)
+/// 12  section count         u32
+/// 16  table offset          u64
+/// 24  file length           u64
+/// 32  table checksum        u64  xxHash64 of the table bytes
+/// 40  header checksum       u64  xxHash64 of bytes 0 ..< 40
+/// 48  reserved              16 bytes, zero
+/// 64  sections, each starting on a 64-byte boundary
+/// …   table: per section 48 bytes: name (16 bytes ASCII, NUL-padded), offset u64, length u64,
+///     checksum u64 (xxHash64 of the section bytes), reserved u64
+/// ```
+/// Sections are raw little-endian arrays that search maps directly; their meaning is defined by
+/// the index layer (see `IndexLayout` in LSRIndexBuilder and LSRSearch).
+public enum IndexFileFormat {
+    public static let magic: [UInt8] = Array("LSRINDEX".utf8)
+    /// The format version this build writes and reads.
+    public static let version: UInt32 = 1
+    static let headerSize = 64
+    static let tableEntrySize = 48
+    static let alignment = 64
+    static let maximumNameLength = 16
+}
+
+/// One section in an index file's table.
+public struct IndexSectionEntry: Sendable, Equatable {
+    public var name: String
+    public var offset: Int
+    public var length: Int
+    public var checksum: UInt64
+}
+
+/// Writes an index file section by section; ``finish()`` writes the table and header and syncs.
+public final class IndexFileWriter {
+    public let path: String
+    private let descriptor: Int32
+    private var offset = IndexFileFormat.headerSize
+    public private(set) var entries: [IndexSectionEntry] = []
+
+    /// Creates (truncating) the file at `path`.
+    public init(path: String) throws {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: path) }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends a section holding `bytes`.
+    public func addSection(_ name: String, bytes: UnsafeRawBufferPointer) throws {
+        precondition(name.utf8.count <= IndexFileFormat.maximumNameLength && !name.isEmpty, "section name '\(name)'")
+        precondition(!entries.contains { $0.name == name }, "duplicate section '\(name)'")
+        let aligned = (offset + IndexFileFormat.alignment - 1) / IndexFileFormat.alignment * IndexFileFormat.alignment
+        try writeAll(UnsafeRawBufferPointer(start: nil, count: 0), at: offset, zeroFill: aligned - offset)
+        offset = aligned
+        try writeAll(bytes, at: offset, zeroFill: 0)
+        entries.append(IndexSectionEntry(name: name, offset: offset, length: bytes.count, checksum: XXHash64.hash(bytes)))
+        offset += bytes.count
+    }
+
+    /// Appends a section holding the raw little-endian elements of `array`.
+    public func addSection<T: BitwiseCopyable>(_ name: String, array: [T]) throws {
+        try array.withUnsafeBytes { (raw) in try addSection(name, bytes: raw) }
+    }
+
+    /// Writes the table and header, then fsyncs the file.
+    public func finish() throws {
+        var table: [UInt8] = []
+        for entry in entries {
+            var name = Array(entry.name.utf8)
+            name += [UInt8](repeating: 0, count: IndexFileFormat.maximumNameLength - name.count)
+            table += name
+            appendLE(UInt64(entry.offset), to: &table)
+            appendLE(UInt64(entry.length), to: &table)
+            appendLE(entry.checksum, to: &table)
+            appendLE(UInt64(0), to: &table)
+        }
+        let tableOffset = (offset + 7) / 8 * 8
+        try table.withUnsafeBytes { (raw) in try writeAll(raw, at: tableOffset, zeroFill: 0) }
+        let fileLength = tableOffset + table.count
+        var header = IndexFileFormat.magic
+        appendLE(IndexFileFormat.version, to: &header)
+        appendLE(UInt32(entries.count), to: &header)
+        appendLE(UInt64(tableOffset), to: &header)
+        appendLE(UInt64(fileLength), to: &header)
+        appendLE(table.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
+        appendLE(header.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
+        header += [UInt8](repeating: 0, count: IndexFileFormat.headerSize - header.count)
+        try header.withUnsafeBytes { (raw) in try writeAll(raw, at: 0, zeroFill: 0) }
+        guard fsync(descriptor) == 0 else { throw LSRError(.io, "fsync failed: \(String(cString: strerror(errno)))", path: path) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int, zeroFill: Int) throws {
+        if zeroFill > 0 {
+            let zeros = [UInt8](repeating: 0, count: zeroFill)
+            try zeros.withUnsafeBytes { (raw) in try writeAll(raw, at: position, zeroFill: 0) }
+            return
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LSRError(.io, "write failed: \(String(cString: strerror(errno)))", path: path)
+            }
+            written += n
+        }
+    }
+}
+
+func appendLE<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+}
+
+/// A read-only, memory-mapped index file whose header and section table have been checked.
+///
+/// Opening maps the file and checks the magic number, the version, the header and table
+/// checksums and that every section lies inside the file: O(1) in the file size. Section
+/// contents are checked against their checksums only by ``verifyChecksums()``.
+public final class IndexFile: @unchecked Sendable {
+    // @unchecked Sendable: the mapping is read-only and immutable for the object's lifetime.
+    public let path: String
+    public let entries: [IndexSectionEntry]
+    private let base: UnsafeRawPointer
+    private let length: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LSRError(.io, "cannot open: \(String(cString: strerror(errno)))", path: path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw LSRError(.io, "cannot stat: \(String(cString: strerror(errno)))", path: path) }
+        let length = Int(info.st_size)
+        guard length >= IndexFileFormat.headerSize else {
+            throw LSRError(.corruptIndex, "truncated index file: \(length) bytes, shorter than the \(IndexFileFormat.headerSize)-byte header", path: path)
+        }
+        guard let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            throw LSRError(.io, "cannot map: \(String(cString: strerror(errno)))", path: path)
+        }
+        let base = UnsafeRawPointer(mapped)
+        do {
+            entries = try IndexFile.readTable(UnsafeRawBufferPointer(start: base, count: length), path: path)
+        } catch {
+            munmap(mapped, length)
+            throw error
+        }
+        self.base = base
+        self.length = length
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+
+    /// The file's size in bytes.
+    public var byteCount: Int { length }
+
+    private static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexSectionEntry] {
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        guard Array(file[0 ..< 8]) == IndexFileFormat.magic else {
+            throw LSRError(.corruptIndex, "not an lsr index file (wrong magic number)", path: path, byteOffset: 0)
+        }
+        let version = u32(8)
+        guard version == IndexFileFormat.version else {
+            throw LSRError(
+                .unsupportedVersion,
+                "index format version \(version) is not supported by this lsr, which reads version \(IndexFileFormat.version); rebuild the index with `lsr index` or use the lsr release that wrote it",
+                path: path, byteOffset: 8)
+        }
+        guard XXHash64.hash(UnsafeRawBufferPointer(rebasing: file[0 ..< 40])) == u64(40) else {
+            throw LSRError(.corruptIndex, "header checksum mismatch: the file is damaged", path: path, byteOffset: 0)
+        }
+        let count = Int(u32(12))
+        let tableOffset = u64(16)
+        let fileLength = u64(24)
+        guard fileLength == UInt64(file.count) else {
+            throw LSRError(.corruptIndex, "truncated or extended index file: header says \(fileLength) bytes, file has \(file.count)", path: path)
+        }
+        let tableBytes = count * IndexFileFormat.tableEntrySize
+        guard tableOffset <= UInt64(file.count), UInt64(file.count) - tableOffset >= UInt64(tableBytes) else {
+            throw LSRError(.corruptIndex, "section table lies outside the file", path: path, byteOffset: 16)
+        }
+        let tableStart = Int(tableOffset)
+        let table = UnsafeRawBufferPointer(rebasing: file[tableStart ..< tableStart + tableBytes])
+        guard XXHash64.hash(table) == u64(32) else {
+            throw LSRError(.corruptIndex, "section table checksum mismatch: the file is damaged", path: path, byteOffset: tableStart)
+        }
+        var entries: [IndexSectionEntry] = []
+        for i in 0 ..< count {
+            let at = tableStart + i * IndexFileFormat.tableEntrySize
+            let nameBytes = file[at ..< at + IndexFileFormat.maximumNameLength].prefix { $0 != 0 }
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            let offset = u64(at + 16), sectionLength = u64(at + 24)
+            guard offset <= UInt64(tableStart), sectionLength <= UInt64(tableStart) - offset, offset % UInt64(IndexFileFormat.alignment) == 0 else {
+                throw LSRError(.corruptIndex, "section '\(name)' lies outside the file", path: path, byteOffset: at)
+            }
+            entries.append(IndexSectionEntry(name: name, offset: Int(offset), length: Int(sectionLength), checksum: u64(at + 32)))
+        }
+        return entries
+    }
+
+    /// The bytes of section `name`.
+    /// - Throws: `LSRError.corruptIndex` when the section is missing.
+    public func section(_ name: String) throws -> UnsafeRawBufferPointer {
+        guard let entry = entries.first(where: { $0.name == name }) else {
+            throw LSRError(.corruptIndex, "missing section '\(name)'", path: path)
+        }
+        return UnsafeRawBufferPointer(start: base + entry.offset, count: entry.length)
+    }
+
+    /// Section `name` as an array of `T`, checking that its length is a multiple of `T`'s size
+    /// and, when given, equals `count` elements.
+    public func array<T: BitwiseCopyable>(_ name: String, of type: T.Type, count: Int? = nil) throws -> UnsafeBufferPointer<T> {
+        let bytes = try section(name)
+        let stride = MemoryLayout<T>.stride
+        guard bytes.count % stride == 0, count.map({ $0 * stride == bytes.count }) ?? true else {
+            let expected = count.map { "\($0 * stride) bytes" } ?? "a multiple of \(stride) bytes"
+            throw LSRError(.corruptIndex, "section '\(name)' has \(bytes.count) bytes, expected \(expected)", path: path)
+        }
+        // Sections start on 64-byte boundaries of a page-aligned mapping, so any T is aligned.
+        return bytes.bindMemory(to: T.self)
+    }
+
+    /// Recomputes every section's checksum.
+    /// - Returns: the names of sections whose bytes do not match their checksum.
+    public func verifyChecksums() -> [String] {
+        entries.filter { entry in
+            XXHash64.hash(UnsafeRawBufferPointer(start: base + entry.offset, count: entry.length)) != entry.checksum
+        }.map(\.name)
+    }
+}

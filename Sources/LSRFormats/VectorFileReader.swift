@@ -1,0 +1,336 @@
+import LSRVectors
+
+/// Streams the sparse vectors of a Seismic JSONL or binary file, plain or zstd-compressed.
+///
+/// Each record's tokens are numbered in the reader's own token table, ``tokens``, in order of first
+/// appearance (JSONL) or by binary component id. Every value is checked: weights must be finite,
+/// positive numbers that fit a `Float`; zero weights are dropped; ids must be unique.
+public final class VectorFileReader {
+    /// The file being read.
+    public let path: String
+    /// The file's format.
+    public let format: VectorFileFormat
+    /// Token strings by the reader's component id.
+    public private(set) var tokens: [String] = []
+    /// For binary input, whether ``tokens`` came from a vocabulary file (else they are the
+    /// decimal component ids); nil for JSONL.
+    public private(set) var binaryComponentsNamedByVocabulary: Bool?
+    /// Number of empty lines skipped in JSONL input.
+    public private(set) var skippedEmptyLines = 0
+    /// Number of entries dropped because their weight was zero.
+    public private(set) var droppedZeroWeights = 0
+
+    private let idsPath: String?
+    private var tokenIDs: [String: UInt32] = [:]
+    private var seenIDs = Set<String>()
+    private let checksDuplicateIDs: Bool
+
+    /// - Parameters:
+    ///   - path: the vector file.
+    ///   - format: its format; detected from the name when nil.
+    ///   - idsPath: for binary input, a file with one external id per line.
+    ///   - vocabularyPath: for binary input, a file whose line `i` (0-based) names component `i`.
+    ///   - requireUniqueIDs: reject a repeated id (documents); queries may repeat.
+    /// - Throws: `LSRError` when the vocabulary file cannot be read.
+    public init(
+        path: String, format: VectorFileFormat? = nil, idsPath: String? = nil,
+        vocabularyPath: String? = nil, requireUniqueIDs: Bool = true
+    ) throws {
+        self.path = path
+        self.format = format ?? VectorFileFormat.detect(path: path)
+        self.idsPath = idsPath
+        self.checksDuplicateIDs = requireUniqueIDs
+        if let vocabularyPath {
+            let lines = try readLines(vocabularyPath)
+            var seen: [String: Int] = [:]
+            for (i, token) in lines.enumerated() {
+                if let earlier = seen[token] {
+                    throw LSRError(.invalidInput, "token '\(token)' already on line \(earlier + 1)", path: vocabularyPath, line: i + 1)
+                }
+                seen[token] = i
+            }
+            tokens = lines
+            binaryComponentsNamedByVocabulary = true
+        }
+        if self.format == .jsonl && idsPath != nil {
+            throw LSRError(.invalidArgument, "an ids file applies to binary input only; JSONL records carry their ids", path: path)
+        }
+    }
+
+    /// Reads every record in file order and hands it to `body`.
+    /// - Throws: `LSRError` naming the file, line or byte offset, and field of the first bad input,
+    ///   or whatever `body` throws.
+    public func forEach(_ body: (borrowing VectorRecord) throws -> Void) throws {
+        do {
+            switch format {
+            case .jsonl: try readJSONL(body)
+            case .binary: try readBinary(body)
+            }
+        } catch let error as LSRError {
+            throw error.at(path: path)
+        }
+    }
+
+    // MARK: JSONL
+
+    private func readJSONL(_ body: (borrowing VectorRecord) throws -> Void) throws {
+        var lines = LineReader(stream: try openByteStream(path))
+        var record = VectorRecord(id: "", position: 0)
+        var entries: [(UInt32, Float)] = []
+        var position = 0
+        while true {
+            let more = try lines.nextLine { (line, lineNumber) -> Bool in
+                if isBlank(line) {
+                    skippedEmptyLines += 1
+                    return true
+                }
+                do throws(JSONFailure) {
+                    try parseJSONLine(line, into: &record, entries: &entries)
+                } catch {
+                    throw LSRError(.invalidInput, error.message, path: path, line: lineNumber, field: error.field)
+                }
+                record.position = position
+                record.line = lineNumber
+                try checkUnique(record.id, line: lineNumber, byteOffset: nil)
+                try body(record)
+                position += 1
+                return true
+            }
+            if more == nil { break }
+        }
+    }
+
+    private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    private func parseJSONLine(
+        _ line: UnsafeRawBufferPointer, into record: inout VectorRecord, entries: inout [(UInt32, Float)]
+    ) throws(JSONFailure) {
+        var cursor = JSONCursor(line)
+        var id: String?
+        var content: String?
+        var sawVector = false
+        var sawContent = false
+        entries.removeAll(keepingCapacity: true)
+        guard cursor.peek() == UInt8(ascii: "{") else {
+            throw JSONFailure(message: cursor.atEnd ? "empty record" : "a record must be a JSON object")
+        }
+        cursor.index += 1
+        if !cursor.consume(UInt8(ascii: "}")) {
+            repeat {
+                let key = try cursor.string()
+                try cursor.expect(UInt8(ascii: ":"), "':'")
+                switch key {
+                case "id":
+                    guard id == nil else { throw JSONFailure(message: "duplicate field", field: "id") }
+                    id = try parseID(&cursor)
+                case "content":
+                    guard !sawContent else { throw JSONFailure(message: "duplicate field", field: "content") }
+                    sawContent = true
+                    if cursor.consumeWord("null") {
+                        content = nil
+                    } else {
+                        guard cursor.peek() == UInt8(ascii: "\"") else {
+                            throw JSONFailure(message: "must be a string or null", field: "content")
+                        }
+                        content = try cursor.string()
+                    }
+                case "vector":
+                    guard !sawVector else { throw JSONFailure(message: "duplicate field", field: "vector") }
+                    sawVector = true
+                    try parseVector(&cursor, entries: &entries)
+                default:
+                    try cursor.skipValue()
+                }
+            } while cursor.consume(UInt8(ascii: ","))
+            try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
+        }
+        cursor.skipWhitespace()
+        guard cursor.atEnd else { throw cursor.failure("expected the end of the line after the object") }
+        guard let id else { throw JSONFailure(message: "missing", field: "id") }
+        guard sawVector else { throw JSONFailure(message: "missing", field: "vector") }
+        entries.sort { $0.0 < $1.0 }
+        record.id = id
+        record.content = content
+        record.components.removeAll(keepingCapacity: true)
+        record.values.removeAll(keepingCapacity: true)
+        for (component, value) in entries {
+            record.components.append(component)
+            record.values.append(value)
+        }
+    }
+
+    private func parseID(_ cursor: inout JSONCursor) throws(JSONFailure) -> String {
+        switch cursor.peek() {
+        case UInt8(ascii: "\""):
+            let id = try cursor.string()
+            guard !id.isEmpty else { throw JSONFailure(message: "must not be empty", field: "id") }
+            return id
+        case .some(UInt8(ascii: "-")), .some(UInt8(ascii: "0") ... UInt8(ascii: "9")):
+            let number = try cursor.numberToken()
+            guard number.isInteger else { throw JSONFailure(message: "must be a string or an integer", field: "id") }
+            return cursor.text(number.range)
+        default:
+            throw JSONFailure(message: "must be a string or an integer", field: "id")
+        }
+    }
+
+    private func parseVector(_ cursor: inout JSONCursor, entries: inout [(UInt32, Float)]) throws(JSONFailure) {
+        guard cursor.peek() == UInt8(ascii: "{") else {
+            throw JSONFailure(message: "must be an object of token: weight", field: "vector")
+        }
+        cursor.index += 1
+        if cursor.consume(UInt8(ascii: "}")) { return }
+        var seenInRecord = Set<UInt32>()
+        repeat {
+            let token = try cursor.string()
+            try cursor.expect(UInt8(ascii: ":"), "':'")
+            let field = "vector." + token
+            let weight: Double
+            switch cursor.peek() {
+            case .some(UInt8(ascii: "-")), .some(UInt8(ascii: "0") ... UInt8(ascii: "9")):
+                let number = try cursor.numberToken()
+                weight = cursor.doubleValue(number)
+            case UInt8(ascii: "N") where cursor.consumeWord("NaN"):
+                throw JSONFailure(message: "weight is NaN; weights must be finite and positive", field: field)
+            case UInt8(ascii: "I") where cursor.consumeWord("Infinity"):
+                throw JSONFailure(message: "weight is Infinity; weights must be finite and positive", field: field)
+            case UInt8(ascii: "\""):
+                throw JSONFailure(message: "weight is a string; weights must be numbers", field: field)
+            default:
+                throw JSONFailure(message: "weight must be a number", field: field)
+            }
+            let value = try checkedWeight(weight, field: field)
+            let component = componentID(token)
+            guard seenInRecord.insert(component).inserted else {
+                throw JSONFailure(message: "token appears twice in one vector", field: field)
+            }
+            if value == 0 {
+                droppedZeroWeights += 1
+            } else {
+                entries.append((component, value))
+            }
+        } while cursor.consume(UInt8(ascii: ","))
+        try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
+    }
+
+    private func checkedWeight(_ weight: Double, field: String) throws(JSONFailure) -> Float {
+        guard weight.isFinite, weight <= Double(Float.greatestFiniteMagnitude) else {
+            throw JSONFailure(message: "weight \(weight) is too large for Float32", field: field)
+        }
+        guard weight >= 0 else {
+            throw JSONFailure(message: "weight \(weight) is negative; weights must be positive", field: field)
+        }
+        return Float(weight)
+    }
+
+    private func componentID(_ token: String) -> UInt32 {
+        if let id = tokenIDs[token] { return id }
+        let id = UInt32(tokens.count)
+        tokens.append(token)
+        tokenIDs[token] = id
+        return id
+    }
+
+    private func checkUnique(_ id: String, line: Int?, byteOffset: Int?) throws {
+        guard checksDuplicateIDs else { return }
+        guard seenIDs.insert(id).inserted else {
+            throw LSRError(.invalidInput, "duplicate id '\(id)'", path: path, line: line, byteOffset: byteOffset, field: "id")
+        }
+    }
+
+    // MARK: Binary
+
+    private func readBinary(_ body: (borrowing VectorRecord) throws -> Void) throws {
+        var input = BinaryInput(stream: try openByteStream(path))
+        guard let count = try input.readUInt32() else {
+            throw LSRError(.invalidInput, "empty file: expected a u32 vector count", path: path, byteOffset: 0)
+        }
+        let ids = try idsPath.map { (p) in try readLines(p) }
+        if let ids, ids.count != Int(count), let idsPath {
+            throw LSRError(
+                .invalidInput, "the ids file has \(ids.count) lines but the vector file has \(count) vectors",
+                path: idsPath)
+        }
+        if binaryComponentsNamedByVocabulary == nil { binaryComponentsNamedByVocabulary = false }
+        let named = binaryComponentsNamedByVocabulary == true
+        var record = VectorRecord(id: "", position: 0)
+        for position in 0 ..< Int(count) {
+            let start = input.offset
+            guard let nnz = try input.readUInt32() else {
+                throw LSRError(
+                    .invalidInput, "truncated: the header declares \(count) vectors but the file ends after \(position)",
+                    path: path, byteOffset: start)
+            }
+            record.components.removeAll(keepingCapacity: true)
+            record.values.removeAll(keepingCapacity: true)
+            try input.readUInt32s(Int(nnz), into: &record.components, what: "vector \(position) (nnz \(nnz)): components")
+            var values: [Float] = []
+            try input.readFloat32s(Int(nnz), into: &values, what: "vector \(position) (nnz \(nnz)): values")
+            var previous: UInt32? = nil
+            var keep = 0
+            for j in 0 ..< Int(nnz) {
+                let component = record.components[j]
+                let offset = start + 4 + 4 * j
+                if let previous, component <= previous {
+                    let problem = component == previous ? "duplicate component \(component)" : "components not ascending (\(previous) then \(component))"
+                    throw LSRError(.invalidInput, "vector \(position): \(problem)", path: path, byteOffset: offset, field: "components")
+                }
+                previous = component
+                let value = values[j]
+                let valueOffset = start + 4 + 4 * Int(nnz) + 4 * j
+                guard value.isFinite else {
+                    throw LSRError(.invalidInput, "vector \(position): weight \(value) is not finite", path: path, byteOffset: valueOffset, field: "values")
+                }
+                guard value >= 0 else {
+                    throw LSRError(.invalidInput, "vector \(position): weight \(value) is negative", path: path, byteOffset: valueOffset, field: "values")
+                }
+                if named && Int(component) >= tokens.count {
+                    throw LSRError(
+                        .invalidInput, "vector \(position): component \(component) is beyond the vocabulary's \(tokens.count) tokens",
+                        path: path, byteOffset: offset, field: "components")
+                }
+                if value == 0 {
+                    droppedZeroWeights += 1
+                    continue
+                }
+                record.components[keep] = component
+                values[keep] = value
+                keep += 1
+            }
+            record.components.removeSubrange(keep...)
+            record.values.append(contentsOf: values[0 ..< keep])
+            if !named, let largest = record.components.last, Int(largest) >= tokens.count {
+                tokens.reserveCapacity(Int(largest) + 1)
+                for c in tokens.count ... Int(largest) { tokens.append(String(c)) }
+            }
+            record.id = ids?[position] ?? String(position)
+            record.content = nil
+            record.position = position
+            record.line = nil
+            try checkUnique(record.id, line: ids == nil ? nil : position + 1, byteOffset: ids == nil ? start : nil)
+            try body(record)
+        }
+        if try input.hasMoreBytes() {
+            throw LSRError(.invalidInput, "trailing bytes after the \(count) declared vectors", path: path, byteOffset: input.offset)
+        }
+    }
+}
+
+/// Reads a small text file (ids, vocabulary) into its lines.
+func readLines(_ path: String) throws -> [String] {
+    var reader = LineReader(stream: try openByteStream(path), initialCapacity: 1 << 16)
+    var lines: [String] = []
+    while true {
+        let line = try reader.nextLine { (bytes, lineNumber) -> String in
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw LSRError(.invalidInput, "invalid UTF-8", path: path, line: lineNumber)
+            }
+            return text
+        }
+        guard let line else { break }
+        lines.append(line)
+    }
+    return lines
+}

@@ -1,0 +1,84 @@
+import LSRFormats
+import LSRVectors
+
+/// One inverted list after blocking: its blocks, their quantized summaries, and the postings
+/// pruning left out.
+struct BlockedList: Sendable {
+    /// Block member documents, block after block, each block in ascending document order.
+    var blockDocuments: [UInt32] = []
+    /// Values of `blockDocuments` in this list.
+    var blockValues: [Float] = []
+    /// Number of documents in each block.
+    var blockSizes: [Int] = []
+    var blockMinimums: [Float] = []
+    var blockScales: [Float] = []
+    /// Components present in any block summary, ascending.
+    var summaryComponents: [UInt32] = []
+    /// Entry count of each summary component.
+    var summaryEntryCounts: [Int] = []
+    var summaryBlocks: [UInt16] = []
+    var summaryCodes: [UInt8] = []
+    var tailDocuments: [UInt32] = []
+    var tailValues: [Float] = []
+}
+
+/// Read-only inputs shared by the per-list workers.
+struct BlockingContext: @unchecked Sendable {
+    // @unchecked Sendable: every array is immutable while workers run.
+    let forward: SparseDataset
+    let lists: InvertedLists
+    let kept: [Bool]
+    /// The `docCut` heaviest components of each document (fewer for short documents), with values.
+    let headOffsets: [Int]
+    let headComponents: [UInt32]
+    let headValues: [Float]
+    let dimension: Int
+    let configuration: BuildConfiguration
+
+    init(forward: SparseDataset, lists: InvertedLists, kept: [Bool], dimension: Int, configuration: BuildConfiguration) {
+        self.forward = forward
+        self.lists = lists
+        self.kept = kept
+        self.dimension = dimension
+        self.configuration = configuration
+        var offsets = [0]
+        var components: [UInt32] = []
+        var values: [Float] = []
+        if case let .randomCentroids(_, _, docCut) = configuration.blocking {
+            offsets.reserveCapacity(forward.count + 1)
+            var order: [Int] = []
+            for d in 0 ..< forward.count {
+                order.removeAll(keepingCapacity: true)
+                order.append(contentsOf: forward.offsets[d] ..< forward.offsets[d + 1])
+                if order.count > docCut {
+                    order.sort { forward.values[$0] != forward.values[$1] ? forward.values[$0] > forward.values[$1] : $0 < $1 }
+                    order.removeSubrange(docCut...)
+                }
+                for j in order {
+                    components.append(forward.components[j])
+                    values.append(forward.values[j])
+                }
+                offsets.append(components.count)
+            }
+        }
+        headOffsets = offsets
+        headComponents = components
+        headValues = values
+    }
+}
+
+/// Per-thread scratch for blocking lists; sized once for the vocabulary.
+final class BlockingWorkspace: @unchecked Sendable {
+    // @unchecked Sendable: each workspace is used by one worker at a time.
+    /// Dense per-component scratch, all zero between uses.
+    var componentMaximum: [Float]
+    var componentCount: [Int32]
+    var touched: [UInt32] = []
+    var centroidScores: [Float] = []
+    var touchedCentroids: [Int] = []
+
+    init(dimension: Int) {
+        componentMaximum = [Float](repeating: 0, count: dimension)
+        componentCount = [Int32](repeating: 0, count: dimension + 1)
+    }
+}

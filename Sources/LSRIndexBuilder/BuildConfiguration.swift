@@ -1,0 +1,134 @@
+import LSRFormats
+import LSRVectors
+
+/// How static pruning chooses the postings each inverted list keeps.
+public enum PruningStrategy: Sendable, Equatable {
+    /// Keep the `nPostings × (number of lists)` largest postings over the whole collection
+    /// (a global weight threshold), with no list longer than `nPostings × maxFraction`.
+    /// Seismic's default. More postings: higher recall, bigger index, slower search.
+    case globalThreshold(nPostings: Int, maxFraction: Double)
+    /// Keep the `nPostings` largest postings of each list.
+    case fixedSize(nPostings: Int)
+    /// Keep every posting (no static pruning).
+    case none
+}
+
+/// How each pruned list is split into blocks.
+public enum BlockingStrategy: Sendable, Equatable {
+    /// Seismic's one-pass clustering: `centroidFraction × length` random centroids drawn from
+    /// the list; each document joins the centroid with the largest dot product (computed on the
+    /// document's `docCut` heaviest components); clusters smaller than `minClusterSize` are
+    /// dissolved into the others. More centroids: smaller, tighter blocks, higher recall, more
+    /// summaries to score.
+    case randomCentroids(centroidFraction: Double, minClusterSize: Int, docCut: Int)
+    /// Consecutive blocks of `blockSize` postings in document order.
+    case fixedSize(blockSize: Int)
+}
+
+/// Everything `lsr index` can be told, with Seismic's defaults.
+public struct BuildConfiguration: Sendable, Equatable {
+    public var pruning: PruningStrategy
+    public var blocking: BlockingStrategy
+    /// Fraction of a block summary's L1 mass kept (its largest coordinates first). Higher keeps
+    /// more coordinates: better skipping decisions (recall), more bytes, slower summary scoring.
+    public var summaryEnergy: Double
+    public var valuePrecision: ValuePrecision
+    /// Seed of the centroid draws: the same seed gives the same index, byte for byte.
+    public var seed: UInt64
+    /// Worker threads; the default uses every core.
+    public var threads: Int
+
+    public init(
+        pruning: PruningStrategy = .globalThreshold(nPostings: 3500, maxFraction: 1.5),
+        blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.1, minClusterSize: 2, docCut: 15),
+        summaryEnergy: Double = 0.4, valuePrecision: ValuePrecision = .f16, seed: UInt64 = 42,
+        threads: Int = availableCores
+    ) {
+        self.pruning = pruning
+        self.blocking = blocking
+        self.summaryEnergy = summaryEnergy
+        self.valuePrecision = valuePrecision
+        self.seed = seed
+        self.threads = threads
+    }
+
+    /// Checks every parameter's range.
+    /// - Throws: `LSRError.invalidArgument` naming the parameter and its valid range.
+    public func validate() throws {
+        func fail(_ name: String, _ range: String, _ value: Any) -> LSRError {
+            LSRError(.invalidArgument, "\(name) must be \(range), got \(value)", field: name)
+        }
+        switch pruning {
+        case let .globalThreshold(n, fraction):
+            guard n >= 1 else { throw fail("n-postings", "≥ 1", n) }
+            guard fraction.isFinite, fraction > 0 else { throw fail("max-fraction", "> 0", fraction) }
+        case let .fixedSize(n):
+            guard n >= 1 else { throw fail("n-postings", "≥ 1", n) }
+        case .none: break
+        }
+        switch blocking {
+        case let .randomCentroids(fraction, minSize, docCut):
+            guard fraction.isFinite, fraction > 0, fraction <= 1 else { throw fail("centroid-fraction", "in (0, 1]", fraction) }
+            guard minSize >= 1 else { throw fail("min-cluster-size", "≥ 1", minSize) }
+            guard docCut >= 1 else { throw fail("doc-cut", "≥ 1", docCut) }
+        case let .fixedSize(size):
+            guard size >= 1 else { throw fail("block-size", "≥ 1", size) }
+        }
+        guard summaryEnergy.isFinite, summaryEnergy > 0, summaryEnergy <= 1 else {
+            throw fail("summary-energy", "in (0, 1]", summaryEnergy)
+        }
+        guard threads >= 1 else { throw fail("threads", "≥ 1", threads) }
+    }
+
+    /// The parameters as stable `name: value` text for the index metadata.
+    var recorded: [String: String] {
+        var fields: [String: String] = ["summary_energy": "\(summaryEnergy)", "precision": valuePrecision.rawValue, "seed": "\(seed)"]
+        switch pruning {
+        case let .globalThreshold(n, fraction):
+            fields["pruning"] = "global-threshold"; fields["n_postings"] = "\(n)"; fields["max_fraction"] = "\(fraction)"
+        case let .fixedSize(n):
+            fields["pruning"] = "fixed-size"; fields["n_postings"] = "\(n)"
+        case .none:
+            fields["pruning"] = "none"
+        }
+        switch blocking {
+        case let .randomCentroids(fraction, minSize, docCut):
+            fields["blocking"] = "random-centroids"; fields["centroid_fraction"] = "\(fraction)"
+            fields["min_cluster_size"] = "\(minSize)"; fields["doc_cut"] = "\(docCut)"
+        case let .fixedSize(size):
+            fields["blocking"] = "fixed-size"; fields["block_size"] = "\(size)"
+        }
+        return fields
+    }
+}
+
+/// Where a build is, for progress reporting.
+public struct BuildProgress: Sendable {
+    public enum Stage: String, Sendable {
+        case reading = "reading vectors"
+        case inverting = "inverting"
+        case blocking = "clustering blocks"
+        case writing = "writing index"
+    }
+    public var stage: Stage
+    /// Units done in this stage (documents read, lists clustered, …).
+    public var completed: Int
+    /// Units in this stage, when known.
+    public var total: Int?
+}
+
+/// What a finished build reports.
+public struct BuildStatistics: Sendable {
+    public var documents: Int
+    public var nonzeros: Int
+    public var vocabularySize: Int
+    public var postings: Int
+    public var blockedPostings: Int
+    public var blocks: Int
+    public var summaryEntries: Int
+    public var indexBytes: Int
+    public var documentStoreBytes: Int
+    public var seconds: Double
+    public var skippedEmptyLines: Int
+    public var droppedZeroWeights: Int
+}

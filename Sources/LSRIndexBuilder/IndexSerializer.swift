@@ -1,0 +1,108 @@
+import LSRFormats
+import LSRVectors
+
+/// Lays the built structures out as the sections of `index.lsr` (see ``IndexLayout``).
+struct IndexSerializer {
+    let forward: SparseDataset
+    let vocabulary: Vocabulary
+    let sourceIDs: [UInt32]?
+    let lists: [BlockedList]
+    let configuration: BuildConfiguration
+
+    func write(to path: String) throws -> BuildStatistics {
+        let writer = try IndexFileWriter(path: path)
+        let narrow = vocabulary.count <= 1 << 16
+
+        // Postings: blocked region, then tail region.
+        var documents: [UInt32] = []
+        var values: [Float] = []
+        var listBlocks: [UInt32] = [0]
+        var blockOffsets: [UInt64] = [0]
+        var blockMinimum: [Float] = []
+        var blockScale: [Float] = []
+        var listSummary: [UInt64] = [0]
+        var summaryComponents: [UInt32] = []
+        var summaryOffsets: [UInt64] = [0]
+        var summaryBlocks: [UInt16] = []
+        var summaryCodes: [UInt8] = []
+        let blockedCount = lists.reduce(0) { $0 + $1.blockDocuments.count }
+        let tailCount = lists.reduce(0) { $0 + $1.tailDocuments.count }
+        documents.reserveCapacity(blockedCount + tailCount)
+        values.reserveCapacity(blockedCount + tailCount)
+        for list in lists {
+            documents += list.blockDocuments
+            values += list.blockValues
+            for size in list.blockSizes { blockOffsets.append(blockOffsets.last! + UInt64(size)) }
+            listBlocks.append(UInt32(blockOffsets.count - 1))
+            blockMinimum += list.blockMinimums
+            blockScale += list.blockScales
+            summaryComponents += list.summaryComponents
+            for count in list.summaryEntryCounts { summaryOffsets.append(summaryOffsets.last! + UInt64(count)) }
+            listSummary.append(UInt64(summaryComponents.count))
+            summaryBlocks += list.summaryBlocks
+            summaryCodes += list.summaryCodes
+        }
+        var listTail: [UInt64] = [UInt64(documents.count)]
+        for list in lists {
+            documents += list.tailDocuments
+            values += list.tailValues
+            listTail.append(UInt64(documents.count))
+        }
+
+        let metadata = IndexMetadata(
+            formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
+            nonzeroCount: forward.nonzeroCount, componentWidth: narrow ? 2 : 4, valuePrecision: configuration.valuePrecision,
+            postingCount: documents.count, blockedPostingCount: blockedCount, blockCount: blockMinimum.count,
+            summaryComponentCount: summaryComponents.count, summaryEntryCount: summaryCodes.count,
+            hasSourceComponentIDs: sourceIDs != nil, buildParameters: configuration.recorded)
+        try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
+
+        var tokenBytes: [UInt8] = []
+        var tokenOffsets: [UInt32] = [0]
+        for token in vocabulary.tokens {
+            tokenBytes += token.utf8
+            tokenOffsets.append(UInt32(tokenBytes.count))
+        }
+        try writer.addSection(IndexLayout.vocabularyBytes, array: tokenBytes)
+        try writer.addSection(IndexLayout.vocabularyOffsets, array: tokenOffsets)
+        if let sourceIDs { try writer.addSection(IndexLayout.vocabularySource, array: sourceIDs) }
+
+        try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
+        try writeComponents(IndexLayout.forwardComponents, forward.components, narrow: narrow, writer)
+        try writeValues(IndexLayout.forwardValues, forward.values, writer)
+        try writer.addSection(IndexLayout.postingDocuments, array: documents)
+        try writeValues(IndexLayout.postingValues, values, writer)
+        try writer.addSection(IndexLayout.listBlocks, array: listBlocks)
+        try writer.addSection(IndexLayout.listTail, array: listTail)
+        try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets)
+        try writer.addSection(IndexLayout.blockMinimum, array: blockMinimum)
+        try writer.addSection(IndexLayout.blockScale, array: blockScale)
+        try writer.addSection(IndexLayout.listSummary, array: listSummary)
+        try writeComponents(IndexLayout.summaryComponents, summaryComponents, narrow: narrow, writer)
+        try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets)
+        try writer.addSection(IndexLayout.summaryBlocks, array: summaryBlocks)
+        try writer.addSection(IndexLayout.summaryCodes, array: summaryCodes)
+        try writer.finish()
+
+        return BuildStatistics(
+            documents: forward.count, nonzeros: forward.nonzeroCount, vocabularySize: vocabulary.count,
+            postings: documents.count, blockedPostings: blockedCount, blocks: blockMinimum.count,
+            summaryEntries: summaryCodes.count, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
+            skippedEmptyLines: 0, droppedZeroWeights: 0)
+    }
+
+    private func writeComponents(_ name: String, _ components: [UInt32], narrow: Bool, _ writer: IndexFileWriter) throws {
+        if narrow {
+            try writer.addSection(name, array: components.map { UInt16(truncatingIfNeeded: $0) })
+        } else {
+            try writer.addSection(name, array: components)
+        }
+    }
+
+    private func writeValues(_ name: String, _ values: [Float], _ writer: IndexFileWriter) throws {
+        switch configuration.valuePrecision {
+        case .f16: try writer.addSection(name, array: values.map(HalfPrecision.encode))
+        case .f32: try writer.addSection(name, array: values)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import LSRFormats
+import LSRVectors
+
+extension BlockingContext {
+    /// Prunes, blocks and summarizes inverted list `t`.
+    /// - Complexity: O(L · c · h) for a list of L kept postings, c centroids per document
+    ///   component and h = docCut, plus O(block nnz) for the summaries.
+    func blockList(_ t: Int, workspace: BlockingWorkspace) -> BlockedList {
+        var list = BlockedList()
+        var members: [UInt32] = []
+        var memberValues: [Float] = []
+        for p in lists.starts[t] ..< lists.starts[t + 1] {
+            if kept[p] {
+                members.append(lists.documents[p])
+                memberValues.append(lists.values[p])
+            } else {
+                list.tailDocuments.append(lists.documents[p])
+                list.tailValues.append(lists.values[p])
+            }
+        }
+        guard !members.isEmpty else { return list }
+
+        let groups: [[Int]]
+        switch configuration.blocking {
+        case let .fixedSize(size):
+            groups = stride(from: 0, to: members.count, by: size).map { Array($0 ..< min($0 + size, members.count)) }
+        case let .randomCentroids(fraction, minSize, _):
+            var generator = SplitMix64(seed: configuration.seed ^ (UInt64(t) &* 0x9E37_79B9_7F4A_7C15))
+            groups = cluster(members, fraction: fraction, minClusterSize: minSize, generator: &generator, workspace: workspace)
+        }
+
+        var summaryKeys: [UInt64] = []
+        for (blockIndex, group) in groups.enumerated() {
+            for i in group {
+                list.blockDocuments.append(members[i])
+                list.blockValues.append(memberValues[i])
+            }
+            list.blockSizes.append(group.count)
+            let (components, codes, minimum, scale) = summarize(group.map { members[$0] }, workspace: workspace)
+            list.blockMinimums.append(minimum)
+            list.blockScales.append(scale)
+            for (c, code) in zip(components, codes) {
+                summaryKeys.append(UInt64(c) << 24 | UInt64(blockIndex) << 8 | UInt64(code))
+            }
+        }
+        summaryKeys.sort()
+        for key in summaryKeys {
+            let component = UInt32(key >> 24)
+            if list.summaryComponents.last != component {
+                list.summaryComponents.append(component)
+                list.summaryEntryCounts.append(0)
+            }
+            list.summaryEntryCounts[list.summaryEntryCounts.count - 1] += 1
+            list.summaryBlocks.append(UInt16(truncatingIfNeeded: key >> 8))
+            list.summaryCodes.append(UInt8(truncatingIfNeeded: key))
+        }
+        return list
+    }
+
+    /// Seismic's random-centroid clustering of one list's documents.
+    /// - Returns: groups of positions in `members`, each ascending; group order is centroid order.
+    private func cluster(
+        _ members: [UInt32], fraction: Double, minClusterSize: Int, generator: inout SplitMix64,
+        workspace: BlockingWorkspace
+    ) -> [[Int]] {
+        let n = members.count
+        let centroidCount = min(IndexLayout.maximumBlocksPerList, n, max(1, Int(fraction * Double(n))))
+        guard centroidCount > 1 else { return [Array(0 ..< n)] }
+        var positions = Array(0 ..< n)
+        for i in 0 ..< centroidCount {
+            positions.swapAt(i, Int.random(in: i ..< n, using: &generator))
+        }
+        let centroids = positions[0 ..< centroidCount].sorted().map { Int(members[$0]) }
+
+        // An inverted index over the centroids' full vectors: component → (centroid, value).
+        var touched: [UInt32] = []
+        for d in centroids {
+            for j in forward.offsets[d] ..< forward.offsets[d + 1] {
+                let c = Int(forward.components[j])
+                if workspace.componentCount[c] == 0 { touched.append(UInt32(c)) }
+                workspace.componentCount[c] += 1
+            }
+        }
+        var entryStart = [Int](repeating: 0, count: touched.count + 1)
+        for (i, c) in touched.enumerated() {
+            entryStart[i + 1] = entryStart[i] + Int(workspace.componentCount[Int(c)])
+            workspace.componentCount[Int(c)] = Int32(i)  // now: the component's slot in `touched`
+        }
+        var fill = entryStart
+        var entryCentroid = [Int32](repeating: 0, count: entryStart.last!)
+        var entryValue = [Float](repeating: 0, count: entryStart.last!)
+        for (k, d) in centroids.enumerated() {
+            for j in forward.offsets[d] ..< forward.offsets[d + 1] {
+                let slot = Int(workspace.componentCount[Int(forward.components[j])])
+                entryCentroid[fill[slot]] = Int32(k)
+                entryValue[fill[slot]] = forward.values[j]
+                fill[slot] += 1
+            }
+        }
+        // From here on componentCount maps a component to its slot + 1 (0: no centroid has it).
+        for (i, c) in touched.enumerated() { workspace.componentCount[Int(c)] = Int32(i + 1) }
+
+        var scores = workspace.centroidScores
+        if scores.count < centroidCount { scores = [Float](repeating: 0, count: centroidCount) }
+        var hit: [Int] = []
+        func bestCentroid(_ d: Int, allowed: [Bool]?) -> Int {
+            func accumulate(_ range: Range<Int>, components: [UInt32], values: [Float]) {
+                for j in range {
+                    let slot = Int(workspace.componentCount[Int(components[j])]) - 1
+                    if slot < 0 { continue }
+                    let v = values[j]
+                    for e in entryStart[slot] ..< entryStart[slot + 1] {
+                        let k = Int(entryCentroid[e])
+                        if scores[k] == 0 { hit.append(k) }
+                        scores[k] += v * entryValue[e]
+                    }
+                }
+            }
+            func takeBest() -> Int? {
+                var best: Int? = nil
+                for k in hit {
+                    if let allowed, !allowed[k] { continue }
+                    if let b = best {
+                        if scores[k] > scores[b] || (scores[k] == scores[b] && k < b) { best = k }
+                    } else {
+                        best = k
+                    }
+                }
+                for k in hit { scores[k] = 0 }
+                hit.removeAll(keepingCapacity: true)
+                return best
+            }
+            accumulate(headOffsets[d] ..< headOffsets[d + 1], components: headComponents, values: headValues)
+            if let best = takeBest() { return best }
+            accumulate(forward.offsets[d] ..< forward.offsets[d + 1], components: forward.components, values: forward.values)
+            if let best = takeBest() { return best }
+            return allowed?.firstIndex(of: true) ?? 0
+        }
+
+        var assignment = members.map { bestCentroid(Int($0), allowed: nil) }
+        if minClusterSize > 1 {
+            var sizes = [Int](repeating: 0, count: centroidCount)
+            for a in assignment { sizes[a] += 1 }
+            let surviving = sizes.map { $0 >= minClusterSize }
+            if !surviving.contains(true) {
+                assignment = [Int](repeating: 0, count: n)
+            } else if surviving.contains(false) {
+                for i in 0 ..< n where !surviving[assignment[i]] {
+                    assignment[i] = bestCentroid(Int(members[i]), allowed: surviving)
+                }
+            }
+        }
+        for c in touched { workspace.componentCount[Int(c)] = 0 }
+        workspace.centroidScores = scores
+
+        var groups = [[Int]](repeating: [], count: centroidCount)
+        for (i, a) in assignment.enumerated() { groups[a].append(i) }
+        return groups.filter { !$0.isEmpty }
+    }
+
+    /// The block summary: coordinate-wise maximum of the members, cut to `summaryEnergy` of its
+    /// L1 mass (largest coordinates first), quantized to u8 codes: value ≈ minimum + code × scale.
+    private func summarize(_ documents: [UInt32], workspace: BlockingWorkspace) -> (components: [UInt32], codes: [UInt8], minimum: Float, scale: Float) {
+        var touched = workspace.touched
+        touched.removeAll(keepingCapacity: true)
+        for d in documents {
+            for j in forward.offsets[Int(d)] ..< forward.offsets[Int(d) + 1] {
+                let c = Int(forward.components[j])
+                let v = forward.values[j]
+                if workspace.componentMaximum[c] == 0 { touched.append(UInt32(c)) }
+                if v > workspace.componentMaximum[c] { workspace.componentMaximum[c] = v }
+            }
+        }
+        var entries = touched.map { (component: $0, value: workspace.componentMaximum[Int($0)]) }
+        for c in touched { workspace.componentMaximum[Int(c)] = 0 }
+        workspace.touched = touched
+        entries.sort { $0.value != $1.value ? $0.value > $1.value : $0.component < $1.component }
+        let total = entries.reduce(Float(0)) { $0 + $1.value }
+        let target = Float(configuration.summaryEnergy) * total
+        var mass: Float = 0
+        var keep = 0
+        while keep < entries.count {
+            mass += entries[keep].value
+            keep += 1
+            if mass >= target { break }
+        }
+        entries.removeSubrange(keep...)
+        entries.sort { $0.component < $1.component }
+        let minimum = entries.map(\.value).min() ?? 0
+        let maximum = entries.map(\.value).max() ?? 0
+        let scale = (maximum - minimum) / 255
+        let codes = entries.map { entry -> UInt8 in
+            scale > 0 ? UInt8(min(255, max(0, ((entry.value - minimum) / scale).rounded()))) : 0
+        }
+        return (entries.map(\.component), codes, minimum, scale)
+    }
+}

@@ -1,0 +1,79 @@
+import LSRVectors
+
+/// The results of searching many queries.
+public struct BatchSearchResult: Sendable {
+    /// Hits per query, in input order.
+    public var hits: [[SearchHit]]
+    /// Search time of each query in microseconds (query already encoded; output excluded).
+    public var microseconds: [Double]
+    /// Wall-clock time of the whole batch in seconds.
+    public var wallSeconds: Double
+    /// Worker threads used.
+    public var threads: Int
+
+    /// Queries per second over the whole batch.
+    public var queriesPerSecond: Double { wallSeconds > 0 ? Double(hits.count) / wallSeconds : 0 }
+    /// Mean, median and tail per-query latencies.
+    public var latency: LatencySummary { LatencySummary(microseconds) }
+}
+
+/// Mean and nearest-rank percentiles of a set of latencies, in microseconds.
+public struct LatencySummary: Sendable, Equatable {
+    public var mean: Double
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+
+    public init(_ samples: [Double]) {
+        guard !samples.isEmpty else {
+            mean = 0; p50 = 0; p90 = 0; p99 = 0
+            return
+        }
+        let sorted = samples.sorted()
+        func percentile(_ p: Double) -> Double {
+            sorted[max(0, min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
+        }
+        mean = samples.reduce(0, +) / Double(samples.count)
+        p50 = percentile(0.5)
+        p90 = percentile(0.9)
+        p99 = percentile(0.99)
+    }
+}
+
+extension Index {
+    /// Searches every query on up to `threads` threads (one ``Searcher`` each).
+    /// - Parameters:
+    ///   - exact: run the exact oracle instead of approximate search (`parameters.k` still applies).
+    /// - Returns: hits in input order and per-query timings.
+    public func search(
+        _ queries: [QueryVector], parameters: SearchParameters, exact: Bool = false, threads: Int = availableCores
+    ) -> BatchSearchResult {
+        let workers = workerCount(queries.count, threads: threads)
+        let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
+        let hits = ParallelSlots<[SearchHit]>(count: queries.count)
+        let times = ParallelSlots<Double>(count: queries.count)
+        let clock = ContinuousClock()
+        let started = clock.now
+        parallelForEach(queries.count, threads: workers) { worker, i in
+            let searcher = searchers.searchers[worker]
+            let begin = clock.now
+            let result = exact
+                ? searcher.searchExact(queries[i], k: parameters.k)
+                : searcher.search(queries[i], parameters: parameters)
+            let elapsed = clock.now - begin
+            hits[i] = result
+            times[i] = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) * 1e-12
+        }
+        let wall = clock.now - started
+        return BatchSearchResult(
+            hits: hits.collect(), microseconds: times.collect(),
+            wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18, threads: workers)
+    }
+}
+
+/// Searchers indexed by worker; each is used by one worker thread at a time.
+private final class SearcherPool: @unchecked Sendable {
+    // @unchecked Sendable: `parallelForEach` never runs one worker index on two threads at once.
+    let searchers: [Searcher]
+    init(_ searchers: [Searcher]) { self.searchers = searchers }
+}

@@ -1,0 +1,42 @@
+import LSRVectors
+
+/// The knobs of approximate search.
+public struct SearchParameters: Sendable, Equatable {
+    /// Number of results.
+    public var k: Int
+    /// Only the `queryCut` heaviest query terms choose inverted lists to visit. Higher: more
+    /// lists, higher recall, slower.
+    public var queryCut: Int
+    /// A block is skipped when its summary's dot product with the query is below
+    /// `heapFactor ×` the current k-th best score. Lower: fewer skips, higher recall, slower.
+    public var heapFactor: Float
+
+    /// The defaults of `lsr search`.
+    public static let `default` = SearchParameters(k: 10, queryCut: 15, heapFactor: 0.8)
+
+    public init(k: Int = 10, queryCut: Int = 15, heapFactor: Float = 0.8) {
+        self.k = k
+        self.queryCut = queryCut
+        self.heapFactor = heapFactor
+    }
+
+    /// - Throws: `LSRError.invalidArgument` naming the parameter and its valid range.
+    public func validate() throws {
+        guard k >= 1 else { throw LSRError(.invalidArgument, "k must be ≥ 1, got \(k)", field: "k") }
+        guard queryCut >= 1 else { throw LSRError(.invalidArgument, "query-cut must be ≥ 1, got \(queryCut)", field: "query-cut") }
+        guard heapFactor.isFinite, heapFactor > 0 else {
+            throw LSRError(.invalidArgument, "heap-factor must be a finite number > 0, got \(heapFactor)", field: "heap-factor")
+        }
+    }
+}
+
+/// One result: a document position in the index and its score (the dot product with the
+/// stored document vector).
+public struct SearchHit: Sendable, Equatable, Hashable {
+    public var document: Int
+    public var score: Float
+    public init(document: Int, score: Float) {
+        self.document = document
+        self.score = score
+    }
+}

@@ -1,0 +1,191 @@
+import LSRFormats
+import LSRVectors
+
+/// Searches one index; owns the per-query scratch (dense query, visited set, heap, block
+/// accumulators), so it allocates nothing per query after the first. Not thread-safe: use one
+/// searcher per thread (they may share the ``Index``).
+public final class Searcher {
+    public let index: Index
+    private var dense: [Float]
+    private var visited: [UInt64]
+    private var visitedList: [UInt32] = []
+    private var heap = TopKHeap()
+    private var codeSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
+    private var weightSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
+    private var exactScores: [Float]
+    private var touched: [UInt32] = []
+    private var cutOrder: [Int] = []
+
+    public init(index: Index) {
+        self.index = index
+        let storage = index.storage
+        dense = [Float](repeating: 0, count: storage.narrowComponents ? 1 << 16 : storage.dimension + 1)
+        visited = [UInt64](repeating: 0, count: (storage.documentCount + 63) / 64)
+        exactScores = []
+    }
+
+    /// Approximate top-k (Seismic's skip-ahead search): the `queryCut` heaviest query terms pick
+    /// lists; blocks whose summary score is below `heapFactor ×` the current k-th score are
+    /// skipped; the documents of the other blocks are scored exactly.
+    /// - Returns: up to `k` hits, best first (ties by lower document id).
+    public func search(_ query: QueryVector, parameters: SearchParameters) -> [SearchHit] {
+        switch (index.storage.narrowComponents, index.storage.halfValues) {
+        case (true, true): return approximate(query, parameters, TypedIndex<UInt16, HalfWeight>(index.storage))
+        case (true, false): return approximate(query, parameters, TypedIndex<UInt16, SingleWeight>(index.storage))
+        case (false, true): return approximate(query, parameters, TypedIndex<UInt32, HalfWeight>(index.storage))
+        case (false, false): return approximate(query, parameters, TypedIndex<UInt32, SingleWeight>(index.storage))
+        }
+    }
+
+    /// Exact top-k over every posting (no pruning, no skipping): the oracle.
+    /// - Returns: up to `k` hits, best first (ties by lower document id); documents sharing no
+    ///   component with the query are never returned.
+    public func searchExact(_ query: QueryVector, k: Int) -> [SearchHit] {
+        switch (index.storage.narrowComponents, index.storage.halfValues) {
+        case (true, true): return exact(query, k, TypedIndex<UInt16, HalfWeight>(index.storage))
+        case (true, false): return exact(query, k, TypedIndex<UInt16, SingleWeight>(index.storage))
+        case (false, true): return exact(query, k, TypedIndex<UInt32, HalfWeight>(index.storage))
+        case (false, false): return exact(query, k, TypedIndex<UInt32, SingleWeight>(index.storage))
+        }
+    }
+
+    /// Scatters the query into the dense buffer (undone by `clearQuery`).
+    private func loadQuery(_ query: QueryVector) {
+        for (c, v) in zip(query.components, query.values) where Int(c) < index.storage.dimension {
+            dense[Int(c)] = v
+        }
+    }
+
+    private func clearQuery(_ query: QueryVector) {
+        for c in query.components where Int(c) < index.storage.dimension { dense[Int(c)] = 0 }
+    }
+
+    private func approximate<C, W>(_ query: QueryVector, _ parameters: SearchParameters, _ typed: TypedIndex<C, W>) -> [SearchHit] {
+        let storage = typed.storage
+        heap.reset(capacity: min(parameters.k, storage.documentCount))
+        guard !query.components.isEmpty, heap.capacity > 0 else { return [] }
+        loadQuery(query)
+        defer { clearQuery(query) }
+
+        // The heaviest `queryCut` terms, heaviest first (ties: lower component).
+        cutOrder.removeAll(keepingCapacity: true)
+        cutOrder.append(contentsOf: query.components.indices)
+        cutOrder.sort { query.values[$0] != query.values[$1] ? query.values[$0] > query.values[$1] : $0 < $1 }
+        if cutOrder.count > parameters.queryCut { cutOrder.removeSubrange(parameters.queryCut...) }
+
+        let documentCount = UInt32(storage.documentCount)
+        dense.withUnsafeMutableBufferPointer { q in
+            visited.withUnsafeMutableBufferPointer { seen in
+                codeSums.withUnsafeMutableBufferPointer { codeSums in
+                    weightSums.withUnsafeMutableBufferPointer { weightSums in
+                        for position in cutOrder {
+                            let t = Int(query.components[position])
+                            guard t < storage.dimension else { continue }
+                            let firstBlock = Int(storage.listBlocks[t])
+                            let blockCount = Int(storage.listBlocks[t + 1]) - firstBlock
+                            if blockCount == 0 { continue }
+                            scoreSummaries(list: t, blockCount: blockCount, query: query, typed, codeSums, weightSums)
+                            for b in 0 ..< blockCount {
+                                let g = firstBlock + b
+                                let summary = storage.blockScale[g] * codeSums[b] + storage.blockMinimum[g] * weightSums[b]
+                                if heap.isFull && summary < parameters.heapFactor * heap.threshold { continue }
+                                for p in Int(storage.blockOffsets[g]) ..< Int(storage.blockOffsets[g + 1]) {
+                                    let d = storage.postingDocuments[p]
+                                    guard d < documentCount else { continue }
+                                    let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
+                                    if seen[word] & bit != 0 { continue }
+                                    seen[word] |= bit
+                                    visitedList.append(d)
+                                    heap.offer(typed.score(Int(d), q.baseAddress!), d)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for d in visitedList { visited[Int(d >> 6)] = 0 }
+        visitedList.removeAll(keepingCapacity: true)
+        return heap.sortedHits()
+    }
+
+    /// Accumulates, for every block of list `t`, Σ q[c]·code (in `codeSums`) and Σ q[c] over the
+    /// summary's components shared with the query (in `weightSums`); the summary dot product is
+    /// then `scale · codeSums + minimum · weightSums`.
+    @inline(__always)
+    private func scoreSummaries<C, W>(
+        list t: Int, blockCount: Int, query: QueryVector, _ typed: TypedIndex<C, W>,
+        _ codeSums: UnsafeMutableBufferPointer<Float>, _ weightSums: UnsafeMutableBufferPointer<Float>
+    ) {
+        let storage = typed.storage
+        for b in 0 ..< blockCount {
+            codeSums[b] = 0
+            weightSums[b] = 0
+        }
+        var low = Int(storage.listSummary[t])
+        let high = Int(storage.listSummary[t + 1])
+        let components = typed.summaryComponents
+        for (c, v) in zip(query.components, query.values) {
+            // Lower bound of c in the list's ascending summary components, from `low` on.
+            var lo = low, hi = high
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if UInt32(components[mid]) < c { lo = mid + 1 } else { hi = mid }
+            }
+            low = lo
+            if lo == high { break }
+            guard UInt32(components[lo]) == c else { continue }
+            for e in Int(storage.summaryOffsets[lo]) ..< Int(storage.summaryOffsets[lo + 1]) {
+                let b = Int(storage.summaryBlocks[e])
+                codeSums[b] += v * Float(storage.summaryCodes[e])
+                weightSums[b] += v
+            }
+        }
+    }
+
+    private func exact<C, W>(_ query: QueryVector, _ k: Int, _ typed: TypedIndex<C, W>) -> [SearchHit] {
+        let storage = typed.storage
+        heap.reset(capacity: min(k, storage.documentCount))
+        guard !query.components.isEmpty, heap.capacity > 0 else { return [] }
+        if exactScores.count != storage.documentCount { exactScores = [Float](repeating: 0, count: storage.documentCount) }
+        loadQuery(query)
+        defer { clearQuery(query) }
+        let documentCount = UInt32(storage.documentCount)
+        // Term at a time over complete lists (blocked and tail regions).
+        exactScores.withUnsafeMutableBufferPointer { scores in
+          visited.withUnsafeMutableBufferPointer { seen in
+            for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
+                let t = Int(c)
+                let blocked = Int(storage.blockOffsets[Int(storage.listBlocks[t])]) ..< Int(storage.blockOffsets[Int(storage.listBlocks[t + 1])])
+                let tail = Int(storage.listTail[t]) ..< Int(storage.listTail[t + 1])
+                for range in [blocked, tail] {
+                    for p in range {
+                        let d = storage.postingDocuments[p]
+                        guard d < documentCount else { continue }
+                        let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
+                        if seen[word] & bit == 0 {
+                            seen[word] |= bit
+                            touched.append(d)
+                        }
+                        scores[Int(d)] += v * W.decode(typed.postingValues[p])
+                    }
+                }
+            }
+            // Candidates: every document within rounding distance of the k-th accumulated score,
+            // rescored with the forward index so scores match approximate search bit for bit.
+            for d in touched { heap.offer(scores[Int(d)], d) }
+            let cutoff = heap.isFull ? heap.threshold * (1 - 1e-4) - 1e-6 : -Float.infinity
+            heap.reset(capacity: heap.capacity)
+            dense.withUnsafeMutableBufferPointer { q in
+                for d in touched {
+                    if scores[Int(d)] >= cutoff { heap.offer(typed.score(Int(d), q.baseAddress!), d) }
+                    scores[Int(d)] = 0
+                    seen[Int(d >> 6)] = 0
+                }
+            }
+          }
+        }
+        touched.removeAll(keepingCapacity: true)
+        return heap.sortedHits()
+    }
+}

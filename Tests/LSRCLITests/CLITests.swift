@@ -1,0 +1,109 @@
+import Foundation
+import LSR
+import LSRTestSupport
+import XCTest
+
+/// End-to-end runs of the `lsr` executable.
+final class CLITests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    /// Exact search on SciFact reproduces the reference exact run (same documents, scores within 1e-4).
+    func testExactSearchReproducesSciFactReferenceRun() throws {
+        try XCTSkipUnless(SharedData.available, "../shared/data is not beside the repository")
+        let index = directory.file("scifact")
+        let built = try runLSR([
+            "index", "--input", SharedData.path("scifact/splade-tiny/docs.jsonl.zst"), "--output", index, "--precision", "f32",
+        ])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let run = directory.file("exact.run")
+        let searched = try runLSR([
+            "search", "--index", index, "--queries", SharedData.path("scifact/splade-tiny/queries.jsonl"),
+            "--exact", "--k", "1000", "--output", run,
+        ])
+        XCTAssertEqual(searched.status, 0, searched.stderr)
+
+        let referenceFile = directory.file("reference.run")
+        let reader = try VectorLineSource(path: SharedData.path("scifact/splade-tiny/exact_test_run.trec.zst"))
+        try reader.lines.joined(separator: "\n").write(toFile: referenceFile, atomically: true, encoding: .utf8)
+        let reference = try parseRun(referenceFile)
+        let ours = try parseRun(run)
+        XCTAssertEqual(reference.count, 300)
+        for (query, expected) in reference {
+            let got = try XCTUnwrap(ours[query], "query \(query) missing")
+            XCTAssertEqual(got.count, expected.count, "query \(query)")
+            let expectedScores = Dictionary(uniqueKeysWithValues: expected.map { ($0.doc, $0.score) })
+            let boundary = expected.map(\.score).min() ?? 0
+            for (doc, score) in got {
+                if let reference = expectedScores[doc] {
+                    XCTAssertEqual(score, reference, accuracy: 1e-4, "query \(query) doc \(doc)")
+                } else {
+                    // Only a tie at the cut-off may differ.
+                    XCTAssertEqual(score, boundary, accuracy: 1e-4, "query \(query): unexpected doc \(doc)")
+                }
+            }
+        }
+    }
+
+    func testBadInvocationsFailWithOneLineErrors() throws {
+        let missing = try runLSR(["search", "--index", directory.file("nope"), "--queries", directory.file("q.jsonl")])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("nope"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        let badK = try runLSR(["search", "--index", "x", "--queries", "y", "--k", "0"])
+        XCTAssertNotEqual(badK.status, 0)
+        XCTAssertTrue(badK.stderr.contains("--k"), badK.stderr)
+        let bad = directory.write("{\"id\": \"a\", \"vector\": {\"t\": 1}}\n{\"id\": \"b\", \"vector\": {\"t\": -1}}\n", to: "bad.jsonl")
+        let index = try runLSR(["index", "--input", bad, "--output", directory.file("idx")])
+        XCTAssertNotEqual(index.status, 0)
+        XCTAssertTrue(index.stderr.contains("bad.jsonl:2"), index.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("idx")))
+    }
+
+    func testIndexSearchInfoCheckOnSyntheticData() throws {
+        let collection = SyntheticCollection(seed: 2, count: 300, dimension: 40, meanLength: 6)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let index = directory.file("idx")
+        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", index, "--threads", "1"]).status, 0)
+        let again = try runLSR(["index", "--input", input, "--output", index])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+        let queries = directory.write(SyntheticCollection(seed: 20, count: 5, dimension: 40, meanLength: 3, idPrefix: "q").jsonl(), to: "q.jsonl")
+        let report = directory.file("report.json")
+        let search = try runLSR(["search", "--index", index, "--queries", queries, "--k", "3", "--report", report])
+        XCTAssertEqual(search.status, 0, search.stderr)
+        let lines = search.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 15)
+        XCTAssertTrue(lines[0].hasPrefix("q0 Q0 doc"), String(lines[0]))
+        XCTAssertTrue(lines[0].hasSuffix(" 1 " + lines[0].split(separator: " ")[4] + " lsr"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        for key in ["queries", "threads", "k", "query_cut", "heap_factor", "mean_us", "p50_us", "p90_us", "p99_us", "qps", "unknown_tokens"] {
+            XCTAssertNotNil(json[key], key)
+        }
+        XCTAssertEqual(json["queries"] as? Int, 5)
+        let human = try runLSR(["search", "--index", index, "--queries", queries, "--show-content", "--k", "2"])
+        XCTAssertTrue(human.stdout.contains("text of doc"), human.stdout)
+        XCTAssertTrue(try runLSR(["info", index]).stdout.contains("documents: 300"))
+        XCTAssertEqual(try runLSR(["check", index]).status, 0)
+    }
+
+    private func parseRun(_ path: String) throws -> [String: [(doc: String, score: Double)]] {
+        var runs: [String: [(doc: String, score: Double)]] = [:]
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 6, let score = Double(fields[4]) else { continue }
+            runs[String(fields[0]), default: []].append((String(fields[2]), score))
+        }
+        return runs
+    }
+}
+
+/// Reads all lines of a (possibly compressed) text file.
+struct VectorLineSource {
+    var lines: [String] = []
+    init(path: String) throws {
+        var reader = LineReader(stream: try openByteStream(path))
+        while let line = try reader.nextLine({ bytes, _ in String(decoding: bytes, as: UTF8.self) }) { lines.append(line) }
+    }
+}

@@ -1,0 +1,98 @@
+import LSRFormats
+import LSRTestSupport
+import LSRVectors
+import XCTest
+
+final class XXHash64Tests: XCTestCase {
+    func testKnownVectors() {
+        func hash(_ s: String) -> UInt64 { Array(s.utf8).withUnsafeBytes { XXHash64.hash($0) } }
+        XCTAssertEqual(hash(""), 0xEF46_DB37_51D8_E999)
+        XCTAssertEqual(hash("a"), 0xD24E_C4F1_A98C_6E5B)
+        XCTAssertEqual(hash("abc"), 0x44BC_2CF5_AD77_0999)
+    }
+}
+
+final class VectorFileReaderTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    private func read(_ path: String) throws -> [VectorRecord] {
+        let reader = try VectorFileReader(path: path)
+        var records: [VectorRecord] = []
+        try reader.forEach { records.append(copy $0) }
+        return records
+    }
+
+    private func assertError(_ text: String, line: Int, contains fragment: String, file: StaticString = #filePath, lineNumber: UInt = #line) {
+        let path = directory.write(text, to: "bad-\(UInt32.random(in: 0 ... .max)).jsonl")
+        XCTAssertThrowsError(try read(path), file: file, line: lineNumber) { error in
+            guard let error = error as? LSRError else { return XCTFail("not an LSRError: \(error)", file: file, line: lineNumber) }
+            XCTAssertEqual(error.path, path, file: file, line: lineNumber)
+            XCTAssertEqual(error.line, line, file: file, line: lineNumber)
+            XCTAssertTrue(error.description.contains(fragment), "\(error)", file: file, line: lineNumber)
+        }
+    }
+
+    func testReadsIdsContentTokensAndDropsZeroWeights() throws {
+        let path = directory.write(
+            "\u{FEFF}{\"id\": \"a\", \"content\": \"x\\n\\u00e9\", \"vector\": {\"b\": 1.5, \"a\": 2, \"z\": 0}}\r\n\n{\"id\": 7, \"vector\": {\"a\": 1e-1}}",
+            to: "ok.jsonl")
+        let reader = try VectorFileReader(path: path)
+        var records: [VectorRecord] = []
+        try reader.forEach { records.append(copy $0) }
+        XCTAssertEqual(records.map(\.id), ["a", "7"])
+        XCTAssertEqual(records[0].content, "x\né")
+        XCTAssertEqual(records[0].components.map { reader.tokens[Int($0)] }, ["b", "a"])
+        XCTAssertEqual(records[0].values, [1.5, 2])
+        XCTAssertEqual(records[1].line, 3)
+        XCTAssertEqual(reader.skippedEmptyLines, 1)
+        XCTAssertEqual(reader.droppedZeroWeights, 1)
+    }
+
+    func testRejectsBadRecordsNamingLineAndField() {
+        let good = "{\"id\": \"ok\", \"vector\": {\"a\": 1}}\n"
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": -1}}\n", line: 2, contains: "negative")
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": \"1\"}}\n", line: 2, contains: "string")
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": NaN}}\n", line: 2, contains: "NaN")
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": 1e39}}\n", line: 2, contains: "too large")
+        assertError(good + "{\"id\": \"x\", \"vector\": [1]}\n", line: 2, contains: "field 'vector'")
+        assertError(good + "{\"vector\": {\"a\": 1}}\n", line: 2, contains: "field 'id': missing")
+        assertError(good + "{\"id\": \"ok\", \"vector\": {\"a\": 1}}\n", line: 2, contains: "duplicate id 'ok'")
+        assertError(good + "[1, 2]\n", line: 2, contains: "must be a JSON object")
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": 1}\n", line: 2, contains: "invalid JSON")
+        assertError(good + "{\"id\": \"x\", \"vector\": {\"a\": 1, \"a\": 2}}\n", line: 2, contains: "twice")
+    }
+
+    func testRejectsInvalidUTF8() {
+        let path = directory.write(Array("{\"id\": \"".utf8) + [0xFF] + Array("\", \"vector\": {}}\n".utf8), to: "utf8.jsonl")
+        XCTAssertThrowsError(try read(path)) { XCTAssertTrue("\($0)".contains("UTF-8"), "\($0)") }
+    }
+
+    func testCompressedInputReadsTheSameAndTruncationIsReported() throws {
+        let collection = SyntheticCollection(seed: 1, count: 50, dimension: 40, meanLength: 6)
+        let plain = directory.write(collection.jsonl(), to: "c.jsonl")
+        let compressed = try ZstdCompression.compress(Array(collection.jsonl().utf8))
+        let zst = directory.write(compressed, to: "c.jsonl.zst")
+        XCTAssertEqual(try read(plain).map(\.values), try read(zst).map(\.values))
+        let truncated = directory.write(Array(compressed.dropLast(7)), to: "t.jsonl.zst")
+        XCTAssertThrowsError(try read(truncated)) { error in
+            XCTAssertEqual((error as? LSRError)?.code, .compression, "\(error)")
+        }
+    }
+
+    func testBinaryReaderChecksStructure() throws {
+        func bin(_ words: [UInt32]) -> String {
+            var bytes: [UInt8] = []
+            for w in words { withUnsafeBytes(of: w.littleEndian) { bytes += $0 } }
+            return directory.write(bytes, to: "v\(UInt32.random(in: 0 ... .max)).bin")
+        }
+        let one = Float(1).bitPattern
+        XCTAssertEqual(try read(bin([1, 2, 3, 5, one, one])).first?.components.count, 2)
+        XCTAssertThrowsError(try read(bin([1, 2, 5, 3, one, one]))) { XCTAssertTrue("\($0)".contains("not ascending"), "\($0)") }
+        XCTAssertThrowsError(try read(bin([1, 2, 3, 3, one, one]))) { XCTAssertTrue("\($0)".contains("duplicate component"), "\($0)") }
+        XCTAssertThrowsError(try read(bin([2, 1, 3, one]))) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
+        XCTAssertThrowsError(try read(bin([1, 1000, 3, one]))) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
+        XCTAssertThrowsError(try read(bin([1, 1, 3, Float.nan.bitPattern]))) { XCTAssertTrue("\($0)".contains("not finite"), "\($0)") }
+    }
+}

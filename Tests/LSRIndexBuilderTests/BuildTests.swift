@@ -1,0 +1,87 @@
+import LSR
+import LSRTestSupport
+import XCTest
+
+final class BuildTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    private func core(_ index: Index) -> [String: UInt64] {
+        let file = try! IndexFile(path: index.path + "/" + IndexLayout.indexFileName)
+        return Dictionary(uniqueKeysWithValues: file.entries.filter { $0.name != IndexLayout.vocabularySource && $0.name != IndexLayout.metadata }.map { ($0.name, $0.checksum) })
+    }
+
+    func testJSONLCompressedAndBinaryInputsGiveIdenticalIndexesAndResults() throws {
+        let collection = SyntheticCollection(seed: 3, count: 400, dimension: 50, meanLength: 7)
+        let jsonl = directory.write(collection.jsonl(withContent: false), to: "d.jsonl")
+        let zst = directory.write(try ZstdCompression.compress(Array(collection.jsonl(withContent: false).utf8)), to: "d.jsonl.zst")
+        let bin = directory.write(collection.binary(), to: "d.bin")
+        let ids = directory.write(collection.ids.joined(separator: "\n") + "\n", to: "ids.txt")
+        let vocab = directory.write(collection.vocabulary.joined(separator: "\n") + "\n", to: "vocab.txt")
+        let builder = IndexBuilder(configuration: BuildConfiguration(seed: 3, threads: 2))
+        try builder.build(input: try VectorFileReader(path: jsonl), outputPath: directory.file("a"))
+        try builder.build(input: try VectorFileReader(path: zst), outputPath: directory.file("b"))
+        try builder.build(input: try VectorFileReader(path: bin, idsPath: ids, vocabularyPath: vocab), outputPath: directory.file("c"))
+        let indexes = try ["a", "b", "c"].map { try Index(path: directory.file($0)) }
+        XCTAssertEqual(core(indexes[0]), core(indexes[1]))
+        XCTAssertEqual(core(indexes[0]), core(indexes[2]))
+        let queries = SyntheticCollection(seed: 30, count: 20, dimension: 50, meanLength: 4, idPrefix: "q")
+        let queryPath = directory.write(queries.jsonl(), to: "q.jsonl")
+        let results = try indexes.map { index in
+            index.search(try index.readQueries(path: queryPath).vectors, parameters: .default, threads: 1).hits
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+        XCTAssertEqual(try indexes[2].documents.document(at: 5).id, "doc5")
+    }
+
+    func testSameSeedSameBytesAnyThreadCount() throws {
+        let collection = SyntheticCollection(seed: 4, count: 500, dimension: 60, meanLength: 8)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        for (name, threads) in [("one", 1), ("two", 2)] {
+            try IndexBuilder(configuration: BuildConfiguration(seed: 7, threads: threads))
+                .build(input: try VectorFileReader(path: input), outputPath: directory.file(name))
+        }
+        let one = try Data(contentsOf: URL(fileURLWithPath: directory.file("one/index.lsr")))
+        let two = try Data(contentsOf: URL(fileURLWithPath: directory.file("two/index.lsr")))
+        XCTAssertEqual(one, two)
+        try IndexBuilder(configuration: BuildConfiguration(seed: 8)).build(input: try VectorFileReader(path: input), outputPath: directory.file("three"))
+        XCTAssertNotEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("three/index.lsr"))))
+    }
+
+    func testExistingIndexSurvivesRefusalAndFailedRebuild() throws {
+        let collection = SyntheticCollection(seed: 5, count: 100, dimension: 30, meanLength: 5)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let output = directory.file("index")
+        try IndexBuilder().build(input: try VectorFileReader(path: input), outputPath: output)
+        let before = try Data(contentsOf: URL(fileURLWithPath: output + "/index.lsr"))
+        XCTAssertThrowsError(try IndexBuilder().build(input: try VectorFileReader(path: input), outputPath: output)) {
+            XCTAssertEqual(($0 as? LSRError)?.code, .outputExists)
+        }
+        let bad = directory.write(collection.jsonl() + "{\"id\": \"bad\", \"vector\": {\"t1\": -2}}\n", to: "bad.jsonl")
+        XCTAssertThrowsError(try IndexBuilder().build(input: try VectorFileReader(path: bad), outputPath: output, overwrite: true)) {
+            XCTAssertEqual(($0 as? LSRError)?.line, 101, "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output + "/index.lsr")), before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("lsr-build") }
+        XCTAssertEqual(leftovers, [])
+        XCTAssertEqual(try Index(path: output).verify(), [])
+    }
+
+    func testFlippedByteIsCaughtByCheck() throws {
+        let collection = SyntheticCollection(seed: 6, count: 100, dimension: 30, meanLength: 5)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let output = directory.file("index")
+        try IndexBuilder().build(input: try VectorFileReader(path: input), outputPath: output)
+        let file = output + "/index.lsr"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let entry = try IndexFile(path: file).entries.first { $0.name == IndexLayout.postingDocuments }!
+        bytes[entry.offset + 3] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: file))
+        XCTAssertEqual(try Index(path: output).verify(), [IndexLayout.postingDocuments])
+        bytes[9] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try Index(path: output)) { XCTAssertEqual(($0 as? LSRError)?.code, .unsupportedVersion) }
+    }
+}

@@ -1,0 +1,97 @@
+import LSR
+import LSRTestSupport
+import XCTest
+
+/// Approximate and exact search against brute force on random collections.
+final class SearchPropertyTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    private func build(_ collection: SyntheticCollection, _ configuration: BuildConfiguration, name: String) throws -> Index {
+        let input = directory.write(collection.jsonl(), to: name + ".jsonl")
+        try IndexBuilder(configuration: configuration).build(input: try VectorFileReader(path: input), outputPath: directory.file(name))
+        return try Index(path: directory.file(name))
+    }
+
+    private func queries(_ index: Index, seed: UInt64) throws -> (QuerySet, SyntheticCollection) {
+        let collection = SyntheticCollection(seed: seed, count: 25, dimension: 60, meanLength: 5, idPrefix: "q")
+        let path = directory.write(collection.jsonl(), to: "q\(seed).jsonl")
+        return (try index.readQueries(path: path), collection)
+    }
+
+    func testExactSearchEqualsBruteForce() throws {
+        for seed: UInt64 in 1 ... 4 {
+            let collection = SyntheticCollection(seed: seed, count: 300, dimension: 60, meanLength: 8)
+            let index = try build(collection, BuildConfiguration(valuePrecision: .f32, seed: seed), name: "exact\(seed)")
+            let (set, raw) = try queries(index, seed: seed + 100)
+            let searcher = Searcher(index: index)
+            for (q, query) in set.vectors.enumerated() {
+                let truth = collection.bruteForce(raw.vectors[q])
+                let hits = searcher.searchExact(query, k: 10)
+                let positives = truth.filter { $0 > 0 }.count
+                XCTAssertEqual(hits.count, min(10, positives), "seed \(seed) query \(q)")
+                guard !hits.isEmpty else { continue }
+                let expectedKth = truth.sorted(by: >)[hits.count - 1]
+                for hit in hits {
+                    XCTAssertEqual(Double(hit.score), truth[hit.document], accuracy: 1e-4, "seed \(seed) query \(q)")
+                    XCTAssertGreaterThanOrEqual(Double(hit.score), expectedKth - 1e-4, "seed \(seed) query \(q)")
+                }
+                XCTAssertEqual(hits, hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.document < $1.document })
+            }
+        }
+    }
+
+    func testApproximateWithoutPruningOrSkippingEqualsExact() throws {
+        for seed: UInt64 in 5 ... 8 {
+            let collection = SyntheticCollection(seed: seed, count: 400, dimension: 60, meanLength: 8)
+            let configuration = BuildConfiguration(pruning: .none, summaryEnergy: 1, seed: seed)
+            let index = try build(collection, configuration, name: "full\(seed)")
+            let (set, _) = try queries(index, seed: seed + 100)
+            let searcher = Searcher(index: index)
+            let everything = SearchParameters(k: 10, queryCut: 1000, heapFactor: 1e-30)
+            for (q, query) in set.vectors.enumerated() {
+                XCTAssertEqual(searcher.search(query, parameters: everything), searcher.searchExact(query, k: 10), "seed \(seed) query \(q)")
+            }
+        }
+    }
+
+    func testApproximateScoresAreExactScoresAndRecallIsHigh() throws {
+        let collection = SyntheticCollection(seed: 9, count: 2000, dimension: 80, meanLength: 10)
+        let index = try build(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 60, maxFraction: 1.5), seed: 9), name: "approx")
+        let (set, _) = try queries(index, seed: 109)
+        let approximate = index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9), threads: 2)
+        let exact = index.search(set.vectors, parameters: SearchParameters(k: 2000), exact: true, threads: 2)
+        for (q, hits) in approximate.hits.enumerated() {
+            let exactScores = Dictionary(uniqueKeysWithValues: exact.hits[q].map { ($0.document, $0.score) })
+            for hit in hits { XCTAssertEqual(hit.score, exactScores[hit.document], "query \(q) document \(hit.document)") }
+        }
+        let recall = RecallAgainstExact.meanRecall(
+            approximate: approximate.hits.map { $0.map(\.document) }, exact: exact.hits.map { $0.prefix(10).map(\.document) }, k: 10)
+        XCTAssertGreaterThan(recall, 0.7)
+        XCTAssertLessThanOrEqual(recall, 1)
+    }
+
+    func testBatchResultsMatchSerialResultsInInputOrder() throws {
+        let collection = SyntheticCollection(seed: 11, count: 500, dimension: 60, meanLength: 8)
+        let index = try build(collection, BuildConfiguration(seed: 11), name: "batch")
+        let (set, _) = try queries(index, seed: 111)
+        let searcher = Searcher(index: index)
+        let serial = set.vectors.map { searcher.search($0, parameters: .default) }
+        XCTAssertEqual(index.search(set.vectors, parameters: .default, threads: 4).hits, serial)
+    }
+
+    func testEmptyAndUnknownQueriesReturnNothing() throws {
+        let collection = SyntheticCollection(seed: 12, count: 50, dimension: 30, meanLength: 4)
+        let index = try build(collection, BuildConfiguration(seed: 12), name: "empty")
+        let path = directory.write("{\"id\": \"e\", \"vector\": {}}\n{\"id\": \"u\", \"vector\": {\"nope\": 1}}\n", to: "odd.jsonl")
+        let set = try index.readQueries(path: path)
+        XCTAssertEqual(set.unknownTokens, 1)
+        XCTAssertEqual(set.queriesWithOnlyUnknownTokens, 1)
+        let searcher = Searcher(index: index)
+        for query in set.vectors {
+            XCTAssertEqual(searcher.search(query, parameters: .default), [])
+            XCTAssertEqual(searcher.searchExact(query, k: 10), [])
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import LSR
+
+/// A synthetic collection of sparse vectors with string tokens, reproducible from a seed.
+public struct SyntheticCollection {
+    public var ids: [String]
+    /// Per vector: (token, weight), tokens distinct, in no particular order.
+    public var vectors: [[(token: String, weight: Float)]]
+    /// The token of each binary component id.
+    public var vocabulary: [String]
+
+    /// `count` vectors over `dimension` tokens named `t0`, `t1`, …, with Zipf-like token
+    /// popularity and positive weights.
+    public init(seed: UInt64, count: Int, dimension: Int, meanLength: Int, idPrefix: String = "doc") {
+        var rng = SplitMix64(seed: seed)
+        vocabulary = (0 ..< dimension).map { "t\($0)" }
+        ids = (0 ..< count).map { "\(idPrefix)\($0)" }
+        vectors = (0 ..< count).map { _ in
+            let length = Int.random(in: 1 ... max(1, 2 * meanLength), using: &rng)
+            var chosen = Set<Int>()
+            while chosen.count < min(length, dimension) {
+                let u = Double.random(in: 0 ..< 1, using: &rng)
+                chosen.insert(min(dimension - 1, Int(pow(u, 2.5) * Double(dimension))))
+            }
+            return chosen.sorted().map { (token: "t\($0)", weight: Float.random(in: 0.01 ... 3, using: &rng)) }
+        }
+    }
+
+    /// Seismic JSONL text, one record per line.
+    public func jsonl(withContent: Bool = true) -> String {
+        var text = ""
+        for (id, vector) in zip(ids, vectors) {
+            let entries = vector.map { "\"\($0.token)\": \($0.weight)" }.joined(separator: ", ")
+            text += "{\"id\": \"\(id)\"" + (withContent ? ", \"content\": \"text of \(id)\"" : "") + ", \"vector\": {\(entries)}}\n"
+        }
+        return text
+    }
+
+    /// Seismic binary bytes (components are positions in `vocabulary`).
+    public func binary() -> [UInt8] {
+        var bytes: [UInt8] = []
+        func put(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        put(UInt32(vectors.count))
+        for vector in vectors {
+            let sorted = vector.map { (Int($0.token.dropFirst())!, $0.weight) }.sorted { $0.0 < $1.0 }
+            put(UInt32(sorted.count))
+            for (c, _) in sorted { put(UInt32(c)) }
+            for (_, w) in sorted { put(w.bitPattern) }
+        }
+        return bytes
+    }
+
+    /// Exact dot products of `query` with every vector, in Double.
+    public func bruteForce(_ query: [(token: String, weight: Float)], transform: (Float) -> Float = { $0 }) -> [Double] {
+        let q = Dictionary(uniqueKeysWithValues: query.map { ($0.token, Double($0.weight)) })
+        return vectors.map { vector in
+            vector.reduce(0.0) { $0 + (q[$1.token] ?? 0) * Double(transform($1.weight)) }
+        }
+    }
+}
+
+/// A fresh temporary directory, removed by `cleanUp()`.
+public final class TemporaryDirectory {
+    public let path: String
+    public init() {
+        path = NSTemporaryDirectory() + "lsr-test-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    public func file(_ name: String) -> String { path + "/" + name }
+    public func write(_ text: String, to name: String) -> String {
+        FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
+        return file(name)
+    }
+    public func write(_ bytes: [UInt8], to name: String) -> String {
+        FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
+        return file(name)
+    }
+    public func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Paths of the team's shared data (`../shared/data` beside the repository).
+public enum SharedData {
+    public static let root: String = {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repository.deletingLastPathComponent().appendingPathComponent("shared/data").path
+    }()
+    public static var available: Bool { FileManager.default.fileExists(atPath: root + "/README.md") }
+    public static func path(_ relative: String) -> String { root + "/" + relative }
+}
+
+/// The repository's root directory.
+public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Runs the built `lsr` executable (next to the test bundle) and captures its output.
+public func runLSR(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var executable = directory.appendingPathComponent("lsr")
+    if !FileManager.default.fileExists(atPath: executable.path) {
+        executable = directory.deletingLastPathComponent().appendingPathComponent("lsr")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
