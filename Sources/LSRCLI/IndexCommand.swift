@@ -8,8 +8,8 @@ struct IndexCommand: ParsableCommand {
 
     @Option(help: "Documents: .jsonl, .jsonl.zst, .bin or .bin.zst.")
     var input: String
-    @Option(help: "Index directory to create.")
-    var output: String
+    @Option(help: "Index directory to create (default: Indexes/<input name>.lsr).")
+    var output: String?
     @Option(help: "Binary input: external ids, one per line (default: positions).")
     var ids: String?
     @Option(help: "Binary input: vocabulary, line i names component i.")
@@ -62,7 +62,16 @@ struct IndexCommand: ParsableCommand {
         }
     }
 
+    /// The index directory: `--output`, or `Indexes/<input file name without extensions>.lsr`.
+    var outputPath: String {
+        if let output { return output }
+        var name = URL(fileURLWithPath: input).lastPathComponent
+        for suffix in [".zst", ".zstd", ".jsonl", ".json", ".bin"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return "Indexes/\(name).lsr"
+    }
+
     func run() throws {
+        let output = outputPath
         let reader = try VectorFileReader(path: input, idsPath: ids, vocabularyPath: vocab)
         let progress = ProgressLine()
         let statistics = try IndexBuilder(configuration: configuration).build(

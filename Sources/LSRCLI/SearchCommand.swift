@@ -43,7 +43,11 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        let openStarted = clock.now
         let opened = try Index(path: index)
+        let openElapsed = clock.now - openStarted
+        let openMilliseconds = Double(openElapsed.components.seconds) * 1e3 + Double(openElapsed.components.attoseconds) * 1e-15
         let querySet = try opened.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab)
         let result = opened.search(querySet.vectors, parameters: parameters, exact: exact, threads: threading.threads)
 
@@ -75,6 +79,7 @@ struct SearchCommand: ParsableCommand {
                 "heap_factor": Double(heapFactor), "exact": exact, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
                 "unknown_tokens": querySet.unknownTokens, "index": index, "queries_file": queries,
+                "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])

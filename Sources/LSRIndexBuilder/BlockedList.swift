@@ -74,8 +74,6 @@ final class BlockingWorkspace: @unchecked Sendable {
     var componentMaximum: [Float]
     var componentCount: [Int32]
     var touched: [UInt32] = []
-    var centroidScores: [Float] = []
-    var touchedCentroids: [Int] = []
 
     init(dimension: Int) {
         componentMaximum = [Float](repeating: 0, count: dimension)

@@ -29,8 +29,12 @@ extension BlockingContext {
             groups = cluster(members, fraction: fraction, minClusterSize: minSize, generator: &generator, workspace: workspace)
         }
 
-        var summaryKeys: [UInt64] = []
-        for (blockIndex, group) in groups.enumerated() {
+        // Summaries block by block, then regrouped by component (blocks stay ascending within a
+        // component because blocks are visited in order): a counting sort on the dense scratch.
+        var summaryOffsets = [0]
+        var summaryComponents: [UInt32] = []
+        var summaryCodes: [UInt8] = []
+        for group in groups {
             for i in group {
                 list.blockDocuments.append(members[i])
                 list.blockValues.append(memberValues[i])
@@ -39,21 +43,36 @@ extension BlockingContext {
             let (components, codes, minimum, scale) = summarize(group.map { members[$0] }, workspace: workspace)
             list.blockMinimums.append(minimum)
             list.blockScales.append(scale)
-            for (c, code) in zip(components, codes) {
-                summaryKeys.append(UInt64(c) << 24 | UInt64(blockIndex) << 8 | UInt64(code))
+            summaryComponents += components
+            summaryCodes += codes
+            summaryOffsets.append(summaryComponents.count)
+        }
+        var distinct: [UInt32] = []
+        for c in summaryComponents {
+            if workspace.componentCount[Int(c)] == 0 { distinct.append(c) }
+            workspace.componentCount[Int(c)] += 1
+        }
+        distinct.sort()
+        var cursor = 0
+        for c in distinct {
+            let count = Int(workspace.componentCount[Int(c)])
+            list.summaryComponents.append(c)
+            list.summaryEntryCounts.append(count)
+            workspace.componentCount[Int(c)] = Int32(cursor)
+            cursor += count
+        }
+        list.summaryBlocks = [UInt16](repeating: 0, count: cursor)
+        list.summaryCodes = [UInt8](repeating: 0, count: cursor)
+        for b in 0 ..< groups.count {
+            for j in summaryOffsets[b] ..< summaryOffsets[b + 1] {
+                let c = Int(summaryComponents[j])
+                let position = Int(workspace.componentCount[c])
+                list.summaryBlocks[position] = UInt16(b)
+                list.summaryCodes[position] = summaryCodes[j]
+                workspace.componentCount[c] += 1
             }
         }
-        summaryKeys.sort()
-        for key in summaryKeys {
-            let component = UInt32(key >> 24)
-            if list.summaryComponents.last != component {
-                list.summaryComponents.append(component)
-                list.summaryEntryCounts.append(0)
-            }
-            list.summaryEntryCounts[list.summaryEntryCounts.count - 1] += 1
-            list.summaryBlocks.append(UInt16(truncatingIfNeeded: key >> 8))
-            list.summaryCodes.append(UInt8(truncatingIfNeeded: key))
-        }
+        for c in distinct { workspace.componentCount[Int(c)] = 0 }
         return list
     }
 
@@ -100,41 +119,48 @@ extension BlockingContext {
         // From here on componentCount maps a component to its slot + 1 (0: no centroid has it).
         for (i, c) in touched.enumerated() { workspace.componentCount[Int(c)] = Int32(i + 1) }
 
-        var scores = workspace.centroidScores
-        if scores.count < centroidCount { scores = [Float](repeating: 0, count: centroidCount) }
-        var hit: [Int] = []
+        var scores = [Float](repeating: 0, count: centroidCount)
+        /// The allowed centroid with the largest dot product with document `d` (ties: lower
+        /// index), scoring `d`'s head components first and all of them if the head meets no
+        /// centroid.
         func bestCentroid(_ d: Int, allowed: [Bool]?) -> Int {
-            func accumulate(_ range: Range<Int>, components: [UInt32], values: [Float]) {
-                for j in range {
-                    let slot = Int(workspace.componentCount[Int(components[j])]) - 1
-                    if slot < 0 { continue }
-                    let v = values[j]
-                    for e in entryStart[slot] ..< entryStart[slot + 1] {
-                        let k = Int(entryCentroid[e])
-                        if scores[k] == 0 { hit.append(k) }
-                        scores[k] += v * entryValue[e]
+            scores.withUnsafeMutableBufferPointer { scores in
+                workspace.componentCount.withUnsafeBufferPointer { slotOf in
+                    entryStart.withUnsafeBufferPointer { entryStart in
+                        entryCentroid.withUnsafeBufferPointer { entryCentroid in
+                            entryValue.withUnsafeBufferPointer { entryValue in
+                                func score(_ range: Range<Int>, _ components: UnsafeBufferPointer<UInt32>, _ values: UnsafeBufferPointer<Float>) -> Int? {
+                                    for k in 0 ..< centroidCount { scores[k] = 0 }
+                                    for j in range {
+                                        let slot = Int(slotOf[Int(components[j])]) - 1
+                                        if slot < 0 { continue }
+                                        let v = values[j]
+                                        for e in entryStart[slot] ..< entryStart[slot + 1] {
+                                            scores[Int(entryCentroid[e])] += v * entryValue[e]
+                                        }
+                                    }
+                                    var best = -1
+                                    var bestScore: Float = 0
+                                    for k in 0 ..< centroidCount where scores[k] > bestScore {
+                                        if let allowed, !allowed[k] { continue }
+                                        best = k
+                                        bestScore = scores[k]
+                                    }
+                                    return best >= 0 ? best : nil
+                                }
+                                let head = headComponents.withUnsafeBufferPointer { c in
+                                    headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
+                                }
+                                if let head { return head }
+                                let full = forward.components.withUnsafeBufferPointer { c in
+                                    forward.values.withUnsafeBufferPointer { v in score(forward.offsets[d] ..< forward.offsets[d + 1], c, v) }
+                                }
+                                return full ?? (allowed?.firstIndex(of: true) ?? 0)
+                            }
+                        }
                     }
                 }
             }
-            func takeBest() -> Int? {
-                var best: Int? = nil
-                for k in hit {
-                    if let allowed, !allowed[k] { continue }
-                    if let b = best {
-                        if scores[k] > scores[b] || (scores[k] == scores[b] && k < b) { best = k }
-                    } else {
-                        best = k
-                    }
-                }
-                for k in hit { scores[k] = 0 }
-                hit.removeAll(keepingCapacity: true)
-                return best
-            }
-            accumulate(headOffsets[d] ..< headOffsets[d + 1], components: headComponents, values: headValues)
-            if let best = takeBest() { return best }
-            accumulate(forward.offsets[d] ..< forward.offsets[d + 1], components: forward.components, values: forward.values)
-            if let best = takeBest() { return best }
-            return allowed?.firstIndex(of: true) ?? 0
         }
 
         var assignment = members.map { bestCentroid(Int($0), allowed: nil) }
@@ -151,7 +177,6 @@ extension BlockingContext {
             }
         }
         for c in touched { workspace.componentCount[Int(c)] = 0 }
-        workspace.centroidScores = scores
 
         var groups = [[Int]](repeating: [], count: centroidCount)
         for (i, a) in assignment.enumerated() { groups[a].append(i) }
@@ -171,20 +196,23 @@ extension BlockingContext {
                 if v > workspace.componentMaximum[c] { workspace.componentMaximum[c] = v }
             }
         }
-        var entries = touched.map { (component: $0, value: workspace.componentMaximum[Int($0)]) }
+        // Largest values first (ties: lower component): keys of value bits (positive floats order
+        // like their bits) over the inverted component.
+        var keys = touched.map { UInt64(workspace.componentMaximum[Int($0)].bitPattern) << 32 | UInt64(~$0) }
         for c in touched { workspace.componentMaximum[Int(c)] = 0 }
         workspace.touched = touched
-        entries.sort { $0.value != $1.value ? $0.value > $1.value : $0.component < $1.component }
-        let total = entries.reduce(Float(0)) { $0 + $1.value }
+        keys.sort(by: >)
+        var total: Float = 0
+        for key in keys { total += Float(bitPattern: UInt32(key >> 32)) }
         let target = Float(configuration.summaryEnergy) * total
         var mass: Float = 0
         var keep = 0
-        while keep < entries.count {
-            mass += entries[keep].value
+        while keep < keys.count {
+            mass += Float(bitPattern: UInt32(keys[keep] >> 32))
             keep += 1
             if mass >= target { break }
         }
-        entries.removeSubrange(keep...)
+        var entries = keys[0 ..< keep].map { (component: ~UInt32(truncatingIfNeeded: $0), value: Float(bitPattern: UInt32($0 >> 32))) }
         entries.sort { $0.component < $1.component }
         let minimum = entries.map(\.value).min() ?? 0
         let maximum = entries.map(\.value).max() ?? 0

@@ -95,3 +95,29 @@ final class SearchPropertyTests: XCTestCase {
         }
     }
 }
+
+/// Vocabularies beyond 65,536 tokens switch the index to 4-byte component ids.
+final class WideVocabularyTests: XCTestCase {
+    func testMoreThan65535TokensSearchExactlyAndApproximately() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let collection = SyntheticCollection(seed: 21, count: 4000, dimension: 70_000, meanLength: 60, skew: 1)
+        let input = directory.write(collection.jsonl(withContent: false), to: "wide.jsonl")
+        let output = directory.file("wide")
+        try IndexBuilder(configuration: BuildConfiguration(pruning: .none, summaryEnergy: 1, valuePrecision: .f32, seed: 21))
+            .build(input: try VectorFileReader(path: input), outputPath: output)
+        let index = try Index(path: output)
+        XCTAssertGreaterThan(index.metadata.vocabularySize, 65_536)
+        XCTAssertEqual(index.metadata.componentWidth, 4)
+        let queries = SyntheticCollection(seed: 22, count: 10, dimension: 70_000, meanLength: 30, idPrefix: "q", skew: 1)
+        let set = try index.readQueries(path: directory.write(queries.jsonl(), to: "q.jsonl"))
+        let searcher = Searcher(index: index)
+        for (q, query) in set.vectors.enumerated() {
+            let exact = searcher.searchExact(query, k: 5)
+            let truth = collection.bruteForce(queries.vectors[q])
+            for hit in exact { XCTAssertEqual(Double(hit.score), truth[hit.document], accuracy: 1e-4) }
+            if let best = exact.first { XCTAssertEqual(Double(best.score), truth.max()!, accuracy: 1e-4) }
+            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30)), exact)
+        }
+    }
+}

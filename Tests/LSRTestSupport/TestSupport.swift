@@ -9,9 +9,9 @@ public struct SyntheticCollection {
     /// The token of each binary component id.
     public var vocabulary: [String]
 
-    /// `count` vectors over `dimension` tokens named `t0`, `t1`, …, with Zipf-like token
-    /// popularity and positive weights.
-    public init(seed: UInt64, count: Int, dimension: Int, meanLength: Int, idPrefix: String = "doc") {
+    /// `count` vectors over `dimension` tokens named `t0`, `t1`, …, with positive weights and token
+    /// popularity skewed towards low ids by `skew` (1: uniform).
+    public init(seed: UInt64, count: Int, dimension: Int, meanLength: Int, idPrefix: String = "doc", skew: Double = 2.5) {
         var rng = SplitMix64(seed: seed)
         vocabulary = (0 ..< dimension).map { "t\($0)" }
         ids = (0 ..< count).map { "\(idPrefix)\($0)" }
@@ -20,7 +20,7 @@ public struct SyntheticCollection {
             var chosen = Set<Int>()
             while chosen.count < min(length, dimension) {
                 let u = Double.random(in: 0 ..< 1, using: &rng)
-                chosen.insert(min(dimension - 1, Int(pow(u, 2.5) * Double(dimension))))
+                chosen.insert(min(dimension - 1, Int(pow(u, skew) * Double(dimension))))
             }
             return chosen.sorted().map { (token: "t\($0)", weight: Float.random(in: 0.01 ... 3, using: &rng)) }
         }
@@ -68,11 +68,11 @@ public final class TemporaryDirectory {
     }
     public func file(_ name: String) -> String { path + "/" + name }
     public func write(_ text: String, to name: String) -> String {
-        FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
         return file(name)
     }
     public func write(_ bytes: [UInt8], to name: String) -> String {
-        FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
         return file(name)
     }
     public func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
