@@ -20,7 +20,8 @@ let package = Package(
         .target(name: "LSRVectors"),
         .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite"]),
         .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats"]),
-        .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(name: "CLSRKernels"),
+        .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "CLSRKernels"]),
         .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),
         .target(
             name: "LSR",

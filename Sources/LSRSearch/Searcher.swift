@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRFormats
 import LSRVectors
 
@@ -15,6 +16,7 @@ public final class Searcher {
     private var exactScores: [Float]
     private var touched: [UInt32] = []
     private var cutOrder: [Int] = []
+    private var pending: [UInt32] = []
 
     public init(index: Index) {
         self.index = index
@@ -74,6 +76,13 @@ public final class Searcher {
         if cutOrder.count > parameters.queryCut { cutOrder.removeSubrange(parameters.queryCut...) }
 
         let documentCount = UInt32(storage.documentCount)
+        // Work on locals: class properties in the inner loop cost dynamic exclusivity checks.
+        var heap = self.heap
+        self.heap = TopKHeap()
+        var visitedList = self.visitedList
+        self.visitedList = []
+        var pending = self.pending
+        self.pending = []
         dense.withUnsafeMutableBufferPointer { q in
             visited.withUnsafeMutableBufferPointer { seen in
                 codeSums.withUnsafeMutableBufferPointer { codeSums in
@@ -89,6 +98,9 @@ public final class Searcher {
                                 let g = firstBlock + b
                                 let summary = storage.blockScale[g] * codeSums[b] + storage.blockMinimum[g] * weightSums[b]
                                 if heap.isFull && summary < parameters.heapFactor * heap.threshold { continue }
+                                // First the block's unvisited documents, prefetching their vectors
+                                // (independent loads overlap), then their scores.
+                                pending.removeAll(keepingCapacity: true)
                                 for p in Int(storage.blockOffsets[g]) ..< Int(storage.blockOffsets[g + 1]) {
                                     let d = storage.postingDocuments[p]
                                     guard d < documentCount else { continue }
@@ -96,8 +108,10 @@ public final class Searcher {
                                     if seen[word] & bit != 0 { continue }
                                     seen[word] |= bit
                                     visitedList.append(d)
-                                    heap.offer(typed.score(Int(d), q.baseAddress!), d)
+                                    pending.append(d)
+                                    typed.prefetch(Int(d))
                                 }
+                                for d in pending { heap.offer(typed.score(Int(d), q.baseAddress!), d) }
                             }
                         }
                     }
@@ -106,7 +120,11 @@ public final class Searcher {
         }
         for d in visitedList { visited[Int(d >> 6)] = 0 }
         visitedList.removeAll(keepingCapacity: true)
-        return heap.sortedHits()
+        let hits = heap.sortedHits()
+        self.heap = heap
+        self.visitedList = visitedList
+        self.pending = pending
+        return hits
     }
 
     /// Accumulates, for every block of list `t`, Σ q[c]·code (in `codeSums`) and Σ q[c] over the

@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRVectors
 
 /// How a stored weight decodes to `Float`; the search kernels are specialized per storage type.
@@ -45,23 +46,32 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
         C.bitWidth == 16 ? Int(c) : min(Int(c), storage.dimension)
     }
 
+    /// Starts loading document `d`'s components and values into the cache.
+    @inline(__always) func prefetch(_ d: Int) {
+        let start = Int(storage.forwardOffsets[d])
+        let count = Int(storage.forwardOffsets[d + 1]) - start
+        lsr_prefetch_range(forwardComponents + start, count * MemoryLayout<C>.stride)
+        lsr_prefetch_range(forwardValues + start, count * MemoryLayout<W.Bits>.stride)
+    }
+
     /// Dot product of document `d` with the dense query `q`: the one scoring function of both
-    /// approximate and exact search, so equal documents get bit-identical scores.
+    /// approximate and exact search, so equal documents get bit-identical scores. Runs the C
+    /// kernels of CLSRKernels (AVX2 gathers and F16C conversion where the CPU has them).
     @inline(__always) func score(_ d: Int, _ q: UnsafeMutablePointer<Float>) -> Float {
-        var j = Int(storage.forwardOffsets[d])
-        let end = Int(storage.forwardOffsets[d + 1])
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-        while j + 4 <= end {
-            s0 += q[slot(forwardComponents[j])] * W.decode(forwardValues[j])
-            s1 += q[slot(forwardComponents[j + 1])] * W.decode(forwardValues[j + 1])
-            s2 += q[slot(forwardComponents[j + 2])] * W.decode(forwardValues[j + 2])
-            s3 += q[slot(forwardComponents[j + 3])] * W.decode(forwardValues[j + 3])
-            j += 4
+        let start = Int(storage.forwardOffsets[d])
+        let count = Int(storage.forwardOffsets[d + 1]) - start
+        let components = UnsafeRawPointer(forwardComponents + start)
+        let values = UnsafeRawPointer(forwardValues + start)
+        let clamp = UInt32(storage.dimension)
+        switch (C.bitWidth == 16, W.Bits.self == UInt16.self) {
+        case (true, true):
+            return lsr_dot_u16_f16(components.assumingMemoryBound(to: UInt16.self), values.assumingMemoryBound(to: UInt16.self), count, q)
+        case (true, false):
+            return lsr_dot_u16_f32(components.assumingMemoryBound(to: UInt16.self), values.assumingMemoryBound(to: Float.self), count, q)
+        case (false, true):
+            return lsr_dot_u32_f16(components.assumingMemoryBound(to: UInt32.self), values.assumingMemoryBound(to: UInt16.self), count, q, clamp)
+        case (false, false):
+            return lsr_dot_u32_f32(components.assumingMemoryBound(to: UInt32.self), values.assumingMemoryBound(to: Float.self), count, q, clamp)
         }
-        while j < end {
-            s0 += q[slot(forwardComponents[j])] * W.decode(forwardValues[j])
-            j += 1
-        }
-        return (s0 + s1) + (s2 + s3)
     }
 }

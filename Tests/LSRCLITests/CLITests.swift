@@ -88,6 +88,25 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try runLSR(["check", index]).status, 0)
     }
 
+    /// The portable kernels (LSR_PORTABLE=1) and the vectorized ones agree on scores.
+    func testPortableAndVectorizedKernelsAgree() throws {
+        let collection = SyntheticCollection(seed: 8, count: 400, dimension: 300, meanLength: 40)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let index = directory.file("idx")
+        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", index]).status, 0)
+        let queries = directory.write(SyntheticCollection(seed: 80, count: 20, dimension: 300, meanLength: 30, idPrefix: "q").jsonl(), to: "q.jsonl")
+        let arguments = ["search", "--index", index, "--queries", queries, "--exact", "--k", "20"]
+        let vectorized = try runLSR(arguments)
+        let portable = try runLSR(arguments, environment: ["LSR_PORTABLE": "1"])
+        XCTAssertEqual(vectorized.status, 0)
+        let a = vectorized.stdout.split(separator: "\n"), b = portable.stdout.split(separator: "\n")
+        XCTAssertEqual(a.count, 400)
+        XCTAssertEqual(a.count, b.count)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(Double(x.split(separator: " ")[4])!, Double(y.split(separator: " ")[4])!, accuracy: 1e-4)
+        }
+    }
+
     private func parseRun(_ path: String) throws -> [String: [(doc: String, score: Double)]] {
         var runs: [String: [(doc: String, score: Double)]] = [:]
         for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {

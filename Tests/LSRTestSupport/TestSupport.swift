@@ -93,7 +93,7 @@ public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// Runs the built `lsr` executable (next to the test bundle) and captures its output.
-public func runLSR(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+public func runLSR(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     var executable = directory.appendingPathComponent("lsr")
     if !FileManager.default.fileExists(atPath: executable.path) {
@@ -102,6 +102,7 @@ public func runLSR(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
