@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LSR
 
 @main
@@ -7,6 +8,21 @@ struct LSRCommand: ParsableCommand {
         commandName: "lsr",
         abstract: "Learned sparse retrieval: Seismic-layout indexes, fast approximate top-k, exact oracle.",
         subcommands: [IndexCommand.self, SearchCommand.self, InfoCommand.self, CheckCommand.self])
+
+    /// Runs the command; any failure prints one line, `lsr: <what is wrong>`, and exits non-zero
+    /// (help and version requests print as usual).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is CleanExit { exit(withError: error) }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data(("lsr: " + message + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Thread count option shared by the commands that use cores.

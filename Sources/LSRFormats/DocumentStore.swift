@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import LSRVectors
 
 #if canImport(Glibc)
@@ -79,7 +80,7 @@ public final class DocumentStoreReader: @unchecked Sendable {
     private var database: OpaquePointer?
     private var selectByPosition: OpaquePointer?
     private var selectByID: OpaquePointer?
-    private let lock = NSLockLike()
+    private let lock = NSLock()
     public let path: String
     /// Number of documents in the store.
     public let count: Int
@@ -141,17 +142,5 @@ public final class DocumentStoreReader: @unchecked Sendable {
             guard sqlite3_step(selectByID) == SQLITE_ROW else { return nil }
             return Int(sqlite3_column_int64(selectByID, 0))
         }
-    }
-}
-
-/// A pthread mutex (Foundation-free).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -219,12 +219,22 @@ public final class IndexFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + entry.offset, count: entry.length)
     }
 
+    /// The bytes of section `name`, after checking them against their checksum (for small
+    /// sections read at open, such as the metadata).
+    public func verifiedSection(_ name: String) throws -> UnsafeRawBufferPointer {
+        let bytes = try section(name)
+        guard let entry = entries.first(where: { $0.name == name }), XXHash64.hash(bytes) == entry.checksum else {
+            throw LSRError(.corruptIndex, "section '\(name)' fails its checksum: the file is damaged", path: path, field: name)
+        }
+        return bytes
+    }
+
     /// Section `name` as an array of `T`, checking that its length is a multiple of `T`'s size
     /// and, when given, equals `count` elements.
     public func array<T: BitwiseCopyable>(_ name: String, of type: T.Type, count: Int? = nil) throws -> UnsafeBufferPointer<T> {
         let bytes = try section(name)
         let stride = MemoryLayout<T>.stride
-        guard bytes.count % stride == 0, count.map({ $0 * stride == bytes.count }) ?? true else {
+        guard bytes.count % stride == 0, count.map({ $0 >= 0 && $0 <= bytes.count / stride && $0 * stride == bytes.count }) ?? true else {
             let expected = count.map { "\($0 * stride) bytes" } ?? "a multiple of \(stride) bytes"
             throw LSRError(.corruptIndex, "section '\(name)' has \(bytes.count) bytes, expected \(expected)", path: path)
         }

@@ -3,20 +3,21 @@ import LSRVectors
 
 /// A read-only, memory-mapped lsr index: open it once, search it from any number of threads.
 ///
-/// Opening maps `index.lsr`, checks its header, section table and the structure of every offset
-/// array (so that no corrupt offset can send a search out of bounds), and opens the document store.
-/// It reads no posting or vector data: opening takes milliseconds whatever the index size.
-/// `lsr check` (``verify()``) compares every section with its checksum.
+/// Opening maps `index.lsr`, checks its header, section table and section sizes, and opens the
+/// document store; it reads no posting, vector or vocabulary data, so it takes milliseconds
+/// whatever the index size. Search checks every offset it follows before using it, so a damaged
+/// file gives wrong results at worst, never a crash; `lsr check` (``verify()``) compares every
+/// section with its checksum.
 public final class Index: @unchecked Sendable {
     // @unchecked Sendable: all state is immutable after init; the document store serializes itself.
     public let path: String
     public let metadata: IndexMetadata
-    public let vocabulary: Vocabulary
+    public let vocabulary: MappedVocabulary
     public let documents: DocumentStoreReader
     let file: IndexFile
     let storage: IndexStorage
-    /// Binary input component id → index component id, when the index was built from binary input.
-    let sourceComponents: [UInt32: UInt32]?
+    /// The binary input's component id of each token, when the index was built from binary input.
+    let sourceComponentIDs: UnsafeBufferPointer<UInt32>?
 
     /// Opens the index directory at `path`.
     /// - Throws: `LSRError` (`.io`, `.corruptIndex`, `.unsupportedVersion`, `.documentStore`).
@@ -24,17 +25,11 @@ public final class Index: @unchecked Sendable {
         self.path = path
         let indexPath = path + "/" + IndexLayout.indexFileName
         file = try IndexFile(path: indexPath)
-        metadata = try IndexMetadata.decode(try file.section(IndexLayout.metadata), path: indexPath)
+        metadata = try IndexMetadata.decode(try file.verifiedSection(IndexLayout.metadata), path: indexPath)
         storage = try IndexStorage(file: file, metadata: metadata)
-        vocabulary = try Index.readVocabulary(file, count: metadata.vocabularySize)
-        if metadata.hasSourceComponentIDs {
-            let source = try file.array(IndexLayout.vocabularySource, of: UInt32.self, count: metadata.vocabularySize)
-            var map = [UInt32: UInt32](minimumCapacity: source.count)
-            for (i, s) in source.enumerated() { map[s] = UInt32(i) }
-            sourceComponents = map
-        } else {
-            sourceComponents = nil
-        }
+        vocabulary = try MappedVocabulary(file: file, count: metadata.vocabularySize)
+        sourceComponentIDs = metadata.hasSourceComponentIDs
+            ? try file.array(IndexLayout.vocabularySource, of: UInt32.self, count: metadata.vocabularySize) : nil
         documents = try DocumentStoreReader(path: path + "/" + DocumentStoreSchema.fileName)
         guard documents.count == metadata.documentCount else {
             throw LSRError(
@@ -56,41 +51,26 @@ public final class Index: @unchecked Sendable {
     /// - Returns: the names of damaged sections (empty when the index is intact).
     public func verify() -> [String] { file.verifyChecksums() }
 
-    private static func readVocabulary(_ file: IndexFile, count: Int) throws -> Vocabulary {
-        let offsets = try file.array(IndexLayout.vocabularyOffsets, of: UInt32.self, count: count + 1)
-        let bytes = try file.section(IndexLayout.vocabularyBytes)
-        try checkOffsets(offsets, end: bytes.count, name: IndexLayout.vocabularyOffsets, path: file.path)
-        var tokens: [String] = []
-        tokens.reserveCapacity(count)
-        for i in 0 ..< count {
-            tokens.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[Int(offsets[i]) ..< Int(offsets[i + 1])]), as: UTF8.self))
-        }
-        return Vocabulary(canonicallyOrdered: tokens)
+    /// Encodes a query given as token strings, dropping tokens the index has never seen.
+    /// - Returns: the query and the number of its tokens the index does not know.
+    public func query(tokens: [String], values: [Float]) -> (query: QueryVector, unknownTokens: Int) {
+        encode(zip(tokens, values).map { (vocabulary.id(of: $0.0), $0.1) })
     }
 
-    /// Maps a record read from a query file to index components, dropping tokens the index has
-    /// never seen.
-    /// - Parameters:
-    ///   - tokens: the reader's token table (``VectorFileReader/tokens``).
-    ///   - binaryComponentIDs: the record's components are binary component ids without a vocabulary.
-    /// - Returns: the query and the number of its tokens the index does not know.
-    public func query(
-        components: [UInt32], values: [Float], tokens: [String], binaryComponentIDs: Bool = false
-    ) -> (query: QueryVector, unknownTokens: Int) {
-        var pairs: [(UInt32, Float)] = []
-        pairs.reserveCapacity(components.count)
-        var unknown = 0
-        for (c, v) in zip(components, values) {
-            let id: UInt32?
-            if binaryComponentIDs, let sourceComponents {
-                id = sourceComponents[c]
-            } else {
-                id = vocabulary.id(of: tokens[Int(c)])
-            }
-            if let id { pairs.append((id, v)) } else { unknown += 1 }
-        }
-        pairs.sort { $0.0 < $1.0 }
-        return (QueryVector(components: pairs.map(\.0), values: pairs.map(\.1)), unknown)
+    /// The index component of each binary-input component id (for binary queries without a
+    /// vocabulary), or nil when the index was built from JSONL.
+    func sourceComponentMap() -> [UInt32: UInt32]? {
+        guard let sourceComponentIDs else { return nil }
+        var map = [UInt32: UInt32](minimumCapacity: sourceComponentIDs.count)
+        for (i, source) in sourceComponentIDs.enumerated() { map[source] = UInt32(i) }
+        return map
+    }
+
+    /// Sorts known (component, weight) pairs into a query and counts the unknown ones.
+    func encode(_ pairs: [(UInt32?, Float)]) -> (query: QueryVector, unknownTokens: Int) {
+        var known = pairs.compactMap { pair in pair.0.map { ($0, pair.1) } }
+        known.sort { $0.0 < $1.0 }
+        return (QueryVector(components: known.map(\.0), values: known.map(\.1)), pairs.count - known.count)
     }
 }
 
@@ -101,19 +81,5 @@ public struct QueryVector: Sendable, Equatable {
     public init(components: [UInt32], values: [Float]) {
         self.components = components
         self.values = values
-    }
-}
-
-/// Throws unless `offsets` is non-decreasing, starts at or after 0 and ends at most at `end`.
-func checkOffsets<T: BinaryInteger>(_ offsets: UnsafeBufferPointer<T>, end: Int, name: String, path: String, exactEnd: Bool = false) throws {
-    var previous: T = 0
-    for o in offsets {
-        guard o >= previous else {
-            throw LSRError(.corruptIndex, "section '\(name)' is not ascending", path: path, field: name)
-        }
-        previous = o
-    }
-    guard Int(previous) <= end, !exactEnd || Int(previous) == end else {
-        throw LSRError(.corruptIndex, "section '\(name)' points past its data (\(previous) > \(end))", path: path, field: name)
     }
 }

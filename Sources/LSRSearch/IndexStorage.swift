@@ -37,7 +37,8 @@ struct IndexStorage: @unchecked Sendable {
         let valueWidth = halfValues ? 2 : 4
         func sized(_ name: String, _ count: Int, _ width: Int) throws -> UnsafeRawBufferPointer {
             let bytes = try file.section(name)
-            guard bytes.count == count * width else {
+            let (expected, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, bytes.count == expected else {
                 throw LSRError(.corruptIndex, "section '\(name)' has \(bytes.count) bytes, expected \(count * width)", path: path, field: name)
             }
             return bytes
@@ -59,17 +60,49 @@ struct IndexStorage: @unchecked Sendable {
         summaryBlocks = try file.array(IndexLayout.summaryBlocks, of: UInt16.self, count: m.summaryEntryCount)
         summaryCodes = try file.array(IndexLayout.summaryCodes, of: UInt8.self, count: m.summaryEntryCount)
 
-        try checkOffsets(forwardOffsets, end: m.nonzeroCount, name: IndexLayout.forwardOffsets, path: path, exactEnd: true)
-        try checkOffsets(blockOffsets, end: m.blockedPostingCount, name: IndexLayout.blockOffsets, path: path, exactEnd: true)
-        try checkOffsets(listBlocks, end: m.blockCount, name: IndexLayout.listBlocks, path: path, exactEnd: true)
-        try checkOffsets(listSummary, end: m.summaryComponentCount, name: IndexLayout.listSummary, path: path, exactEnd: true)
-        try checkOffsets(summaryOffsets, end: m.summaryEntryCount, name: IndexLayout.summaryOffsets, path: path, exactEnd: true)
-        try checkOffsets(listTail, end: m.postingCount, name: IndexLayout.listTail, path: path, exactEnd: true)
-        guard listTail.first.map({ Int($0) == m.blockedPostingCount }) ?? true else {
-            throw LSRError(.corruptIndex, "the tail region does not follow the blocked region", path: path, field: IndexLayout.listTail)
-        }
-        for t in 0 ..< v where listBlocks[t + 1] - listBlocks[t] > UInt32(IndexLayout.maximumBlocksPerList) {
-            throw LSRError(.corruptIndex, "list \(t) has more than \(IndexLayout.maximumBlocksPerList) blocks", path: path, field: IndexLayout.listBlocks)
-        }
+        nonzeroCount = m.nonzeroCount
+        postingCount = m.postingCount
+        blockedPostingCount = m.blockedPostingCount
     }
+
+    let nonzeroCount: Int
+    let postingCount: Int
+    let blockedPostingCount: Int
+
+    // Validated ranges: each offset pair is checked where it is used (two compares), so a damaged
+    // file never sends search out of bounds and opening needs no pass over the offset arrays.
+
+    /// `offsets[i] ..< offsets[i + 1]`, or empty unless ascending and within `limit`.
+    @inline(__always)
+    private func range<T: BinaryInteger>(_ offsets: UnsafeBufferPointer<T>, _ i: Int, limit: Int) -> Range<Int> {
+        let start = Int(truncatingIfNeeded: offsets[i]), end = Int(truncatingIfNeeded: offsets[i + 1])
+        return 0 <= start && start <= end && end <= limit ? start ..< end : 0 ..< 0
+    }
+
+    /// The global indices of list `t`'s blocks (at most 65,535 of them).
+    @inline(__always) func blocks(ofList t: Int) -> Range<Int> {
+        let r = range(listBlocks, t, limit: blockMinimum.count)
+        return r.count <= IndexLayout.maximumBlocksPerList ? r : 0 ..< 0
+    }
+    /// Positions in `postingDocuments` of block `g`'s documents.
+    @inline(__always) func postings(ofBlock g: Int) -> Range<Int> { range(blockOffsets, g, limit: blockedPostingCount) }
+    /// Positions in `postingDocuments` of all of list `t`'s blocked postings.
+    @inline(__always) func blockedPostings(ofList t: Int) -> Range<Int> {
+        let blocks = blocks(ofList: t)
+        guard !blocks.isEmpty else { return 0 ..< 0 }
+        let start = Int(truncatingIfNeeded: blockOffsets[blocks.lowerBound])
+        let end = Int(truncatingIfNeeded: blockOffsets[blocks.upperBound])
+        return 0 <= start && start <= end && end <= blockedPostingCount ? start ..< end : 0 ..< 0
+    }
+    /// Positions in `postingDocuments` of list `t`'s pruned-away postings.
+    @inline(__always) func tail(ofList t: Int) -> Range<Int> {
+        let r = range(listTail, t, limit: postingCount)
+        return r.lowerBound >= blockedPostingCount ? r : 0 ..< 0
+    }
+    /// Positions in the summary component arrays of list `t`'s summary components.
+    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { range(listSummary, t, limit: summaryOffsets.count - 1) }
+    /// Positions in `summaryBlocks` / `summaryCodes` of summary component `j`'s entries.
+    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> { range(summaryOffsets, j, limit: summaryCodes.count) }
+    /// Positions in the forward arrays of document `d`'s entries.
+    @inline(__always) func forward(ofDocument d: Int) -> Range<Int> { range(forwardOffsets, d, limit: nonzeroCount) }
 }

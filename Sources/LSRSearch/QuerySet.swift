@@ -32,10 +32,16 @@ extension Index {
                 path: path)
         }
         var set = QuerySet(ids: [], contents: [], vectors: [], unknownTokens: 0, queriesWithOnlyUnknownTokens: 0)
+        let sourceMap = reader.format == .binary && vocabularyPath == nil ? sourceComponentMap() : nil
+        var known: [UInt32?] = []  // the index component of each reader component, as first seen
         try reader.forEach { record in
-            let binaryIDs = reader.format == .binary && vocabularyPath == nil
-            let (vector, unknown) = query(
-                components: record.components, values: record.values, tokens: reader.tokens, binaryComponentIDs: binaryIDs)
+            let pairs = zip(record.components, record.values).map { (component, value) -> (UInt32?, Float) in
+                if let sourceMap { return (sourceMap[component], value) }
+                let c = Int(component)
+                while known.count <= c { known.append(vocabulary.id(of: reader.tokens[known.count])) }
+                return (known[c], value)
+            }
+            let (vector, unknown) = encode(pairs)
             set.ids.append(record.id)
             set.contents.append(record.content)
             set.vectors.append(vector)

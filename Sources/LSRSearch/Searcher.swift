@@ -90,8 +90,8 @@ public final class Searcher {
                         for position in cutOrder {
                             let t = Int(query.components[position])
                             guard t < storage.dimension else { continue }
-                            let firstBlock = Int(storage.listBlocks[t])
-                            let blockCount = Int(storage.listBlocks[t + 1]) - firstBlock
+                            let blocks = storage.blocks(ofList: t)
+                            let firstBlock = blocks.lowerBound, blockCount = blocks.count
                             if blockCount == 0 { continue }
                             scoreSummaries(list: t, blockCount: blockCount, query: query, typed, codeSums, weightSums)
                             for b in 0 ..< blockCount {
@@ -101,7 +101,7 @@ public final class Searcher {
                                 // First the block's unvisited documents, prefetching their vectors
                                 // (independent loads overlap), then their scores.
                                 pending.removeAll(keepingCapacity: true)
-                                for p in Int(storage.blockOffsets[g]) ..< Int(storage.blockOffsets[g + 1]) {
+                                for p in storage.postings(ofBlock: g) {
                                     let d = storage.postingDocuments[p]
                                     guard d < documentCount else { continue }
                                     let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
@@ -140,8 +140,9 @@ public final class Searcher {
             codeSums[b] = 0
             weightSums[b] = 0
         }
-        var low = Int(storage.listSummary[t])
-        let high = Int(storage.listSummary[t + 1])
+        let summary = storage.summaryComponents(ofList: t)
+        var low = summary.lowerBound
+        let high = summary.upperBound
         let components = typed.summaryComponents
         for (c, v) in zip(query.components, query.values) {
             // Lower bound of c in the list's ascending summary components, from `low` on.
@@ -153,7 +154,7 @@ public final class Searcher {
             low = lo
             if lo == high { break }
             guard UInt32(components[lo]) == c else { continue }
-            for e in Int(storage.summaryOffsets[lo]) ..< Int(storage.summaryOffsets[lo + 1]) {
+            for e in storage.entries(ofSummaryComponent: lo) {
                 let b = Int(storage.summaryBlocks[e])
                 codeSums[b] += v * Float(storage.summaryCodes[e])
                 weightSums[b] += v
@@ -174,9 +175,7 @@ public final class Searcher {
           visited.withUnsafeMutableBufferPointer { seen in
             for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
                 let t = Int(c)
-                let blocked = Int(storage.blockOffsets[Int(storage.listBlocks[t])]) ..< Int(storage.blockOffsets[Int(storage.listBlocks[t + 1])])
-                let tail = Int(storage.listTail[t]) ..< Int(storage.listTail[t + 1])
-                for range in [blocked, tail] {
+                for range in [storage.blockedPostings(ofList: t), storage.tail(ofList: t)] {
                     for p in range {
                         let d = storage.postingDocuments[p]
                         guard d < documentCount else { continue }

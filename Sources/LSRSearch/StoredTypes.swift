@@ -48,8 +48,8 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
 
     /// Starts loading document `d`'s components and values into the cache.
     @inline(__always) func prefetch(_ d: Int) {
-        let start = Int(storage.forwardOffsets[d])
-        let count = Int(storage.forwardOffsets[d + 1]) - start
+        let entries = storage.forward(ofDocument: d)
+        let start = entries.lowerBound, count = entries.count
         lsr_prefetch_range(forwardComponents + start, count * MemoryLayout<C>.stride)
         lsr_prefetch_range(forwardValues + start, count * MemoryLayout<W.Bits>.stride)
     }
@@ -58,8 +58,8 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
     /// approximate and exact search, so equal documents get bit-identical scores. Runs the C
     /// kernels of CLSRKernels (AVX2 gathers and F16C conversion where the CPU has them).
     @inline(__always) func score(_ d: Int, _ q: UnsafeMutablePointer<Float>) -> Float {
-        let start = Int(storage.forwardOffsets[d])
-        let count = Int(storage.forwardOffsets[d + 1]) - start
+        let entries = storage.forward(ofDocument: d)
+        let start = entries.lowerBound, count = entries.count
         let components = UnsafeRawPointer(forwardComponents + start)
         let values = UnsafeRawPointer(forwardValues + start)
         let clamp = UInt32(storage.dimension)

@@ -26,9 +26,11 @@ struct TopKHeap {
         s1 < s2 || (s1 == s2 && d1 > d2)
     }
 
-    /// Offers a pair; keeps it if the heap is not full or it beats the worst kept pair.
+    /// Offers a pair; keeps it if the heap is not full or it beats the worst kept pair. NaN
+    /// scores (possible only from a damaged index) are ignored.
     @inline(__always)
     mutating func offer(_ score: Float, _ document: UInt32) {
+        if score.isNaN { return }
         if scores.count < capacity {
             scores.append(score)
             documents.append(document)

@@ -85,3 +85,43 @@ final class BuildTests: XCTestCase {
         XCTAssertThrowsError(try Index(path: output)) { XCTAssertEqual(($0 as? LSRError)?.code, .unsupportedVersion) }
     }
 }
+
+/// A damaged index may give wrong results, but never crashes search.
+final class DamagedIndexTests: XCTestCase {
+    func testGarbageInAnySectionNeverCrashesSearch() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let collection = SyntheticCollection(seed: 31, count: 300, dimension: 50, meanLength: 8)
+        let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let pristine = directory.file("pristine")
+        try IndexBuilder(configuration: BuildConfiguration(seed: 31)).build(input: try VectorFileReader(path: input), outputPath: pristine)
+        let queries = directory.write(SyntheticCollection(seed: 32, count: 20, dimension: 50, meanLength: 6, idPrefix: "q").jsonl(), to: "q.jsonl")
+        let sections = try IndexFile(path: pristine + "/index.lsr").entries.filter { $0.name != IndexLayout.metadata && $0.length > 0 }
+        var generator = SplitMix64(seed: 33)
+        for entry in sections {
+            for trial in 0 ..< 3 {
+                let damaged = directory.file("damaged-\(entry.name)-\(trial)")
+                try FileManager.default.copyItem(atPath: pristine, toPath: damaged)
+                var bytes = try Data(contentsOf: URL(fileURLWithPath: damaged + "/index.lsr"))
+                for i in entry.offset ..< entry.offset + entry.length where trial == 0 || UInt8.random(in: 0 ... 15, using: &generator) == 0 {
+                    bytes[i] = UInt8.random(in: 0 ... 255, using: &generator)
+                }
+                try bytes.write(to: URL(fileURLWithPath: damaged + "/index.lsr"))
+                let index: Index
+                do {
+                    index = try Index(path: damaged)
+                } catch let error as LSRError {
+                    XCTAssertEqual(error.code, .corruptIndex, "\(error)")
+                    continue
+                }
+                XCTAssertEqual(index.verify(), [entry.name])
+                let set = try index.readQueries(path: queries)
+                let searcher = Searcher(index: index)
+                for query in set.vectors {
+                    for hit in searcher.search(query, parameters: .default) { XCTAssertLessThan(hit.document, index.documentCount) }
+                    for hit in searcher.searchExact(query, k: 10) { XCTAssertLessThan(hit.document, index.documentCount) }
+                }
+            }
+        }
+    }
+}
