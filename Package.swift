@@ -23,9 +23,10 @@ let package = Package(
         .target(name: "CLSRKernels"),
         .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "CLSRKernels"]),
         .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(name: "LSRSweep", dependencies: ["LSRSearch", "LSREvaluation"]),
         .target(
             name: "LSR",
-            dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation"]),
+            dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep"]),
         .executableTarget(
             name: "LSRCLI",
             dependencies: ["LSR", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -34,6 +35,9 @@ let package = Package(
         .testTarget(name: "LSRFormatsTests", dependencies: ["LSRFormats", "LSRTestSupport"]),
         .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(name: "LSRSearchTests", dependencies: ["LSR", "LSRTestSupport"]),
+        .testTarget(
+            name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "LSRCLITests", dependencies: ["LSR", "LSRTestSupport"]),
     ]
 )

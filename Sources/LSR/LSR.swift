@@ -3,4 +3,8 @@
 @_exported import LSRFormats
 @_exported import LSRIndexBuilder
 @_exported import LSRSearch
+@_exported import LSRSweep
 @_exported import LSRVectors
+
+/// The version of lsr.
+public let lsrVersion = "0.1.0"

@@ -7,7 +7,8 @@ struct LSRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lsr",
         abstract: "Learned sparse retrieval: Seismic-layout indexes, fast approximate top-k, exact oracle.",
-        subcommands: [IndexCommand.self, SearchCommand.self, InfoCommand.self, CheckCommand.self])
+        version: lsrVersion,
+        subcommands: [IndexCommand.self, SearchCommand.self, EvalCommand.self, InfoCommand.self, CheckCommand.self])
 
     /// Runs the command; any failure prints one line, `lsr: <what is wrong>`, and exits non-zero
     /// (help and version requests print as usual).

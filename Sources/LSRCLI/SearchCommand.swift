@@ -31,10 +31,13 @@ struct SearchCommand: ParsableCommand {
     var showContent = false
     @Flag(help: "Also run exact search and report recall@k of the results against it.")
     var recallVsExact = false
+    @OptionGroup(title: "Evaluation of the run")
+    var evaluation: EvaluationOptions
 
     var parameters: SearchParameters { SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor) }
 
     func validate() throws {
+        try evaluation.validate()
         do {
             try parameters.validate()
         } catch let error as LSRError {
@@ -60,6 +63,14 @@ struct SearchCommand: ParsableCommand {
 
         let run = try trecRun(querySet, result, opened)
         if let output { try writeAtomically(run, to: output) }
+        var metrics: EvaluationResult? = nil
+        if evaluation.qrels != nil || evaluation.exactRun != nil {
+            var results: [String: [(document: String, score: Double)]] = [:]
+            for (q, hits) in result.hits.enumerated() {
+                results[querySet.ids[q]] = try hits.map { (try opened.documents.document(at: $0.document).id, Double($0.score)) }
+            }
+            metrics = try evaluation.evaluate(Run(results: results))
+        }
         if showContent {
             try printHuman(querySet, result, opened)
         } else if output == nil {
@@ -72,6 +83,7 @@ struct SearchCommand: ParsableCommand {
         if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
         if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
         printError(summary)
+        if let metrics { printError(metrics.table(perQuery: false).trimmingCharacters(in: .newlines)) }
 
         if let report {
             var fields: [String: Any] = [
@@ -82,6 +94,7 @@ struct SearchCommand: ParsableCommand {
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }
+            if let metrics { fields["metrics"] = metrics.metrics }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: report)
         }

@@ -111,6 +111,32 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `lsr eval --json` has the documented shape and `lsr search --qrels` evaluates its own run.
+    func testEvalJSONAndSearchWithQrels() throws {
+        let run = directory.write("q1 Q0 d1 1 2.0 x\nq1 Q0 d2 2 1.0 x\nq2 Q0 d3 1 1.0 x\n", to: "r.run")
+        let qrels = directory.write("query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td3\t2\n", to: "q.tsv")
+        let eval = try runLSR(["eval", "--run", run, "--qrels", qrels, "--metrics", "ndcg@10,recall@100,p@10,map@100,mrr", "--json", "--per-query"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["queries"] as? Int, 2)
+        let metrics = json["metrics"] as! [String: Double]
+        XCTAssertEqual(Set(metrics.keys), ["ndcg@10", "recall@100", "p@10", "map@100", "mrr"])
+        XCTAssertEqual(metrics["mrr"]!, 0.75, accuracy: 1e-12)
+        XCTAssertEqual((json["per_query"] as! [String: [String: Double]])["q1"]?["mrr"], 0.5)
+        let badMetric = try runLSR(["eval", "--run", run, "--qrels", qrels, "--metrics", "bleu"])
+        XCTAssertNotEqual(badMetric.status, 0)
+        XCTAssertEqual(badMetric.stderr.split(separator: "\n").count, 1, badMetric.stderr)
+
+        let collection = SyntheticCollection(seed: 9, count: 200, dimension: 40, meanLength: 6)
+        let index = directory.file("idx")
+        XCTAssertEqual(try runLSR(["index", "--input", directory.write(collection.jsonl(), to: "d.jsonl"), "--output", index]).status, 0)
+        let queries = directory.write(SyntheticCollection(seed: 90, count: 4, dimension: 40, meanLength: 4, idPrefix: "q").jsonl(), to: "qs.jsonl")
+        let searchQrels = directory.write("q0\tdoc1\t1\nq1\tdoc2\t1\n", to: "sq.tsv")
+        let search = try runLSR(["search", "--index", index, "--queries", queries, "--qrels", searchQrels, "--output", directory.file("o.run")])
+        XCTAssertEqual(search.status, 0, search.stderr)
+        XCTAssertTrue(search.stderr.contains("ndcg@10"), search.stderr)
+    }
+
     private func parseRun(_ path: String) throws -> [String: [(doc: String, score: Double)]] {
         var runs: [String: [(doc: String, score: Double)]] = [:]
         for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
