@@ -2,10 +2,8 @@ import ArgumentParser
 import Foundation
 import LSR
 
-struct SearchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Search an index with a file of query vectors; print a TREC run.")
-
+/// Where the index and the queries are; shared by `lsr search` and `lsr eval sweep`.
+struct QueryInputOptions: ParsableArguments {
     @Option(help: "Index directory.")
     var index: String
     @Option(help: "Queries: .jsonl, .jsonl.zst, .bin or .bin.zst.")
@@ -14,6 +12,19 @@ struct SearchCommand: ParsableCommand {
     var queryIds: String?
     @Option(help: "Binary queries: vocabulary naming their components.")
     var vocab: String?
+
+    func openIndex() throws -> Index { try Index(path: index) }
+
+    func readQueries(for index: Index) throws -> QuerySet {
+        try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab)
+    }
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Search an index with a file of query vectors; print a TREC run.")
+
+    @OptionGroup var input: QueryInputOptions
     @Option(help: "Results per query.")
     var k: Int = SearchParameters.default.k
     @Option(help: "Lists visited: the query's heaviest terms. More: higher recall, slower.")
@@ -48,10 +59,10 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let openStarted = clock.now
-        let opened = try Index(path: index)
+        let opened = try input.openIndex()
         let openElapsed = clock.now - openStarted
         let openMilliseconds = Double(openElapsed.components.seconds) * 1e3 + Double(openElapsed.components.attoseconds) * 1e-15
-        let querySet = try opened.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab)
+        let querySet = try input.readQueries(for: opened)
         let result = opened.search(querySet.vectors, parameters: parameters, exact: exact, threads: threading.threads)
 
         var recall: Double? = nil
@@ -65,11 +76,7 @@ struct SearchCommand: ParsableCommand {
         if let output { try writeAtomically(run, to: output) }
         var metrics: EvaluationResult? = nil
         if evaluation.qrels != nil || evaluation.exactRun != nil {
-            var results: [String: [(document: String, score: Double)]] = [:]
-            for (q, hits) in result.hits.enumerated() {
-                results[querySet.ids[q]] = try hits.map { (try opened.documents.document(at: $0.document).id, Double($0.score)) }
-            }
-            metrics = try evaluation.evaluate(Run(results: results))
+            metrics = try evaluation.evaluate(try Run(hits: result.hits, queryIDs: querySet.ids, index: opened))
         }
         if showContent {
             try printHuman(querySet, result, opened)
@@ -90,7 +97,7 @@ struct SearchCommand: ParsableCommand {
                 "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": queryCut,
                 "heap_factor": Double(heapFactor), "exact": exact, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
-                "unknown_tokens": querySet.unknownTokens, "index": index, "queries_file": queries,
+                "unknown_tokens": querySet.unknownTokens, "index": input.index, "queries_file": input.queries,
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }

@@ -7,14 +7,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Search over a (query_cut, heap_factor) grid; report latency, recall against exact, the Pareto frontier and a plot.")
 
-    @Option(help: "Index directory.")
-    var index: String
-    @Option(help: "Queries: .jsonl, .jsonl.zst, .bin or .bin.zst.")
-    var queries: String
-    @Option(help: "Binary queries: their ids, one per line.")
-    var queryIds: String?
-    @Option(help: "Binary queries: vocabulary naming their components.")
-    var vocab: String?
+    @OptionGroup var input: QueryInputOptions
     @Option(help: "Relevance judgments; adds nDCG@10 to every point.")
     var qrels: String?
     @Option(parsing: .upToNextOption, help: "Grid terms: query_cut=3,5,8,12,20 heap_factor=1.0,0.9,0.8,0.7.")
@@ -40,8 +33,8 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let opened = try Index(path: index)
-        let querySet = try opened.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab)
+        let opened = try input.openIndex()
+        let querySet = try input.readQueries(for: opened)
         let judgments = try qrels.map { try Qrels.read(path: $0) }
         let sweep = Sweep(grid: try SweepGrid(parsing: grid), k: k, threads: threads)
         let progress = ProgressLine()
@@ -50,7 +43,7 @@ struct SweepCommand: ParsableCommand {
         }
         progress.finish()
         let report = SweepReport(points: points, k: k, provenance: provenance(opened))
-        let directory = reports + "/" + (name ?? "sweep-" + URL(fileURLWithPath: index).lastPathComponent)
+        let directory = reports + "/" + (name ?? "sweep-" + URL(fileURLWithPath: input.index).lastPathComponent)
         try report.write(to: directory)
         print(report.markdown(), terminator: "")
         print("\nwrote \(directory)/sweep.json, sweep.md, sweep.svg")
@@ -69,10 +62,9 @@ struct SweepCommand: ParsableCommand {
         var fields: [String: String] = [
             "lsr_version": lsrVersion, "commit": gitCommit() ?? "unknown", "cores": "\(availableCores)",
             "cpu": cpuModel() ?? "unknown", "threads": "\(threads)", "date": ISO8601DateFormatter().string(from: Date()),
-            "index": self.index, "index_bytes": "\(index.fileBytes)", "documents": "\(index.documentCount)",
-            "queries_file": "\(queries) (\(fileSize(queries)) bytes)", "queries": "\(index.metadata.documentCount)",
+            "index": input.index, "index_bytes": "\(index.fileBytes)", "documents": "\(index.documentCount)",
+            "queries_file": "\(input.queries) (\(fileSize(input.queries)) bytes)",
         ]
-        fields["queries"] = nil
         if let qrels { fields["qrels_file"] = "\(qrels) (\(fileSize(qrels)) bytes)" }
         fields["index_parameters"] = index.metadata.buildParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         return fields

@@ -13,7 +13,8 @@ extension EvaluationResult {
 
     /// A plain-text table: one row per query when `perQuery`, then the means.
     public func table(perQuery includePerQuery: Bool) -> String {
-        let width = max(12, ("all (\(queries))".count + 2), (perQuery.keys.map(\.count).max() ?? 0) + 2)
+        let longestQuery = includePerQuery ? (perQuery.keys.map(\.count).max() ?? 0) : 0
+        let width = max(12, "all (\(queries))".count + 2, longestQuery + 2)
         let columns = order.map { max(12, $0.count + 2) }
         func padLeft(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         func row(_ label: String, _ values: [String: Double]) -> String {

@@ -12,9 +12,9 @@ public struct SearchParameters: Sendable, Equatable {
     public var heapFactor: Float
 
     /// The defaults of `lsr search`.
-    public static let `default` = SearchParameters(k: 10, queryCut: 15, heapFactor: 0.8)
+    public static let `default` = SearchParameters(k: 10, queryCut: 10, heapFactor: 0.7)
 
-    public init(k: Int = 10, queryCut: Int = 15, heapFactor: Float = 0.8) {
+    public init(k: Int = 10, queryCut: Int = 10, heapFactor: Float = 0.7) {
         self.k = k
         self.queryCut = queryCut
         self.heapFactor = heapFactor

@@ -106,11 +106,8 @@ public struct Sweep: Sendable {
             let recall = RecallAgainstExact.meanRecall(approximate: result.hits.map { $0.map(\.document) }, exact: truth, k: k)
             var ndcg: Double? = nil
             if let qrels {
-                var results: [String: [(document: String, score: Double)]] = [:]
-                for (q, hits) in result.hits.enumerated() {
-                    results[queries.ids[q]] = try hits.map { (try index.documents.document(at: $0.document).id, Double($0.score)) }
-                }
-                ndcg = Evaluator(metrics: [.ndcg(10)]).evaluate(Run(results: results), qrels: qrels).metrics["ndcg@10"]
+                let run = try Run(hits: result.hits, queryIDs: queries.ids, index: index)
+                ndcg = Evaluator(metrics: [.ndcg(10)]).evaluate(run, qrels: qrels).metrics["ndcg@10"]
             }
             let latency = result.latency
             measured.append(SweepPoint(
