@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(name: "LSRSearchTests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(
-            name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRTestSupport"],
+            name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRFormats", "LSRTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "LSRCLITests", dependencies: ["LSR", "LSRTestSupport"]),
     ]

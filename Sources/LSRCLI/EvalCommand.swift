@@ -22,6 +22,8 @@ struct MetricsCommand: ParsableCommand {
     var json = false
     @Flag(help: "Include every query's values.")
     var perQuery = false
+    @Option(help: "BEIR queries.jsonl (_id, text), plain or .zst: shows each query's text in the per-query table.")
+    var queriesText: String?
 
     func validate() throws {
         guard options.qrels != nil || options.exactRun != nil else { throw ValidationError("give --qrels, --exact-run or both") }
@@ -29,7 +31,8 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         let result = try options.evaluate(try Run.read(path: runPath))
-        print(json ? try result.json(perQuery: perQuery) : result.table(perQuery: perQuery), terminator: "")
+        let texts = try queriesText.map { try BEIRTextFile.read(path: $0) } ?? [:]
+        print(json ? try result.json(perQuery: perQuery) : result.table(perQuery: perQuery, queryTexts: texts), terminator: "")
     }
 }
 

@@ -11,8 +11,9 @@ extension EvaluationResult {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// A plain-text table: one row per query when `perQuery`, then the means.
-    public func table(perQuery includePerQuery: Bool) -> String {
+    /// A plain-text table: one row per query when `perQuery` (followed by its text from
+    /// `queryTexts`, when given), then the means.
+    public func table(perQuery includePerQuery: Bool, queryTexts: [String: String] = [:]) -> String {
         let longestQuery = includePerQuery ? (perQuery.keys.map(\.count).max() ?? 0) : 0
         let width = max(12, "all (\(queries))".count + 2, longestQuery + 2)
         let columns = order.map { max(12, $0.count + 2) }
@@ -23,7 +24,10 @@ extension EvaluationResult {
         }
         var text = "query".padding(toLength: width, withPad: " ", startingAt: 0) + zip(order, columns).map { padLeft($0, $1) }.joined() + "\n"
         if includePerQuery {
-            for query in perQuery.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { text += row(query, perQuery[query]!) }
+            for query in perQuery.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                text += row(query, perQuery[query]!)
+                if let queryText = queryTexts[query] { text.insert(contentsOf: "  " + queryText.prefix(80), at: text.index(before: text.endIndex)) }
+            }
         }
         text += row("all (\(queries))", metrics)
         return text

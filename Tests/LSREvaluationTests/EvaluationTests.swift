@@ -1,5 +1,6 @@
 import Foundation
 import LSREvaluation
+import LSRFormats
 import LSRTestSupport
 import LSRVectors
 import XCTest
@@ -100,6 +101,25 @@ final class EvaluationTests: XCTestCase {
                 XCTAssertEqual(error.line, line, "case \(i)")
                 XCTAssertTrue(error.description.contains(fragment), "case \(i): \(error)")
             }
+        }
+    }
+}
+
+final class BEIRTextTests: XCTestCase {
+    func testReadsCorpusAndQueriesAndRejectsBadLines() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let path = directory.write("{\"_id\": \"d1\", \"title\": \"T\", \"text\": \"body\", \"metadata\": {}}\n\n{\"_id\": 2, \"text\": \"only\"}\n", to: "c.jsonl")
+        XCTAssertEqual(try BEIRTextFile.read(path: path), ["d1": "T body", "2": "only"])
+        let bad = directory.write("{\"_id\": \"a\", \"text\": \"x\"}\n{\"text\": \"y\"}\n", to: "bad.jsonl")
+        XCTAssertThrowsError(try BEIRTextFile.read(path: bad)) { error in
+            XCTAssertEqual((error as? LSRError)?.line, 2)
+            XCTAssertEqual((error as? LSRError)?.field, "_id")
+        }
+        if SharedData.available {
+            let corpus = try BEIRTextFile.read(path: SharedData.path("scifact/corpus.jsonl.zst"))
+            XCTAssertEqual(corpus.count, 5183)
+            XCTAssertEqual(try BEIRTextFile.read(path: SharedData.path("scifact/queries.jsonl")).count, 1109)
         }
     }
 }
