@@ -39,5 +39,6 @@ let package = Package(
             name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRFormats", "LSRTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "LSRCLITests", dependencies: ["LSR", "LSRTestSupport"]),
+        .testTarget(name: "LSRRobustnessTests", dependencies: ["LSR", "LSRTestSupport"]),
     ]
 )

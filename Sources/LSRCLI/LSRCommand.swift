@@ -13,6 +13,9 @@ struct LSRCommand: ParsableCommand {
     /// Runs the command; any failure prints one line, `lsr: <what is wrong>`, and exits non-zero
     /// (help and version requests print as usual).
     static func main() {
+        // A write beyond the file size limit then fails with EFBIG (reported, cleaned up)
+        // instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

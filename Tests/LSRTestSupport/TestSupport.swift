@@ -92,16 +92,37 @@ public enum SharedData {
 public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Runs the built `lsr` executable (next to the test bundle) and captures its output.
-public func runLSR(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// The built `lsr` executable, next to the test bundle.
+public var lsrExecutable: URL {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = directory.appendingPathComponent("lsr")
-    if !FileManager.default.fileExists(atPath: executable.path) {
-        executable = directory.deletingLastPathComponent().appendingPathComponent("lsr")
-    }
+    let beside = directory.appendingPathComponent("lsr")
+    return FileManager.default.fileExists(atPath: beside.path) ? beside : directory.deletingLastPathComponent().appendingPathComponent("lsr")
+}
+
+/// Starts `lsr` with its output discarded and returns the running process.
+public func startLSR(_ arguments: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = lsrExecutable
     process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs the built `lsr` executable and captures its output.
+/// - Parameter fileSizeLimit: a file size limit in bytes (`ulimit -f`), to simulate a full disk.
+public func runLSR(
+    _ arguments: [String], environment: [String: String] = [:], fileSizeLimit: Int? = nil
+) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    if let fileSizeLimit {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f \(fileSizeLimit / 512) && exec \"$0\" \"$@\"", lsrExecutable.path] + arguments
+    } else {
+        process.executableURL = lsrExecutable
+        process.arguments = arguments
+    }
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
