@@ -44,8 +44,10 @@ struct EvaluationOptions: ParsableArguments {
     var metrics: String = "ndcg@10,recall@100,p@10,map@100,mrr"
     @Flag(help: "Average over every qrels query, missing ones counting 0 (trec_eval -c).")
     var complete = false
-    @Flag(help: "Keep results whose document id equals the query id (BEIR drops them).")
-    var keepIdenticalIds = false
+    @Flag(help: "Drop results whose document id equals the query id, as BEIR's evaluator does (the default), or keep them.")
+    var identicalIDs: IdenticalIDs = .ignoreIdenticalIds
+
+    enum IdenticalIDs: EnumerableFlag { case ignoreIdenticalIds, keepIdenticalIds }
     @Option(help: "An exact run to measure recall@k against (Seismic's accuracy).")
     var exactRun: String?
     @Option(help: "The k of recall against the exact run.")
@@ -68,7 +70,7 @@ struct EvaluationOptions: ParsableArguments {
     func evaluate(_ run: Run) throws -> EvaluationResult {
         var result = EvaluationResult(queries: 0, metrics: [:], perQuery: [:], order: [])
         if let qrels {
-            result = Evaluator(metrics: try parsedMetrics(), ignoreIdenticalIDs: !keepIdenticalIds, complete: complete)
+            result = Evaluator(metrics: try parsedMetrics(), ignoreIdenticalIDs: identicalIDs == .ignoreIdenticalIds, complete: complete)
                 .evaluate(run, qrels: try Qrels.read(path: qrels))
         }
         if let exactRun {

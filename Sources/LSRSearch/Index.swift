@@ -44,7 +44,7 @@ public final class Index: @unchecked Sendable {
     /// Bytes of `index.lsr` per section name.
     public var sectionSizes: [(name: String, bytes: Int)] { file.entries.map { ($0.name, $0.length) } }
 
-    /// Total bytes on disk: the index file and the document store.
+    /// Bytes of `index.lsr` (the document store is separate).
     public var fileBytes: Int { file.byteCount }
 
     /// Recomputes every section checksum.

@@ -57,17 +57,37 @@ public final class IndexDispenser: @unchecked Sendable {
 /// A fixed-size buffer that parallel workers fill at distinct indices.
 ///
 /// `@unchecked Sendable`: callers guarantee that each index is written by one worker only and read
-/// after all workers finish (the `parallelForEach` join).
+/// after all workers finish (the `parallelForEach` join). Elements live in a raw allocation, so
+/// concurrent writes to distinct slots touch no shared Swift variable (no exclusivity conflict).
 public final class ParallelSlots<T>: @unchecked Sendable {
-    private var storage: [T?]
-    public init(count: Int) { storage = Array(repeating: nil, count: count) }
-    public subscript(i: Int) -> T? {
-        get { storage.withUnsafeBufferPointer { $0[i] } }
-        set { storage.withUnsafeMutableBufferPointer { $0[i] = newValue } }
+    private let slots: UnsafeMutablePointer<T?>
+    private let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: max(1, count))
+        slots.initialize(repeating: nil, count: count)
     }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    public subscript(i: Int) -> T? {
+        get {
+            precondition(i >= 0 && i < count, "slot \(i) out of 0 ..< \(count)")
+            return slots[i]
+        }
+        set {
+            precondition(i >= 0 && i < count, "slot \(i) out of 0 ..< \(count)")
+            slots[i] = newValue
+        }
+    }
+
     /// The filled values in index order.
     /// - Precondition: every slot was filled.
-    public func collect() -> [T] { storage.map { $0! } }
+    public func collect() -> [T] { (0 ..< count).map { slots[$0]! } }
 }
 
 /// A small deterministic random number generator (SplitMix64).

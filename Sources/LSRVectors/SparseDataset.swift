@@ -17,8 +17,6 @@ public struct SparseDataset: Sendable, Equatable {
     public var count: Int { offsets.count - 1 }
     /// Number of stored (component, value) pairs over all vectors.
     public var nonzeroCount: Int { components.count }
-    /// One past the largest component id, or 0 when empty.
-    public var dimension: Int { Int(components.max().map { $0 + 1 } ?? 0) }
 
     /// Appends one vector.
     /// - Precondition: `components` strictly ascending and parallel to positive finite `values`.
