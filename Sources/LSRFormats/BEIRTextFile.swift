@@ -27,35 +27,15 @@ public enum BEIRTextFile {
     private static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONFailure) -> (String, String) {
         var cursor = JSONCursor(bytes)
         var id: String?, title = "", text = ""
-        try cursor.expect(UInt8(ascii: "{"), "a JSON object")
-        if !cursor.consume(UInt8(ascii: "}")) {
-            repeat {
-                let key = try cursor.string()
-                try cursor.expect(UInt8(ascii: ":"), "':'")
-                switch key {
-                case "_id":
-                    if cursor.peek() == UInt8(ascii: "\"") {
-                        id = try cursor.string()
-                    } else {
-                        let number = try cursor.numberToken()
-                        guard number.isInteger else { throw JSONFailure(message: "must be a string or an integer", field: "_id") }
-                        id = cursor.text(number.range)
-                    }
-                case "title", "text":
-                    var value = ""
-                    if !cursor.consumeWord("null") {
-                        guard cursor.peek() == UInt8(ascii: "\"") else { throw JSONFailure(message: "must be a string", field: key) }
-                        value = try cursor.string()
-                    }
-                    if key == "title" { title = value } else { text = value }
-                default:
-                    try cursor.skipValue()
-                }
-            } while cursor.consume(UInt8(ascii: ","))
-            try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
+        try cursor.object { (key, value) throws(JSONFailure) in
+            switch key {
+            case "_id": id = try value.identifier(field: "_id")
+            case "title": title = try value.optionalString(field: key) ?? ""
+            case "text": text = try value.optionalString(field: key) ?? ""
+            default: try value.skipValue()
+            }
         }
-        cursor.skipWhitespace()
-        guard cursor.atEnd else { throw cursor.failure("expected the end of the line after the object") }
+        try cursor.expectEnd()
         guard let id else { throw JSONFailure(message: "missing", field: "_id") }
         return (id, [title, text].filter { !$0.isEmpty }.joined(separator: " "))
     }

@@ -211,6 +211,47 @@ struct JSONCursor {
         return matches
     }
 
+    /// Reads a JSON object, calling `body` with each key and the cursor at its value; `body`
+    /// must consume the value.
+    mutating func object(_ body: (String, inout JSONCursor) throws(JSONFailure) -> Void) throws(JSONFailure) {
+        try expect(UInt8(ascii: "{"), "a JSON object")
+        if consume(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try string()
+            try expect(UInt8(ascii: ":"), "':'")
+            try body(key, &self)
+        } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"), "',' or '}'")
+    }
+
+    /// Checks that only white space is left.
+    mutating func expectEnd() throws(JSONFailure) {
+        skipWhitespace()
+        guard atEnd else { throw failure("expected the end of the line after the object") }
+    }
+
+    /// An id: a non-empty string, or an integer kept as its decimal text.
+    mutating func identifier(field: String) throws(JSONFailure) -> String {
+        if peek() == UInt8(ascii: "\"") {
+            let id = try string()
+            guard !id.isEmpty else { throw JSONFailure(message: "must not be empty", field: field) }
+            return id
+        }
+        guard let next = peek(), next == UInt8(ascii: "-") || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(next) else {
+            throw JSONFailure(message: "must be a string or an integer", field: field)
+        }
+        let number = try numberToken()
+        guard number.isInteger else { throw JSONFailure(message: "must be a string or an integer", field: field) }
+        return text(number.range)
+    }
+
+    /// A string, or nil for `null`.
+    mutating func optionalString(field: String) throws(JSONFailure) -> String? {
+        if consumeWord("null") { return nil }
+        guard peek() == UInt8(ascii: "\"") else { throw JSONFailure(message: "must be a string or null", field: field) }
+        return try string()
+    }
+
     /// Skips any JSON value, checking its syntax.
     mutating func skipValue(depth: Int = 0) throws(JSONFailure) {
         guard depth < 512 else { throw failure("nesting deeper than 512 levels") }

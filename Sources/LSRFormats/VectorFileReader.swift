@@ -116,38 +116,24 @@ public final class VectorFileReader {
         guard cursor.peek() == UInt8(ascii: "{") else {
             throw JSONFailure(message: cursor.atEnd ? "empty record" : "a record must be a JSON object")
         }
-        cursor.index += 1
-        if !cursor.consume(UInt8(ascii: "}")) {
-            repeat {
-                let key = try cursor.string()
-                try cursor.expect(UInt8(ascii: ":"), "':'")
-                switch key {
-                case "id":
-                    guard id == nil else { throw JSONFailure(message: "duplicate field", field: "id") }
-                    id = try parseID(&cursor)
-                case "content":
-                    guard !sawContent else { throw JSONFailure(message: "duplicate field", field: "content") }
-                    sawContent = true
-                    if cursor.consumeWord("null") {
-                        content = nil
-                    } else {
-                        guard cursor.peek() == UInt8(ascii: "\"") else {
-                            throw JSONFailure(message: "must be a string or null", field: "content")
-                        }
-                        content = try cursor.string()
-                    }
-                case "vector":
-                    guard !sawVector else { throw JSONFailure(message: "duplicate field", field: "vector") }
-                    sawVector = true
-                    try parseVector(&cursor, entries: &entries)
-                default:
-                    try cursor.skipValue()
-                }
-            } while cursor.consume(UInt8(ascii: ","))
-            try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
+        try cursor.object { (key, value) throws(JSONFailure) in
+            switch key {
+            case "id":
+                guard id == nil else { throw JSONFailure(message: "duplicate field", field: "id") }
+                id = try value.identifier(field: "id")
+            case "content":
+                guard !sawContent else { throw JSONFailure(message: "duplicate field", field: "content") }
+                sawContent = true
+                content = try value.optionalString(field: "content")
+            case "vector":
+                guard !sawVector else { throw JSONFailure(message: "duplicate field", field: "vector") }
+                sawVector = true
+                try parseVector(&value, entries: &entries)
+            default:
+                try value.skipValue()
+            }
         }
-        cursor.skipWhitespace()
-        guard cursor.atEnd else { throw cursor.failure("expected the end of the line after the object") }
+        try cursor.expectEnd()
         guard let id else { throw JSONFailure(message: "missing", field: "id") }
         guard sawVector else { throw JSONFailure(message: "missing", field: "vector") }
         entries.sort { $0.0 < $1.0 }
@@ -158,21 +144,6 @@ public final class VectorFileReader {
         for (component, value) in entries {
             record.components.append(component)
             record.values.append(value)
-        }
-    }
-
-    private func parseID(_ cursor: inout JSONCursor) throws(JSONFailure) -> String {
-        switch cursor.peek() {
-        case UInt8(ascii: "\""):
-            let id = try cursor.string()
-            guard !id.isEmpty else { throw JSONFailure(message: "must not be empty", field: "id") }
-            return id
-        case .some(UInt8(ascii: "-")), .some(UInt8(ascii: "0") ... UInt8(ascii: "9")):
-            let number = try cursor.numberToken()
-            guard number.isInteger else { throw JSONFailure(message: "must be a string or an integer", field: "id") }
-            return cursor.text(number.range)
-        default:
-            throw JSONFailure(message: "must be a string or an integer", field: "id")
         }
     }
 
