@@ -125,3 +125,36 @@ final class DamagedIndexTests: XCTestCase {
         }
     }
 }
+
+/// Binary queries, with and without a vocabulary, find what the same JSONL queries find.
+final class BinaryQueryTests: XCTestCase {
+    func testBinaryAndJSONLQueriesAgree() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let documents = SyntheticCollection(seed: 61, count: 300, dimension: 50, meanLength: 7)
+        let queries = SyntheticCollection(seed: 62, count: 15, dimension: 50, meanLength: 5, idPrefix: "q")
+        let vocab = directory.write(documents.vocabulary.joined(separator: "\n") + "\n", to: "vocab.txt")
+        let ids = directory.write(documents.ids.joined(separator: "\n") + "\n", to: "ids.txt")
+        let binaryIndex = directory.file("from-binary")
+        try IndexBuilder().build(
+            input: try VectorFileReader(path: directory.write(documents.binary(), to: "d.bin"), idsPath: ids, vocabularyPath: vocab),
+            outputPath: binaryIndex)
+        let index = try Index(path: binaryIndex)
+        let queryIDs = directory.write(queries.ids.joined(separator: "\n") + "\n", to: "qids.txt")
+        let binaryQueries = directory.write(queries.binary(), to: "q.bin")
+        let byComponentID = try index.readQueries(path: binaryQueries, idsPath: queryIDs)
+        let byVocabulary = try index.readQueries(path: binaryQueries, idsPath: queryIDs, vocabularyPath: vocab)
+        let byToken = try index.readQueries(path: directory.write(queries.jsonl(), to: "q.jsonl"))
+        XCTAssertEqual(byComponentID.vectors, byToken.vectors)
+        XCTAssertEqual(byVocabulary.vectors, byToken.vectors)
+        XCTAssertEqual(byComponentID.ids, queries.ids)
+        XCTAssertGreaterThan(byToken.vectors.map(\.components.count).reduce(0, +), 0)
+
+        let jsonlIndex = directory.file("from-jsonl")
+        try IndexBuilder().build(input: try VectorFileReader(path: directory.write(documents.jsonl(), to: "d.jsonl")), outputPath: jsonlIndex)
+        XCTAssertThrowsError(try Index(path: jsonlIndex).readQueries(path: binaryQueries)) { error in
+            XCTAssertTrue("\(error)".contains("--vocab"), "\(error)")
+        }
+        XCTAssertEqual(try Index(path: jsonlIndex).readQueries(path: binaryQueries, vocabularyPath: vocab).vectors, byToken.vectors)
+    }
+}
