@@ -18,8 +18,8 @@ import LSRVectors
 /// - `block.offsets` (u64, B+1): block b's postings in `post.docs`.
 /// - `block.min`, `block.scale` (f32, B): the dequantization of block b's summary codes.
 /// - `list.summary` (u64, V+1): the summary components of list t, positions in `sum.components`.
-/// - `sum.components` (C, S), `sum.offsets` (u64, S+1): per list, the components present in any of
-///   its block summaries (ascending), and where their entries start.
+/// - `sum.components` (C, S), `sum.offsets` (u32 when E < 2³², else u64; S+1): per list, the
+///   components present in any of its block summaries (ascending), and where their entries start.
 /// - `sum.blocks` (u16, E), `sum.codes` (u8, E): entries: block index within the list, u8 code.
 public enum IndexLayout {
     public static let indexFileName = "index.lsr"

@@ -79,7 +79,11 @@ struct IndexSerializer {
         try writer.addSection(IndexLayout.blockScale, array: blockScale)
         try writer.addSection(IndexLayout.listSummary, array: listSummary)
         try writeComponents(IndexLayout.summaryComponents, summaryComponents, narrow: narrow, writer)
-        try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets)
+        if summaryOffsets.last! <= UInt64(UInt32.max) {
+            try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets.map { UInt32($0) })
+        } else {
+            try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets)
+        }
         try writer.addSection(IndexLayout.summaryBlocks, array: summaryBlocks)
         try writer.addSection(IndexLayout.summaryCodes, array: summaryCodes)
         try writer.finish()

@@ -18,7 +18,9 @@ struct IndexStorage: @unchecked Sendable {
     let blockScale: UnsafeBufferPointer<Float>
     let listSummary: UnsafeBufferPointer<UInt64>
     let summaryComponents: UnsafeRawBufferPointer
-    let summaryOffsets: UnsafeBufferPointer<UInt64>
+    /// `sum.offsets`, in whichever width the builder chose (see `entries(ofSummaryComponent:)`).
+    let summaryOffsets32: UnsafeBufferPointer<UInt32>
+    let summaryOffsets64: UnsafeBufferPointer<UInt64>
     let summaryBlocks: UnsafeBufferPointer<UInt16>
     let summaryCodes: UnsafeBufferPointer<UInt8>
     let narrowComponents: Bool
@@ -56,7 +58,14 @@ struct IndexStorage: @unchecked Sendable {
         blockScale = try file.array(IndexLayout.blockScale, of: Float.self, count: m.blockCount)
         listSummary = try file.array(IndexLayout.listSummary, of: UInt64.self, count: v + 1)
         summaryComponents = try sized(IndexLayout.summaryComponents, m.summaryComponentCount, m.componentWidth)
-        summaryOffsets = try file.array(IndexLayout.summaryOffsets, of: UInt64.self, count: m.summaryComponentCount + 1)
+        if try file.section(IndexLayout.summaryOffsets).count == (m.summaryComponentCount + 1) * 4 {
+            summaryOffsets32 = try file.array(IndexLayout.summaryOffsets, of: UInt32.self, count: m.summaryComponentCount + 1)
+            summaryOffsets64 = UnsafeBufferPointer(start: nil, count: 0)
+        } else {
+            summaryOffsets64 = try file.array(IndexLayout.summaryOffsets, of: UInt64.self, count: m.summaryComponentCount + 1)
+            summaryOffsets32 = UnsafeBufferPointer(start: nil, count: 0)
+        }
+        summaryComponentCount = m.summaryComponentCount
         summaryBlocks = try file.array(IndexLayout.summaryBlocks, of: UInt16.self, count: m.summaryEntryCount)
         summaryCodes = try file.array(IndexLayout.summaryCodes, of: UInt8.self, count: m.summaryEntryCount)
 
@@ -66,6 +75,7 @@ struct IndexStorage: @unchecked Sendable {
     }
 
     let nonzeroCount: Int
+    let summaryComponentCount: Int
     let postingCount: Int
     let blockedPostingCount: Int
 
@@ -100,9 +110,11 @@ struct IndexStorage: @unchecked Sendable {
         return r.lowerBound >= blockedPostingCount ? r : 0 ..< 0
     }
     /// Positions in the summary component arrays of list `t`'s summary components.
-    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { range(listSummary, t, limit: summaryOffsets.count - 1) }
+    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { range(listSummary, t, limit: summaryComponentCount) }
     /// Positions in `summaryBlocks` / `summaryCodes` of summary component `j`'s entries.
-    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> { range(summaryOffsets, j, limit: summaryCodes.count) }
+    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> {
+        summaryOffsets32.isEmpty ? range(summaryOffsets64, j, limit: summaryCodes.count) : range(summaryOffsets32, j, limit: summaryCodes.count)
+    }
     /// Positions in the forward arrays of document `d`'s entries.
     @inline(__always) func forward(ofDocument d: Int) -> Range<Int> { range(forwardOffsets, d, limit: nonzeroCount) }
 }
