@@ -9,7 +9,8 @@ import LSRVectors
 /// - `meta`: ``IndexMetadata`` as JSON.
 /// - `vocab.bytes` / `vocab.offsets` (u32, V+1): token strings in ascending byte order.
 /// - `vocab.source` (u32, V, optional): the binary input's component id of each token.
-/// - `fwd.offsets` (u64, N+1), `fwd.components` (C), `fwd.values` (W): the forward index.
+/// - `fwd.offsets` (u32 when nnz < 2³², else u64; N+1), `fwd.components` (C), `fwd.values` (W):
+///   the forward index.
 /// - `post.docs` (u32, P), `post.values` (W, P): every posting of every list. First the blocked
 ///   region (list by list, block by block), then the tail region: the postings static pruning
 ///   left out, list by list in document order. Exact search reads both; approximate only blocks.

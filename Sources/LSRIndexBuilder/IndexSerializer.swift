@@ -67,7 +67,11 @@ struct IndexSerializer {
         try writer.addSection(IndexLayout.vocabularyOffsets, array: tokenOffsets)
         if let sourceIDs { try writer.addSection(IndexLayout.vocabularySource, array: sourceIDs) }
 
-        try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
+        if forward.nonzeroCount <= Int(UInt32.max) {
+            try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt32($0) })
+        } else {
+            try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
+        }
         try writeComponents(IndexLayout.forwardComponents, forward.components, narrow: narrow, writer)
         try writeValues(IndexLayout.forwardValues, forward.values, writer)
         try writer.addSection(IndexLayout.postingDocuments, array: documents)

@@ -6,7 +6,9 @@ struct IndexStorage: @unchecked Sendable {
     // @unchecked Sendable: read-only views into a mapping owned by the Index.
     let documentCount: Int
     let dimension: Int
-    let forwardOffsets: UnsafeBufferPointer<UInt64>
+    /// `fwd.offsets`, in whichever width the builder chose (see `forward(ofDocument:)`).
+    let forwardOffsets32: UnsafeBufferPointer<UInt32>
+    let forwardOffsets64: UnsafeBufferPointer<UInt64>
     let forwardComponents: UnsafeRawBufferPointer
     let forwardValues: UnsafeRawBufferPointer
     let postingDocuments: UnsafeBufferPointer<UInt32>
@@ -46,7 +48,13 @@ struct IndexStorage: @unchecked Sendable {
             return bytes
         }
         let v = m.vocabularySize
-        forwardOffsets = try file.array(IndexLayout.forwardOffsets, of: UInt64.self, count: m.documentCount + 1)
+        if try file.section(IndexLayout.forwardOffsets).count == (m.documentCount + 1) * 4 {
+            forwardOffsets32 = try file.array(IndexLayout.forwardOffsets, of: UInt32.self, count: m.documentCount + 1)
+            forwardOffsets64 = UnsafeBufferPointer(start: nil, count: 0)
+        } else {
+            forwardOffsets64 = try file.array(IndexLayout.forwardOffsets, of: UInt64.self, count: m.documentCount + 1)
+            forwardOffsets32 = UnsafeBufferPointer(start: nil, count: 0)
+        }
         forwardComponents = try sized(IndexLayout.forwardComponents, m.nonzeroCount, m.componentWidth)
         forwardValues = try sized(IndexLayout.forwardValues, m.nonzeroCount, valueWidth)
         postingDocuments = try file.array(IndexLayout.postingDocuments, of: UInt32.self, count: m.postingCount)
@@ -116,5 +124,7 @@ struct IndexStorage: @unchecked Sendable {
         summaryOffsets32.isEmpty ? range(summaryOffsets64, j, limit: summaryCodes.count) : range(summaryOffsets32, j, limit: summaryCodes.count)
     }
     /// Positions in the forward arrays of document `d`'s entries.
-    @inline(__always) func forward(ofDocument d: Int) -> Range<Int> { range(forwardOffsets, d, limit: nonzeroCount) }
+    @inline(__always) func forward(ofDocument d: Int) -> Range<Int> {
+        forwardOffsets32.isEmpty ? range(forwardOffsets64, d, limit: nonzeroCount) : range(forwardOffsets32, d, limit: nonzeroCount)
+    }
 }
