@@ -6,9 +6,7 @@ struct IndexStorage: @unchecked Sendable {
     // @unchecked Sendable: read-only views into a mapping owned by the Index.
     let documentCount: Int
     let dimension: Int
-    /// `fwd.offsets`, in whichever width the builder chose (see `forward(ofDocument:)`).
-    let forwardOffsets32: UnsafeBufferPointer<UInt32>
-    let forwardOffsets64: UnsafeBufferPointer<UInt64>
+    let forwardOffsets: MappedOffsets
     let forwardComponents: UnsafeRawBufferPointer
     let forwardValues: UnsafeRawBufferPointer
     let postingDocuments: UnsafeBufferPointer<UInt32>
@@ -20,9 +18,7 @@ struct IndexStorage: @unchecked Sendable {
     let blockScale: UnsafeBufferPointer<Float>
     let listSummary: UnsafeBufferPointer<UInt64>
     let summaryComponents: UnsafeRawBufferPointer
-    /// `sum.offsets`, in whichever width the builder chose (see `entries(ofSummaryComponent:)`).
-    let summaryOffsets32: UnsafeBufferPointer<UInt32>
-    let summaryOffsets64: UnsafeBufferPointer<UInt64>
+    let summaryOffsets: MappedOffsets
     let summaryBlocks: UnsafeBufferPointer<UInt16>
     let summaryCodes: UnsafeBufferPointer<UInt8>
     let narrowComponents: Bool
@@ -48,13 +44,7 @@ struct IndexStorage: @unchecked Sendable {
             return bytes
         }
         let v = m.vocabularySize
-        if try file.section(IndexLayout.forwardOffsets).count == (m.documentCount + 1) * 4 {
-            forwardOffsets32 = try file.array(IndexLayout.forwardOffsets, of: UInt32.self, count: m.documentCount + 1)
-            forwardOffsets64 = UnsafeBufferPointer(start: nil, count: 0)
-        } else {
-            forwardOffsets64 = try file.array(IndexLayout.forwardOffsets, of: UInt64.self, count: m.documentCount + 1)
-            forwardOffsets32 = UnsafeBufferPointer(start: nil, count: 0)
-        }
+        forwardOffsets = try MappedOffsets(file, IndexLayout.forwardOffsets, count: m.documentCount + 1)
         forwardComponents = try sized(IndexLayout.forwardComponents, m.nonzeroCount, m.componentWidth)
         forwardValues = try sized(IndexLayout.forwardValues, m.nonzeroCount, valueWidth)
         postingDocuments = try file.array(IndexLayout.postingDocuments, of: UInt32.self, count: m.postingCount)
@@ -66,13 +56,7 @@ struct IndexStorage: @unchecked Sendable {
         blockScale = try file.array(IndexLayout.blockScale, of: Float.self, count: m.blockCount)
         listSummary = try file.array(IndexLayout.listSummary, of: UInt64.self, count: v + 1)
         summaryComponents = try sized(IndexLayout.summaryComponents, m.summaryComponentCount, m.componentWidth)
-        if try file.section(IndexLayout.summaryOffsets).count == (m.summaryComponentCount + 1) * 4 {
-            summaryOffsets32 = try file.array(IndexLayout.summaryOffsets, of: UInt32.self, count: m.summaryComponentCount + 1)
-            summaryOffsets64 = UnsafeBufferPointer(start: nil, count: 0)
-        } else {
-            summaryOffsets64 = try file.array(IndexLayout.summaryOffsets, of: UInt64.self, count: m.summaryComponentCount + 1)
-            summaryOffsets32 = UnsafeBufferPointer(start: nil, count: 0)
-        }
+        summaryOffsets = try MappedOffsets(file, IndexLayout.summaryOffsets, count: m.summaryComponentCount + 1)
         summaryComponentCount = m.summaryComponentCount
         summaryBlocks = try file.array(IndexLayout.summaryBlocks, of: UInt16.self, count: m.summaryEntryCount)
         summaryCodes = try file.array(IndexLayout.summaryCodes, of: UInt8.self, count: m.summaryEntryCount)
@@ -90,20 +74,14 @@ struct IndexStorage: @unchecked Sendable {
     // Validated ranges: each offset pair is checked where it is used (two compares), so a damaged
     // file never sends search out of bounds and opening needs no pass over the offset arrays.
 
-    /// `offsets[i] ..< offsets[i + 1]`, or empty unless ascending and within `limit`.
-    @inline(__always)
-    private func range<T: BinaryInteger>(_ offsets: UnsafeBufferPointer<T>, _ i: Int, limit: Int) -> Range<Int> {
-        let start = Int(truncatingIfNeeded: offsets[i]), end = Int(truncatingIfNeeded: offsets[i + 1])
-        return 0 <= start && start <= end && end <= limit ? start ..< end : 0 ..< 0
-    }
 
     /// The global indices of list `t`'s blocks (at most 65,535 of them).
     @inline(__always) func blocks(ofList t: Int) -> Range<Int> {
-        let r = range(listBlocks, t, limit: blockMinimum.count)
+        let r = checkedRange(listBlocks, t, limit: blockMinimum.count)
         return r.count <= IndexLayout.maximumBlocksPerList ? r : 0 ..< 0
     }
     /// Positions in `postingDocuments` of block `g`'s documents.
-    @inline(__always) func postings(ofBlock g: Int) -> Range<Int> { range(blockOffsets, g, limit: blockedPostingCount) }
+    @inline(__always) func postings(ofBlock g: Int) -> Range<Int> { checkedRange(blockOffsets, g, limit: blockedPostingCount) }
     /// Positions in `postingDocuments` of all of list `t`'s blocked postings.
     @inline(__always) func blockedPostings(ofList t: Int) -> Range<Int> {
         let blocks = blocks(ofList: t)
@@ -114,17 +92,43 @@ struct IndexStorage: @unchecked Sendable {
     }
     /// Positions in `postingDocuments` of list `t`'s pruned-away postings.
     @inline(__always) func tail(ofList t: Int) -> Range<Int> {
-        let r = range(listTail, t, limit: postingCount)
+        let r = checkedRange(listTail, t, limit: postingCount)
         return r.lowerBound >= blockedPostingCount ? r : 0 ..< 0
     }
     /// Positions in the summary component arrays of list `t`'s summary components.
-    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { range(listSummary, t, limit: summaryComponentCount) }
+    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { checkedRange(listSummary, t, limit: summaryComponentCount) }
     /// Positions in `summaryBlocks` / `summaryCodes` of summary component `j`'s entries.
-    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> {
-        summaryOffsets32.isEmpty ? range(summaryOffsets64, j, limit: summaryCodes.count) : range(summaryOffsets32, j, limit: summaryCodes.count)
-    }
+    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> { summaryOffsets.range(j, limit: summaryCodes.count) }
     /// Positions in the forward arrays of document `d`'s entries.
-    @inline(__always) func forward(ofDocument d: Int) -> Range<Int> {
-        forwardOffsets32.isEmpty ? range(forwardOffsets64, d, limit: nonzeroCount) : range(forwardOffsets32, d, limit: nonzeroCount)
+    @inline(__always) func forward(ofDocument d: Int) -> Range<Int> { forwardOffsets.range(d, limit: nonzeroCount) }
+}
+
+/// `offsets[i] ..< offsets[i + 1]`, or empty unless ascending and within `0 ... limit`.
+@inline(__always)
+func checkedRange<T: BinaryInteger>(_ offsets: UnsafeBufferPointer<T>, _ i: Int, limit: Int) -> Range<Int> {
+    let start = Int(truncatingIfNeeded: offsets[i]), end = Int(truncatingIfNeeded: offsets[i + 1])
+    return 0 <= start && start <= end && end <= limit ? start ..< end : 0 ..< 0
+}
+
+/// An offsets section stored as u32 or u64: the builder writes u32 when every value fits.
+struct MappedOffsets: @unchecked Sendable {
+    // @unchecked Sendable: read-only views into a mapping owned by the Index.
+    private let narrow: UnsafeBufferPointer<UInt32>
+    private let wide: UnsafeBufferPointer<UInt64>
+
+    /// Maps section `name` holding `count` offsets of either width.
+    init(_ file: IndexFile, _ name: String, count: Int) throws {
+        if try file.section(name).count == count * 4 {
+            narrow = try file.array(name, of: UInt32.self, count: count)
+            wide = UnsafeBufferPointer(start: nil, count: 0)
+        } else {
+            wide = try file.array(name, of: UInt64.self, count: count)
+            narrow = UnsafeBufferPointer(start: nil, count: 0)
+        }
+    }
+
+    /// `offsets[i] ..< offsets[i + 1]`, or empty unless ascending and within `0 ... limit`.
+    @inline(__always) func range(_ i: Int, limit: Int) -> Range<Int> {
+        narrow.isEmpty ? checkedRange(wide, i, limit: limit) : checkedRange(narrow, i, limit: limit)
     }
 }
