@@ -98,11 +98,7 @@ __attribute__((constructor)) static void choose_kernels(void) {
     __builtin_cpu_init();
     vectorized = getenv("LSR_PORTABLE") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
-#else
-static const int vectorized = 0;
 #endif
-
-int lsr_kernels_vectorized(void) { return vectorized; }
 
 float lsr_dot_u16_f16(const uint16_t *components, const uint16_t *values, size_t n, const float *query) {
 #if LSR_X86

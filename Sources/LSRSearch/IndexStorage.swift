@@ -67,6 +67,10 @@ struct IndexStorage: @unchecked Sendable {
     }
 
     let nonzeroCount: Int
+
+    /// Size of a dense query buffer: every u16 component id is in bounds; u32 ids are clamped to
+    /// `dimension`, whose slot stays zero.
+    var denseQuerySize: Int { narrowComponents ? 1 << 16 : dimension + 1 }
     let summaryComponentCount: Int
     let postingCount: Int
     let blockedPostingCount: Int

@@ -21,7 +21,7 @@ public final class Searcher {
     public init(index: Index) {
         self.index = index
         let storage = index.storage
-        dense = [Float](repeating: 0, count: storage.narrowComponents ? 1 << 16 : storage.dimension + 1)
+        dense = [Float](repeating: 0, count: storage.denseQuerySize)
         visited = [UInt64](repeating: 0, count: (storage.documentCount + 63) / 64)
         exactScores = []
     }
@@ -175,8 +175,9 @@ public final class Searcher {
           visited.withUnsafeMutableBufferPointer { seen in
             for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
                 let t = Int(c)
-                for range in [storage.blockedPostings(ofList: t), storage.tail(ofList: t)] {
-                    for p in range {
+                let blocked = storage.blockedPostings(ofList: t), tail = storage.tail(ofList: t)
+                for part in 0 ..< 2 {  // the two regions of the list, without building an array per term
+                    for p in part == 0 ? blocked : tail {
                         let d = storage.postingDocuments[p]
                         guard d < documentCount else { continue }
                         let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)

@@ -27,9 +27,6 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
     let forwardValues: UnsafePointer<W.Bits>
     let postingValues: UnsafePointer<W.Bits>
     let summaryComponents: UnsafeBufferPointer<C>
-    /// Size of the dense query buffer: every u16 id is in bounds; u32 ids are clamped to
-    /// `dimension`, whose slot stays zero.
-    let denseSize: Int
 
     init(_ storage: IndexStorage) {
         self.storage = storage
@@ -38,7 +35,6 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
         forwardValues = storage.forwardValues.baseAddress.map { $0.assumingMemoryBound(to: W.Bits.self) } ?? UnsafePointer(bitPattern: 64)!
         postingValues = storage.postingValues.baseAddress.map { $0.assumingMemoryBound(to: W.Bits.self) } ?? UnsafePointer(bitPattern: 64)!
         summaryComponents = storage.summaryComponents.bindMemory(to: C.self)
-        denseSize = C.bitWidth == 16 ? 1 << 16 : storage.dimension + 1
     }
 
     /// The dense-query slot of a stored component.

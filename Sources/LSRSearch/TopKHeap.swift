@@ -16,7 +16,6 @@ struct TopKHeap {
         documents.reserveCapacity(k)
     }
 
-    var count: Int { scores.count }
     var isFull: Bool { scores.count == capacity }
     /// The worst kept score (only meaningful when full).
     var threshold: Float { scores[0] }
