@@ -2,9 +2,11 @@ import LSRVectors
 
 /// Streams the sparse vectors of a Seismic JSONL or binary file, plain or zstd-compressed.
 ///
-/// Each record's tokens are numbered in the reader's own token table, ``tokens``, in order of first
-/// appearance (JSONL) or by binary component id. Every value is checked: weights must be finite,
-/// positive numbers that fit a `Float`; zero weights are dropped; ids must be unique.
+/// Each record's tokens are numbered in the reader's own token table, ``tokens``: by vocabulary
+/// line for binary input with a vocabulary, else in order of first appearance (a binary component
+/// id is then named by its decimal digits, so any u32 id works without a table that large).
+/// Every value is checked: weights must be finite, positive numbers that fit a `Float`; zero
+/// weights are dropped; ids must be unique.
 public final class VectorFileReader {
     /// The file being read.
     public let path: String
@@ -15,6 +17,9 @@ public final class VectorFileReader {
     /// For binary input, whether ``tokens`` came from a vocabulary file (else they are the
     /// decimal component ids); nil for JSONL.
     public private(set) var binaryComponentsNamedByVocabulary: Bool?
+    /// For binary input read without a vocabulary, the binary component id of each reader
+    /// component (the reader numbers components in order of first appearance).
+    public private(set) var sourceComponentIDs: [UInt32] = []
     /// Number of empty lines skipped in JSONL input.
     public private(set) var skippedEmptyLines = 0
     /// Number of entries dropped because their weight was zero.
@@ -22,6 +27,7 @@ public final class VectorFileReader {
 
     private let idsPath: String?
     private var tokenIDs: [String: UInt32] = [:]
+    private var readerComponentsBySource: [UInt32: UInt32] = [:]
     private var seenIDs = Set<String>()
     private let checksDuplicateIDs: Bool
 
@@ -91,7 +97,7 @@ public final class VectorFileReader {
                 }
                 record.position = position
                 record.line = lineNumber
-                try checkUnique(record.id, line: lineNumber, byteOffset: nil)
+                try checkUnique(record.id, line: lineNumber, byteOffset: nil, path: path)
                 try body(record)
                 position += 1
                 return true
@@ -160,6 +166,8 @@ public final class VectorFileReader {
             let field = "vector." + token
             let weight: Double
             switch cursor.peek() {
+            case UInt8(ascii: "-") where cursor.consumeWord("-Infinity"):
+                throw JSONFailure(message: "weight is -Infinity; weights must be finite and positive", field: field)
             case .some(UInt8(ascii: "-")), .some(UInt8(ascii: "0") ... UInt8(ascii: "9")):
                 let number = try cursor.numberToken()
                 weight = cursor.doubleValue(number)
@@ -204,7 +212,7 @@ public final class VectorFileReader {
         return id
     }
 
-    private func checkUnique(_ id: String, line: Int?, byteOffset: Int?) throws {
+    private func checkUnique(_ id: String, line: Int?, byteOffset: Int?, path: String) throws {
         guard checksDuplicateIDs else { return }
         guard seenIDs.insert(id).inserted else {
             throw LSRError(.invalidInput, "duplicate id '\(id)'", path: path, line: line, byteOffset: byteOffset, field: "id")
@@ -227,6 +235,9 @@ public final class VectorFileReader {
         if binaryComponentsNamedByVocabulary == nil { binaryComponentsNamedByVocabulary = false }
         let named = binaryComponentsNamedByVocabulary == true
         var record = VectorRecord(id: "", position: 0)
+        var components: [UInt32] = []
+        var values: [Float] = []
+        var entries: [(UInt32, Float)] = []
         for position in 0 ..< Int(count) {
             let start = input.offset
             guard let nnz = try input.readUInt32() else {
@@ -234,15 +245,14 @@ public final class VectorFileReader {
                     .invalidInput, "truncated: the header declares \(count) vectors but the file ends after \(position)",
                     path: path, byteOffset: start)
             }
-            record.components.removeAll(keepingCapacity: true)
-            record.values.removeAll(keepingCapacity: true)
-            try input.readUInt32s(Int(nnz), into: &record.components, what: "vector \(position) (nnz \(nnz)): components")
-            var values: [Float] = []
+            components.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
+            try input.readUInt32s(Int(nnz), into: &components, what: "vector \(position) (nnz \(nnz)): components")
             try input.readFloat32s(Int(nnz), into: &values, what: "vector \(position) (nnz \(nnz)): values")
             var previous: UInt32? = nil
-            var keep = 0
             for j in 0 ..< Int(nnz) {
-                let component = record.components[j]
+                let component = components[j]
                 let offset = start + 4 + 4 * j
                 if let previous, component <= previous {
                     let problem = component == previous ? "duplicate component \(component)" : "components not ascending (\(previous) then \(component))"
@@ -266,26 +276,46 @@ public final class VectorFileReader {
                     droppedZeroWeights += 1
                     continue
                 }
-                record.components[keep] = component
-                values[keep] = value
-                keep += 1
+                entries.append((named ? component : readerComponent(source: component), value))
             }
-            record.components.removeSubrange(keep...)
-            record.values.append(contentsOf: values[0 ..< keep])
-            if !named, let largest = record.components.last, Int(largest) >= tokens.count {
-                tokens.reserveCapacity(Int(largest) + 1)
-                for c in tokens.count ... Int(largest) { tokens.append(String(c)) }
+            if !named { entries.sort { $0.0 < $1.0 } }
+            record.components.removeAll(keepingCapacity: true)
+            record.values.removeAll(keepingCapacity: true)
+            for (component, value) in entries {
+                record.components.append(component)
+                record.values.append(value)
             }
             record.id = ids?[position] ?? String(position)
             record.content = nil
             record.position = position
             record.line = nil
-            try checkUnique(record.id, line: ids == nil ? nil : position + 1, byteOffset: ids == nil ? start : nil)
+            if let idsPath {
+                try checkUnique(record.id, line: position + 1, byteOffset: nil, path: idsPath)
+            } else {
+                try checkUnique(record.id, line: nil, byteOffset: start, path: path)
+            }
             try body(record)
         }
         if try input.hasMoreBytes() {
             throw LSRError(.invalidInput, "trailing bytes after the \(count) declared vectors", path: path, byteOffset: input.offset)
         }
+    }
+}
+
+extension VectorFileReader {
+    /// The binary component id a reader component stands for (for binary input).
+    public func sourceComponent(of readerComponent: UInt32) -> UInt32 {
+        binaryComponentsNamedByVocabulary == false ? sourceComponentIDs[Int(readerComponent)] : readerComponent
+    }
+
+    /// The reader component of binary component `source`, numbering new ones as they appear.
+    fileprivate func readerComponent(source: UInt32) -> UInt32 {
+        if let id = readerComponentsBySource[source] { return id }
+        let id = UInt32(tokens.count)
+        tokens.append(String(source))
+        sourceComponentIDs.append(source)
+        readerComponentsBySource[source] = id
+        return id
     }
 }
 

@@ -47,11 +47,16 @@ public struct IndexBuilder: Sendable {
         let storePath = directory + "/" + DocumentStoreSchema.fileName
         let store = try DocumentStoreWriter(path: storePath)
         var dataset = SparseDataset()
-        var ids: [String] = []
+        let storesHalves = configuration.valuePrecision == .f16
         try input.forEach { record in
+            if storesHalves, let j = record.values.firstIndex(where: { $0 > HalfPrecision.greatestFiniteMagnitude }) {
+                throw LSRError(
+                    .invalidInput,
+                    "document '\(record.id)' has weight \(record.values[j]), beyond half precision's 65504; rebuild with --precision f32",
+                    path: input.path, line: record.line, field: "vector." + input.tokens[Int(record.components[j])])
+            }
             dataset.append(components: record.components, values: record.values)
             try store.add(position: record.position, id: record.id, content: record.content)
-            ids.append(record.id)
             if dataset.count % 10_000 == 0 { progress?(BuildProgress(stage: .reading, completed: dataset.count, total: nil)) }
         }
         try store.finish()
@@ -61,8 +66,8 @@ public struct IndexBuilder: Sendable {
         progress?(BuildProgress(stage: .reading, completed: dataset.count, total: dataset.count))
 
         let (vocabulary, sourceIDs) = canonicalizeVocabulary(&dataset, reader: input)
-        try roundValues(&dataset, ids: ids, path: input.path)
-        ids = []
+        // Summaries, clustering and scores all see the stored (rounded) weights.
+        if storesHalves { dataset.transformValues(HalfPrecision.round) }
 
         progress?(BuildProgress(stage: .inverting, completed: 0, total: 1))
         let lists = InvertedLists(forward: dataset, dimension: vocabulary.count)
@@ -96,24 +101,10 @@ public struct IndexBuilder: Sendable {
         var sourceIDs = [UInt32](repeating: 0, count: usedIDs.count)
         for (i, old) in usedIDs.enumerated() {
             rename[old] = newIDs[i]
-            sourceIDs[Int(newIDs[i])] = UInt32(old)
+            sourceIDs[Int(newIDs[i])] = reader.sourceComponent(of: UInt32(old))
         }
         dataset.renameComponents(rename)
         return (vocabulary, reader.format == .binary ? sourceIDs : nil)
-    }
-
-    /// Rounds weights to the storage precision so that summaries, clustering and scores all
-    /// see the stored values.
-    private func roundValues(_ dataset: inout SparseDataset, ids: [String], path: String) throws {
-        guard configuration.valuePrecision == .f16 else { return }
-        if let j = dataset.values.firstIndex(where: { $0 > HalfPrecision.greatestFiniteMagnitude }) {
-            let d = dataset.offsets.lastIndex { $0 <= j }!
-            throw LSRError(
-                .invalidInput,
-                "document '\(ids[d])' has weight \(dataset.values[j]), beyond half precision's 65504; rebuild with --precision f32",
-                path: path)
-        }
-        dataset.transformValues(HalfPrecision.round)
     }
 
     private func blockAllLists(_ context: BlockingContext, progress: (@Sendable (BuildProgress) -> Void)?) -> [BlockedList] {

@@ -36,7 +36,7 @@ extension Index {
         var known: [UInt32?] = []  // the index component of each reader component, as first seen
         try reader.forEach { record in
             let pairs = zip(record.components, record.values).map { (component, value) -> (UInt32?, Float) in
-                if let sourceMap { return (sourceMap[component], value) }
+                if let sourceMap { return (sourceMap[reader.sourceComponent(of: component)], value) }
                 let c = Int(component)
                 while known.count <= c { known.append(vocabulary.id(of: reader.tokens[known.count])) }
                 return (known[c], value)
