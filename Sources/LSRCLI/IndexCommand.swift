@@ -30,6 +30,8 @@ struct IndexCommand: ParsableCommand {
     var blockSize: Int?
     @Option(help: "Fraction of each block summary's L1 mass kept. More: better skips, bigger index.")
     var summaryEnergy: Double = 0.4
+    @Option(help: "Most coordinates one block summary keeps, whatever the energy (bounds abnormal documents).")
+    var maxSummaryEntries: Int = 2048
     @Option(help: "Stored weight precision: f16 (default, half the bytes) or f32 (exact input scores).")
     var precision: ValuePrecision = .f16
     @Option(help: "Seed of the centroid draws; same seed, same index bytes.")
@@ -50,7 +52,7 @@ struct IndexCommand: ParsableCommand {
         let blocking: BlockingStrategy = blockSize.map { .fixedSize(blockSize: $0) }
             ?? .randomCentroids(centroidFraction: centroidFraction, minClusterSize: minClusterSize, docCut: docCut)
         return BuildConfiguration(
-            pruning: pruningStrategy, blocking: blocking, summaryEnergy: summaryEnergy, valuePrecision: precision,
+            pruning: pruningStrategy, blocking: blocking, summaryEnergy: summaryEnergy, maxSummaryEntries: maxSummaryEntries, valuePrecision: precision,
             seed: seed, threads: threading.threads)
     }
 

@@ -70,13 +70,22 @@ struct BlockingContext: @unchecked Sendable {
 /// Per-thread scratch for blocking lists; sized once for the vocabulary.
 final class BlockingWorkspace: @unchecked Sendable {
     // @unchecked Sendable: each workspace is used by one worker at a time.
-    /// Dense per-component scratch, all zero between uses.
-    var componentMaximum: [Float]
-    var componentCount: [Int32]
+    /// Dense per-component scratch, all zero between uses. Raw buffers, not arrays: the inner
+    /// loops index them per nonzero, and a class's array property costs an exclusivity check
+    /// and a uniqueness check on every write.
+    let componentMaximum: UnsafeMutableBufferPointer<Float>
+    let componentCount: UnsafeMutableBufferPointer<Int32>
     var touched: [UInt32] = []
 
     init(dimension: Int) {
-        componentMaximum = [Float](repeating: 0, count: dimension)
-        componentCount = [Int32](repeating: 0, count: dimension + 1)
+        componentMaximum = .allocate(capacity: dimension)
+        componentMaximum.initialize(repeating: 0)
+        componentCount = .allocate(capacity: dimension + 1)
+        componentCount.initialize(repeating: 0)
+    }
+
+    deinit {
+        componentMaximum.deallocate()
+        componentCount.deallocate()
     }
 }

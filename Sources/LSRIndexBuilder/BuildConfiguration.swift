@@ -32,6 +32,11 @@ public struct BuildConfiguration: Sendable, Equatable {
     /// Fraction of a block summary's L1 mass kept (its largest coordinates first). Higher keeps
     /// more coordinates: better skipping decisions (recall), more bytes, slower summary scoring.
     public var summaryEnergy: Double
+    /// Most coordinates one block summary keeps (its largest first), whatever the energy asks
+    /// for. Real collections stay far below it (gcide's largest summary has 1,652); it bounds
+    /// the summaries of abnormal documents with tens of thousands of nonzeros, which sit in
+    /// that many lists, at a few MB instead of gigabytes.
+    public var maxSummaryEntries: Int
     public var valuePrecision: ValuePrecision
     /// Seed of the centroid draws: the same seed gives the same index, byte for byte.
     public var seed: UInt64
@@ -41,12 +46,13 @@ public struct BuildConfiguration: Sendable, Equatable {
     public init(
         pruning: PruningStrategy = .globalThreshold(nPostings: 3500, maxFraction: 1.5),
         blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.1, minClusterSize: 2, docCut: 15),
-        summaryEnergy: Double = 0.4, valuePrecision: ValuePrecision = .f16, seed: UInt64 = 42,
+        summaryEnergy: Double = 0.4, maxSummaryEntries: Int = 2048, valuePrecision: ValuePrecision = .f16, seed: UInt64 = 42,
         threads: Int = availableCores
     ) {
         self.pruning = pruning
         self.blocking = blocking
         self.summaryEnergy = summaryEnergy
+        self.maxSummaryEntries = maxSummaryEntries
         self.valuePrecision = valuePrecision
         self.seed = seed
         self.threads = threads
@@ -77,12 +83,14 @@ public struct BuildConfiguration: Sendable, Equatable {
         guard summaryEnergy.isFinite, summaryEnergy > 0, summaryEnergy <= 1 else {
             throw fail("summary-energy", "in (0, 1]", summaryEnergy)
         }
+        guard maxSummaryEntries >= 1 else { throw fail("max-summary-entries", "≥ 1", maxSummaryEntries) }
         guard threads >= 1 else { throw fail("threads", "≥ 1", threads) }
     }
 
     /// The parameters as stable `name: value` text for the index metadata.
     var recorded: [String: String] {
-        var fields: [String: String] = ["summary_energy": "\(summaryEnergy)", "precision": valuePrecision.rawValue, "seed": "\(seed)"]
+        var fields: [String: String] = [
+            "summary_energy": "\(summaryEnergy)", "max_summary_entries": "\(maxSummaryEntries)", "precision": valuePrecision.rawValue, "seed": "\(seed)"]
         switch pruning {
         case let .globalThreshold(n, fraction):
             fields["pruning"] = "global-threshold"; fields["n_postings"] = "\(n)"; fields["max_fraction"] = "\(fraction)"

@@ -124,39 +124,38 @@ extension BlockingContext {
         /// index), scoring `d`'s head components first and all of them if the head meets no
         /// centroid.
         func bestCentroid(_ d: Int, allowed: [Bool]?) -> Int {
-            scores.withUnsafeMutableBufferPointer { scores in
-                workspace.componentCount.withUnsafeBufferPointer { slotOf in
-                    entryStart.withUnsafeBufferPointer { entryStart in
-                        entryCentroid.withUnsafeBufferPointer { entryCentroid in
-                            entryValue.withUnsafeBufferPointer { entryValue in
-                                func score(_ range: Range<Int>, _ components: UnsafeBufferPointer<UInt32>, _ values: UnsafeBufferPointer<Float>) -> Int? {
-                                    for k in 0 ..< centroidCount { scores[k] = 0 }
-                                    for j in range {
-                                        let slot = Int(slotOf[Int(components[j])]) - 1
-                                        if slot < 0 { continue }
-                                        let v = values[j]
-                                        for e in entryStart[slot] ..< entryStart[slot + 1] {
-                                            scores[Int(entryCentroid[e])] += v * entryValue[e]
-                                        }
+            let slotOf = UnsafeBufferPointer(workspace.componentCount)
+            return scores.withUnsafeMutableBufferPointer { scores in
+                entryStart.withUnsafeBufferPointer { entryStart in
+                    entryCentroid.withUnsafeBufferPointer { entryCentroid in
+                        entryValue.withUnsafeBufferPointer { entryValue in
+                            func score(_ range: Range<Int>, _ components: UnsafeBufferPointer<UInt32>, _ values: UnsafeBufferPointer<Float>) -> Int? {
+                                for k in 0 ..< centroidCount { scores[k] = 0 }
+                                for j in range {
+                                    let slot = Int(slotOf[Int(components[j])]) - 1
+                                    if slot < 0 { continue }
+                                    let v = values[j]
+                                    for e in entryStart[slot] ..< entryStart[slot + 1] {
+                                        scores[Int(entryCentroid[e])] += v * entryValue[e]
                                     }
-                                    var best = -1
-                                    var bestScore: Float = 0
-                                    for k in 0 ..< centroidCount where scores[k] > bestScore {
-                                        if let allowed, !allowed[k] { continue }
-                                        best = k
-                                        bestScore = scores[k]
-                                    }
-                                    return best >= 0 ? best : nil
                                 }
-                                let head = headComponents.withUnsafeBufferPointer { c in
-                                    headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
+                                var best = -1
+                                var bestScore: Float = 0
+                                for k in 0 ..< centroidCount where scores[k] > bestScore {
+                                    if let allowed, !allowed[k] { continue }
+                                    best = k
+                                    bestScore = scores[k]
                                 }
-                                if let head { return head }
-                                let full = forward.components.withUnsafeBufferPointer { c in
-                                    forward.values.withUnsafeBufferPointer { v in score(forward.offsets[d] ..< forward.offsets[d + 1], c, v) }
-                                }
-                                return full ?? (allowed?.firstIndex(of: true) ?? 0)
+                                return best >= 0 ? best : nil
                             }
+                            let head = headComponents.withUnsafeBufferPointer { c in
+                                headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
+                            }
+                            if let head { return head }
+                            let full = forward.components.withUnsafeBufferPointer { c in
+                                forward.values.withUnsafeBufferPointer { v in score(forward.offsets[d] ..< forward.offsets[d + 1], c, v) }
+                            }
+                            return full ?? (allowed?.firstIndex(of: true) ?? 0)
                         }
                     }
                 }
@@ -184,7 +183,7 @@ extension BlockingContext {
     }
 
     /// The block summary: coordinate-wise maximum of the members, cut to `summaryEnergy` of its
-    /// L1 mass (largest coordinates first), quantized to u8 codes: value ≈ minimum + code × scale.
+    /// L1 mass (largest coordinates first, at most `maxSummaryEntries`), quantized to u8 codes: value ≈ minimum + code × scale.
     private func summarize(_ documents: [UInt32], workspace: BlockingWorkspace) -> (components: [UInt32], codes: [UInt8], minimum: Float, scale: Float) {
         var touched = workspace.touched
         touched.removeAll(keepingCapacity: true)
@@ -201,9 +200,15 @@ extension BlockingContext {
         var keys = touched.map { UInt64(workspace.componentMaximum[Int($0)].bitPattern) << 32 | UInt64(~$0) }
         for c in touched { workspace.componentMaximum[Int(c)] = 0 }
         workspace.touched = touched
-        keys.sort(by: >)
         var total: Float = 0
         for key in keys { total += Float(bitPattern: UInt32(key >> 32)) }
+        // Only the largest maxSummaryEntries keys can be kept: select them first (linear), so
+        // that a block holding a document with tens of thousands of nonzeros sorts few keys.
+        if keys.count > configuration.maxSummaryEntries {
+            keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(configuration.maxSummaryEntries) }
+            keys.removeSubrange(configuration.maxSummaryEntries...)
+        }
+        keys.sort(by: >)
         let target = Float(configuration.summaryEnergy) * total
         var mass: Float = 0
         var keep = 0

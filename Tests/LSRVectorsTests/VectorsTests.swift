@@ -34,3 +34,21 @@ final class VocabularyTests: XCTestCase {
         XCTAssertEqual(Array(dataset.vector(at: 0).values), [2, 3, 1])
     }
 }
+
+final class SelectionTests: XCTestCase {
+    /// The first `count` elements after selection are exactly the `count` largest, for random
+    /// arrays with and without repeats and every interesting count.
+    func testMoveLargestToFrontAgreesWithSorting() {
+        var random = SplitMix64(seed: 11)
+        for trial in 0 ..< 300 {
+            let length = Int(random.next() % 200) + 1
+            let range = trial % 2 == 0 ? UInt64(5) : UInt64.max  // many repeats, or almost none
+            var values = (0 ..< length).map { _ in random.next() % range }
+            let count = trial % 3 == 0 ? length - 1 : Int(random.next() % UInt64(length + 1))
+            let expected = Array(values.sorted(by: >).prefix(count))
+            values.withUnsafeMutableBufferPointer { $0.moveLargestToFront(count) }
+            XCTAssertEqual(values.prefix(count).sorted(by: >), expected, "length \(length), count \(count)")
+            XCTAssertEqual(values.count, length)
+        }
+    }
+}
