@@ -6,10 +6,10 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Describe an index: counts, build parameters, bytes per section.")
 
-    @Argument(help: "Index directory.")
-    var directory: String
+    @OptionGroup var location: IndexLocation
 
     func run() throws {
+        let directory = location.path
         let index = try Index(path: directory)
         let m = index.metadata
         var text = """
@@ -35,17 +35,36 @@ struct InfoCommand: ParsableCommand {
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Verify every section of an index against its checksum.")
+        commandName: "check", abstract: "Verify every section of an index against its checksum, and the document store's integrity.")
 
-    @Argument(help: "Index directory.")
-    var directory: String
+    @OptionGroup var location: IndexLocation
 
     func run() throws {
+        let directory = location.path
         let index = try Index(path: directory)
         let damaged = index.verify()
         guard damaged.isEmpty else {
             throw LSRError(.corruptIndex, "checksum mismatch in section(s) \(damaged.joined(separator: ", ")); rebuild the index", path: directory)
         }
-        print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes verified)")
+        if let problem = index.documents.integrityProblems().first {
+            throw LSRError(.documentStore, "the document store is damaged (\(problem)); rebuild the index", path: index.documents.path)
+        }
+        print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified)")
     }
+}
+
+/// The index directory of `info` and `check`: an argument, or `--index` as `lsr search` takes it.
+struct IndexLocation: ParsableArguments {
+    @Argument(help: "Index directory.")
+    var directory: String?
+    @Option(name: .customLong("index"), help: "Index directory (instead of the argument).")
+    var indexOption: String?
+
+    func validate() throws {
+        guard (directory == nil) != (indexOption == nil) else {
+            throw ValidationError("give the index directory once: as an argument or with --index")
+        }
+    }
+
+    var path: String { directory ?? indexOption ?? "" }
 }

@@ -89,6 +89,9 @@ struct SearchCommand: ParsableCommand {
             + String(format: "mean %.1f µs, p50 %.1f, p90 %.1f, p99 %.1f, %.0f queries/s", latency.mean, latency.p50, latency.p90, latency.p99, result.queriesPerSecond)
         if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
         if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
+        if querySet.queriesWithOnlyUnknownTokens > 0 {
+            summary += ", \(querySet.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
+        }
         printError(summary)
         if let metrics { printError(metrics.table(perQuery: false).trimmingCharacters(in: .newlines)) }
 
@@ -97,7 +100,8 @@ struct SearchCommand: ParsableCommand {
                 "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": queryCut,
                 "heap_factor": Double(heapFactor), "exact": exact, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
-                "unknown_tokens": querySet.unknownTokens, "index": input.index, "queries_file": input.queries,
+                "unknown_tokens": querySet.unknownTokens,
+                "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "index": input.index, "queries_file": input.queries,
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }

@@ -134,6 +134,29 @@ public final class DocumentStoreReader: @unchecked Sendable {
         }
     }
 
+    /// Runs SQLite's integrity check over the whole store.
+    /// - Returns: SQLite's findings; empty when the store is intact.
+    public func integrityProblems() -> [String] {
+        lock.withLock {
+            var statement: OpaquePointer?
+            defer { sqlite3_finalize(statement) }
+            guard sqlite3_prepare_v2(database, "PRAGMA integrity_check", -1, &statement, nil) == SQLITE_OK else {
+                return [String(cString: sqlite3_errmsg(database))]
+            }
+            var problems: [String] = []
+            while true {
+                let step = sqlite3_step(statement)
+                guard step == SQLITE_ROW else {
+                    if step != SQLITE_DONE { problems.append(String(cString: sqlite3_errmsg(database))) }
+                    break
+                }
+                let line = sqlite3_column_text(statement, 0).map { String(cString: $0) } ?? ""
+                if line != "ok" { problems.append(line) }
+            }
+            return problems
+        }
+    }
+
     /// The position of the document with external id `id`, or nil.
     public func position(of id: String) -> Int? {
         lock.withLock {
