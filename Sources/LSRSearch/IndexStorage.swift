@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRFormats
 import LSRVectors
 
@@ -128,6 +129,15 @@ struct MappedOffsets: @unchecked Sendable {
         } else {
             wide = try file.array(name, of: UInt64.self, count: count)
             narrow = UnsafeBufferPointer(start: nil, count: 0)
+        }
+    }
+
+    /// Starts loading `offsets[i]` and `offsets[i + 1]` into the cache (`i` in bounds).
+    @inline(__always) func prefetch(_ i: Int) {
+        if narrow.isEmpty {
+            lsr_prefetch_range(wide.baseAddress! + i, 16)
+        } else {
+            lsr_prefetch_range(narrow.baseAddress! + i, 8)
         }
     }
 

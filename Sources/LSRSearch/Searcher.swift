@@ -18,6 +18,9 @@ public final class Searcher {
     private var cutOrder: [Int] = []
     private var pending: [UInt32] = []
 
+    /// How many documents ahead of the one being scored the next vector is prefetched.
+    private static let prefetchDistance = 2
+
     public init(index: Index) {
         self.index = index
         let storage = index.storage
@@ -98,8 +101,8 @@ public final class Searcher {
                                 let g = firstBlock + b
                                 let summary = storage.blockScale[g] * codeSums[b] + storage.blockMinimum[g] * weightSums[b]
                                 if heap.isFull && summary < parameters.heapFactor * heap.threshold { continue }
-                                // First the block's unvisited documents, prefetching their vectors
-                                // (independent loads overlap), then their scores.
+                                // First the block's unvisited documents, then their scores, each
+                                // document's vector prefetched two documents ahead.
                                 pending.removeAll(keepingCapacity: true)
                                 for p in storage.postings(ofBlock: g) {
                                     let d = storage.postingDocuments[p]
@@ -109,9 +112,15 @@ public final class Searcher {
                                     seen[word] |= bit
                                     visitedList.append(d)
                                     pending.append(d)
-                                    typed.prefetch(Int(d))
+                                    storage.forwardOffsets.prefetch(Int(d))
                                 }
-                                for d in pending { heap.offer(typed.score(Int(d), q.baseAddress!), d) }
+                                pending.withUnsafeBufferPointer { docs in
+                                    for i in 0 ..< min(Self.prefetchDistance, docs.count) { typed.prefetch(Int(docs[i])) }
+                                    for i in docs.indices {
+                                        if i + Self.prefetchDistance < docs.count { typed.prefetch(Int(docs[i + Self.prefetchDistance])) }
+                                        heap.offer(typed.score(Int(docs[i]), q.baseAddress!), docs[i])
+                                    }
+                                }
                             }
                         }
                     }

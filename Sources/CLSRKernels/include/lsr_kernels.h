@@ -4,11 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Asks the CPU to start loading every cache line of `bytes` bytes from `address` (a hint: never
-/// faults). Swift has no prefetch intrinsic; each line is one `prefetcht0` instruction.
+/// Asks the CPU to start loading every cache line that holds a byte of `address ..< address +
+/// bytes` (a hint: never faults). Swift has no prefetch intrinsic; each line is one `prefetcht0`.
 static inline __attribute__((always_inline)) void lsr_prefetch_range(const void *address, size_t bytes) {
-    const char *p = (const char *)address;
-    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
+    if (bytes == 0) return;
+    uintptr_t line = (uintptr_t)address & ~(uintptr_t)63, end = (uintptr_t)address + bytes;
+    for (; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 3);
 }
 
 /// Sparse-dense dot products: sum over j < n of query[component[j]] * value[j].
