@@ -155,11 +155,7 @@ public final class Searcher {
         let components = typed.summaryComponents
         for (c, v) in zip(query.components, query.values) {
             // Lower bound of c in the list's ascending summary components, from `low` on.
-            var lo = low, hi = high
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if UInt32(components[mid]) < c { lo = mid + 1 } else { hi = mid }
-            }
+            let lo = components.interpolatedLowerBound(of: c, in: low ..< high)
             low = lo
             if lo == high { break }
             guard UInt32(components[lo]) == c else { continue }

@@ -52,3 +52,41 @@ final class SelectionTests: XCTestCase {
         }
     }
 }
+
+final class SortedSearchTests: XCTestCase {
+    /// Agrees with a linear scan on random ascending arrays (dense, sparse, clustered), for every
+    /// target around each element and sub-ranges, and stays in range on unsorted input.
+    func testInterpolatedLowerBoundAgreesWithLinearScan() {
+        var random = SplitMix64(seed: 5)
+        for trial in 0 ..< 400 {
+            let length = Int(random.next() % 300)
+            let gap = [UInt64(1), 3, 250, 5000][trial % 4]
+            var value: UInt64 = random.next() % 100
+            var elements: [UInt16] = []
+            for _ in 0 ..< length {
+                // Clustered trials: long runs of small gaps, then a jump.
+                value += trial % 8 == 7 && random.next() % 10 != 0 ? 1 : 1 + random.next() % gap
+                guard value <= UInt64(UInt16.max) else { break }
+                elements.append(UInt16(value))
+            }
+            elements.withUnsafeBufferPointer { buffer in
+                let start = buffer.isEmpty ? 0 : Int(random.next() % UInt64(buffer.count))
+                for range in [0 ..< buffer.count, start ..< buffer.count] {
+                    var targets: [UInt32] = [0, UInt32(UInt16.max), 70_000]
+                    for e in buffer[range] { targets += [UInt32(e) - (e > 0 ? 1 : 0), UInt32(e), UInt32(e) + 1] }
+                    for target in targets {
+                        let expected = range.first { UInt32(buffer[$0]) >= target } ?? range.upperBound
+                        XCTAssertEqual(buffer.interpolatedLowerBound(of: target, in: range), expected,
+                                       "trial \(trial), range \(range), target \(target)")
+                    }
+                }
+            }
+        }
+        let unsorted: [UInt16] = (0 ..< 100).map { UInt16(($0 * 7919) % 1000) }
+        unsorted.withUnsafeBufferPointer { buffer in
+            for target in stride(from: UInt32(0), through: 1000, by: 37) {
+                XCTAssert((0 ... 100).contains(buffer.interpolatedLowerBound(of: target, in: 0 ..< 100)))
+            }
+        }
+    }
+}
