@@ -33,6 +33,8 @@ struct SearchCommand: ParsableCommand {
     var heapFactor: Float = SearchParameters.default.heapFactor
     @Flag(help: "Exact search over every posting (the oracle) instead of approximate search.")
     var exact = false
+    @Flag(help: "Exact search by scoring every document's forward vector (the baseline --exact is measured against).")
+    var bruteForce = false
     @OptionGroup var threading: ThreadOptions
     @Option(help: "Write the TREC run here instead of standard output.")
     var output: String?
@@ -49,6 +51,7 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         try evaluation.validate()
+        if exact && bruteForce { throw ValidationError("--exact and --brute-force are two exact methods: choose one") }
         do {
             try parameters.validate()
         } catch let error as LSRError {
@@ -63,11 +66,12 @@ struct SearchCommand: ParsableCommand {
         let openElapsed = clock.now - openStarted
         let openMilliseconds = Double(openElapsed.components.seconds) * 1e3 + Double(openElapsed.components.attoseconds) * 1e-15
         let querySet = try input.readQueries(for: opened)
-        let result = opened.search(querySet.vectors, parameters: parameters, exact: exact, threads: threading.threads)
+        let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
+        let result = opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
 
         var recall: Double? = nil
         if recallVsExact {
-            let truth = exact ? result : opened.search(querySet.vectors, parameters: parameters, exact: true, threads: threading.threads)
+            let truth = method != .approximate ? result : opened.search(querySet.vectors, parameters: parameters, exact: true, threads: threading.threads)
             recall = RecallAgainstExact.meanRecall(
                 approximate: result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
         }
@@ -85,7 +89,7 @@ struct SearchCommand: ParsableCommand {
         }
 
         let latency = result.latency
-        var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(exact ? "exact" : "k=\(k) query_cut=\(queryCut) heap_factor=\(heapFactor)"): "
+        var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(method == .approximate ? "k=\(k) query_cut=\(queryCut) heap_factor=\(heapFactor)" : method == .exact ? "exact" : "brute force"): "
             + String(format: "mean %.1f µs, p50 %.1f, p90 %.1f, p99 %.1f, %.0f queries/s", latency.mean, latency.p50, latency.p90, latency.p99, result.queriesPerSecond)
         if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
         if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
@@ -98,7 +102,7 @@ struct SearchCommand: ParsableCommand {
         if let report {
             var fields: [String: Any] = [
                 "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": queryCut,
-                "heap_factor": Double(heapFactor), "exact": exact, "mean_us": latency.mean, "p50_us": latency.p50,
+                "heap_factor": Double(heapFactor), "exact": exact, "brute_force": bruteForce, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
                 "unknown_tokens": querySet.unknownTokens,
                 "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "index": input.index, "queries_file": input.queries,

@@ -40,6 +40,16 @@ public struct LatencySummary: Sendable, Equatable {
     }
 }
 
+/// How a batch is searched.
+public enum SearchMethod: Sendable, Equatable {
+    /// Seismic's skip-ahead search (``Searcher/search(_:parameters:)``).
+    case approximate
+    /// The exact oracle over the inverted lists (``Searcher/searchExact(_:k:)``).
+    case exact
+    /// Every document's forward vector scored (``Searcher/searchBruteForce(_:k:)``).
+    case bruteForce
+}
+
 extension Index {
     /// Searches every query on up to `threads` threads (one ``Searcher`` each).
     /// - Parameters:
@@ -47,6 +57,15 @@ extension Index {
     /// - Returns: hits in input order and per-query timings.
     public func search(
         _ queries: [QueryVector], parameters: SearchParameters, exact: Bool = false, threads: Int = availableCores
+    ) -> BatchSearchResult {
+        search(queries, parameters: parameters, method: exact ? .exact : .approximate, threads: threads)
+    }
+
+    /// Searches every query with `method` on up to `threads` threads (one ``Searcher`` each);
+    /// exact methods use only `parameters.k`.
+    /// - Returns: hits in input order and per-query timings.
+    public func search(
+        _ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, threads: Int = availableCores
     ) -> BatchSearchResult {
         let workers = workerCount(queries.count, threads: threads)
         let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
@@ -57,9 +76,12 @@ extension Index {
         parallelForEach(queries.count, threads: workers) { worker, i in
             let searcher = searchers.searchers[worker]
             let begin = clock.now
-            let result = exact
-                ? searcher.searchExact(queries[i], k: parameters.k)
-                : searcher.search(queries[i], parameters: parameters)
+            let result: [SearchHit]
+            switch method {
+            case .approximate: result = searcher.search(queries[i], parameters: parameters)
+            case .exact: result = searcher.searchExact(queries[i], k: parameters.k)
+            case .bruteForce: result = searcher.searchBruteForce(queries[i], k: parameters.k)
+            }
             let elapsed = clock.now - begin
             hits[i] = result
             times[i] = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) * 1e-12

@@ -54,6 +54,18 @@ public final class Searcher {
         }
     }
 
+    /// Exact top-k by scoring every document's forward vector, with no inverted lists: the
+    /// baseline that ``searchExact(_:k:)`` is measured against. Same results as `searchExact`
+    /// (documents scoring 0, which share no component with the query, are never returned).
+    public func searchBruteForce(_ query: QueryVector, k: Int) -> [SearchHit] {
+        switch (index.storage.narrowComponents, index.storage.halfValues) {
+        case (true, true): return bruteForce(query, k, TypedIndex<UInt16, HalfWeight>(index.storage))
+        case (true, false): return bruteForce(query, k, TypedIndex<UInt16, SingleWeight>(index.storage))
+        case (false, true): return bruteForce(query, k, TypedIndex<UInt32, HalfWeight>(index.storage))
+        case (false, false): return bruteForce(query, k, TypedIndex<UInt32, SingleWeight>(index.storage))
+        }
+    }
+
     /// Scatters the query into the dense buffer (undone by `clearQuery`).
     private func loadQuery(_ query: QueryVector) {
         for (c, v) in zip(query.components, query.values) where Int(c) < index.storage.dimension {
@@ -165,6 +177,24 @@ public final class Searcher {
                 weightSums[b] += v
             }
         }
+    }
+
+    private func bruteForce<C, W>(_ query: QueryVector, _ k: Int, _ typed: TypedIndex<C, W>) -> [SearchHit] {
+        heap.reset(capacity: min(k, typed.storage.documentCount))
+        guard !query.components.isEmpty, heap.capacity > 0 else { return [] }
+        loadQuery(query)
+        defer { clearQuery(query) }
+        var heap = self.heap
+        self.heap = TopKHeap()
+        dense.withUnsafeMutableBufferPointer { q in
+            for d in 0 ..< typed.storage.documentCount {
+                let score = typed.score(d, q.baseAddress!)
+                if score != 0 { heap.offer(score, UInt32(d)) }
+            }
+        }
+        let hits = heap.sortedHits()
+        self.heap = heap
+        return hits
     }
 
     private func exact<C, W>(_ query: QueryVector, _ k: Int, _ typed: TypedIndex<C, W>) -> [SearchHit] {

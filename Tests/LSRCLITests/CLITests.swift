@@ -109,6 +109,14 @@ final class CLITests: XCTestCase {
         for (x, y) in zip(a, b) {
             XCTAssertEqual(Double(x.split(separator: " ")[4])!, Double(y.split(separator: " ")[4])!, accuracy: 1e-4)
         }
+        // The forward-index scan is the same exact search by another route: the same run.
+        let scan = try runLSR(["search", "--index", index, "--queries", queries, "--brute-force", "--k", "20"])
+        XCTAssertEqual(scan.status, 0, scan.stderr)
+        XCTAssertEqual(scan.stdout, vectorized.stdout)
+        XCTAssert(scan.stderr.contains("brute force"), scan.stderr)
+        let both = try runLSR(arguments + ["--brute-force"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssert(both.stderr.contains("choose one"), both.stderr)
     }
 
     /// `lsr eval --json` has the documented shape and `lsr search --qrels` evaluates its own run.

@@ -38,6 +38,8 @@ final class SearchPropertyTests: XCTestCase {
                     XCTAssertGreaterThanOrEqual(Double(hit.score), expectedKth - 1e-4, "seed \(seed) query \(q)")
                 }
                 XCTAssertEqual(hits, hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.document < $1.document })
+                XCTAssertEqual(searcher.searchBruteForce(query, k: 10), hits, "forward scan, seed \(seed) query \(q)")
+                XCTAssertEqual(searcher.searchBruteForce(query, k: 1000), searcher.searchExact(query, k: 1000), "seed \(seed) query \(q)")
             }
         }
     }
@@ -92,6 +94,7 @@ final class SearchPropertyTests: XCTestCase {
         for query in set.vectors {
             XCTAssertEqual(searcher.search(query, parameters: .default), [])
             XCTAssertEqual(searcher.searchExact(query, k: 10), [])
+            XCTAssertEqual(searcher.searchBruteForce(query, k: 10), [])
         }
     }
 }
@@ -118,6 +121,7 @@ final class WideVocabularyTests: XCTestCase {
             for hit in exact { XCTAssertEqual(Double(hit.score), truth[hit.document], accuracy: 1e-4) }
             if let best = exact.first { XCTAssertEqual(Double(best.score), truth.max()!, accuracy: 1e-4) }
             XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30)), exact)
+            XCTAssertEqual(searcher.searchBruteForce(query, k: 5), exact)
         }
     }
 }
