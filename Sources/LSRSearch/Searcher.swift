@@ -14,7 +14,6 @@ public final class Searcher {
     private var codeSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
     private var weightSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
     private var exactScores: [Float]
-    private var touched: [UInt32] = []
     private var cutOrder: [Int] = []
     private var pending: [UInt32] = []
 
@@ -205,7 +204,10 @@ public final class Searcher {
         loadQuery(query)
         defer { clearQuery(query) }
         let documentCount = UInt32(storage.documentCount)
-        // Term at a time over complete lists (blocked and tail regions).
+        var heap = self.heap
+        self.heap = TopKHeap()
+        // Term at a time over complete lists (blocked and tail regions); the visited bits record
+        // which documents were touched, so no per-posting bookkeeping beyond one OR.
         exactScores.withUnsafeMutableBufferPointer { scores in
           visited.withUnsafeMutableBufferPointer { seen in
             for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
@@ -215,30 +217,39 @@ public final class Searcher {
                     for p in part == 0 ? blocked : tail {
                         let d = storage.postingDocuments[p]
                         guard d < documentCount else { continue }
-                        let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
-                        if seen[word] & bit == 0 {
-                            seen[word] |= bit
-                            touched.append(d)
-                        }
+                        seen[Int(d >> 6)] |= UInt64(1) << UInt64(d & 63)
                         scores[Int(d)] += v * W.decode(typed.postingValues[p])
                     }
                 }
             }
             // Candidates: every document within rounding distance of the k-th accumulated score,
             // rescored with the forward index so scores match approximate search bit for bit.
-            for d in touched { heap.offer(scores[Int(d)], d) }
+            forEachSetBit(seen) { d in heap.offer(scores[d], UInt32(d)) }
             let cutoff = heap.isFull ? heap.threshold * (1 - 1e-4) - 1e-6 : -Float.infinity
             heap.reset(capacity: heap.capacity)
             dense.withUnsafeMutableBufferPointer { q in
-                for d in touched {
-                    if scores[Int(d)] >= cutoff { heap.offer(typed.score(Int(d), q.baseAddress!), d) }
-                    scores[Int(d)] = 0
-                    seen[Int(d >> 6)] = 0
+                forEachSetBit(seen) { d in
+                    if scores[d] >= cutoff { heap.offer(typed.score(d, q.baseAddress!), UInt32(d)) }
+                    scores[d] = 0
                 }
             }
+            for word in seen.indices { seen[word] = 0 }
           }
         }
-        touched.removeAll(keepingCapacity: true)
-        return heap.sortedHits()
+        let hits = heap.sortedHits()
+        self.heap = heap
+        return hits
+    }
+}
+
+/// Calls `body` with the position of every set bit of `words`, in ascending order.
+@inline(__always)
+private func forEachSetBit(_ words: UnsafeMutableBufferPointer<UInt64>, _ body: (Int) -> Void) {
+    for w in words.indices where words[w] != 0 {
+        var bits = words[w]
+        while bits != 0 {
+            body(w << 6 | bits.trailingZeroBitCount)
+            bits &= bits - 1
+        }
     }
 }
