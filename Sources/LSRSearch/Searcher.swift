@@ -224,7 +224,12 @@ public final class Searcher {
             }
             // Candidates: every document within rounding distance of the k-th accumulated score,
             // rescored with the forward index so scores match approximate search bit for bit.
-            forEachSetBit(seen) { d in heap.offer(scores[d], UInt32(d)) }
+            var threshold = -Float.infinity  // the k-th accumulated score once the heap is full
+            forEachSetBit(seen) { d in
+                guard scores[d] >= threshold else { return }
+                heap.offer(scores[d], UInt32(d))
+                if heap.isFull { threshold = heap.threshold }
+            }
             let cutoff = heap.isFull ? heap.threshold * (1 - 1e-4) - 1e-6 : -Float.infinity
             heap.reset(capacity: heap.capacity)
             dense.withUnsafeMutableBufferPointer { q in
