@@ -26,7 +26,7 @@ import Darwin
 public enum IndexFileFormat {
     public static let magic: [UInt8] = Array("LSRINDEX".utf8)
     /// The format version this build writes and reads.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     static let headerSize = 64
     static let tableEntrySize = 48
     static let alignment = 64

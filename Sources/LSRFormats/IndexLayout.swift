@@ -1,11 +1,10 @@
 import Foundation
 import LSRVectors
 
-/// Section names of an index file (format version 1) and the metadata stored in it.
+/// Section names of an index file (format version 2) and the metadata stored in it.
 ///
-/// Arrays, by section (V tokens, N documents, P postings, B blocks, S summary components,
-/// E summary entries; C is the component type, u16 when V ≤ 65,536 else u32; W the weight type,
-/// f16 bits or f32):
+/// Arrays, by section (V tokens, N documents, P postings, B blocks, E summary entries; C is the
+/// component type, u16 when V ≤ 65,536 else u32; W the weight type, f16 bits or f32):
 /// - `meta`: ``IndexMetadata`` as JSON.
 /// - `vocab.bytes` / `vocab.offsets` (u32, V+1): token strings in ascending byte order.
 /// - `vocab.source` (u32, V, optional): the binary input's component id of each token.
@@ -16,12 +15,22 @@ import LSRVectors
 ///   left out, list by list in document order. Exact search reads both; approximate only blocks.
 /// - `list.blocks` (u32, V+1): the blocks of list t are `list.blocks[t] ..< list.blocks[t+1]`.
 /// - `list.tail` (u64, V+1): the tail postings of list t, as absolute positions in `post.docs`.
-/// - `block.offsets` (u64, B+1): block b's postings in `post.docs`.
+/// - `block.offsets` (u32 when P < 2³², else u64; B+1): block b's postings in `post.docs`.
 /// - `block.min`, `block.scale` (f32, B): the dequantization of block b's summary codes.
-/// - `list.summary` (u64, V+1): the summary components of list t, positions in `sum.components`.
-/// - `sum.components` (C, S), `sum.offsets` (u32 when E < 2³², else u64; S+1): per list, the
-///   components present in any of its block summaries (ascending), and where their entries start.
-/// - `sum.blocks` (u16, E), `sum.codes` (u8, E): entries: block index within the list, u8 code.
+///
+/// Block summaries, stored per list transposed: for each component present in any of the list's
+/// block summaries (its *summary components*, ascending), the entries (block, u8 code) of the
+/// blocks whose summary has it, blocks ascending. Sizes are what Seismic's own layout spends:
+/// - `sum.lists` (u64, 8 per row, V+1 rows): row t describes list t, fields ``SummaryListField``;
+///   row V holds only the total entry count (as `entryStart`).
+/// - `sum.codes` (u8, E): the entries' codes, list after list.
+/// - `sum.blocks` (u64 words): the entries' block indices within their list, bit-packed with
+///   `BitPacking.width(forMaximum: blocks − 1)` bits per entry, list after list; one spare word.
+/// - `sum.components` (C): the summary components of lists stored sparse (ascending ids).
+/// - `sum.bitmaps` (u64 words), `sum.ranks` (u32): lists stored dense: a `RankedBitmap` over the
+///   vocabulary, used where it is smaller than the id array.
+/// - `sum.offsets` (u64 words), `sum.samples` (u32): per list, the Elias–Fano coded entry offsets
+///   of its summary components (n + 1 values from 0 to the list's entry count), one spare word.
 public enum IndexLayout {
     public static let indexFileName = "index.lsr"
     public static let metadata = "meta"
@@ -38,13 +47,41 @@ public enum IndexLayout {
     public static let blockOffsets = "block.offsets"
     public static let blockMinimum = "block.min"
     public static let blockScale = "block.scale"
-    public static let listSummary = "list.summary"
-    public static let summaryComponents = "sum.components"
-    public static let summaryOffsets = "sum.offsets"
-    public static let summaryBlocks = "sum.blocks"
+    public static let summaryLists = "sum.lists"
     public static let summaryCodes = "sum.codes"
-    /// The most blocks one list may have (summary entries name blocks with a u16).
+    public static let summaryBlocks = "sum.blocks"
+    public static let summaryComponents = "sum.components"
+    public static let summaryBitmaps = "sum.bitmaps"
+    public static let summaryRanks = "sum.ranks"
+    public static let summaryOffsets = "sum.offsets"
+    public static let summarySamples = "sum.samples"
+    /// The most blocks one list may have (block indices within a list fit in 16 bits).
     public static let maximumBlocksPerList = 65_535
+}
+
+/// The fields of a `sum.lists` row (each a u64).
+public enum SummaryListField {
+    /// First entry of the list in `sum.codes`; the next row's value ends the list.
+    public static let entryStart = 0
+    /// Bit position of the list's first block index in `sum.blocks`.
+    public static let blockBitStart = 1
+    /// Number of summary components (n).
+    public static let componentCount = 2
+    /// Where the components are: an element index into `sum.components`, or, with
+    /// ``denseFlag`` set, a word index into `sum.bitmaps` (a multiple of 8).
+    public static let componentLocation = 3
+    /// Bit position in `sum.offsets` of the Elias–Fano low bits.
+    public static let offsetLowStart = 4
+    /// Word index in `sum.offsets` of the Elias–Fano high bits.
+    public static let offsetHighStart = 5
+    /// Elias–Fano low width.
+    public static let offsetLowWidth = 6
+    /// Index in `sum.samples` of the list's first select sample.
+    public static let offsetSampleStart = 7
+    /// Fields per row.
+    public static let count = 8
+    /// Set in ``componentLocation`` when the list's components are a bitmap.
+    public static let denseFlag: UInt64 = 1 << 63
 }
 
 /// How weights are stored in the forward index and postings.

@@ -20,11 +20,7 @@ struct IndexSerializer {
         var blockOffsets: [UInt64] = [0]
         var blockMinimum: [Float] = []
         var blockScale: [Float] = []
-        var listSummary: [UInt64] = [0]
-        var summaryComponents: [UInt32] = []
-        var summaryOffsets: [UInt64] = [0]
-        var summaryBlocks: [UInt16] = []
-        var summaryCodes: [UInt8] = []
+        var summaries = SummarySections(dimension: vocabulary.count, componentWidth: narrow ? 2 : 4)
         let blockedCount = lists.reduce(0) { $0 + $1.blockDocuments.count }
         let tailCount = lists.reduce(0) { $0 + $1.tailDocuments.count }
         documents.reserveCapacity(blockedCount + tailCount)
@@ -36,12 +32,9 @@ struct IndexSerializer {
             listBlocks.append(UInt32(blockOffsets.count - 1))
             blockMinimum += list.blockMinimums
             blockScale += list.blockScales
-            summaryComponents += list.summaryComponents
-            for count in list.summaryEntryCounts { summaryOffsets.append(summaryOffsets.last! + UInt64(count)) }
-            listSummary.append(UInt64(summaryComponents.count))
-            summaryBlocks += list.summaryBlocks
-            summaryCodes += list.summaryCodes
+            summaries.append(list)
         }
+        summaries.finish()
         var listTail: [UInt64] = [UInt64(documents.count)]
         for list in lists {
             documents += list.tailDocuments
@@ -53,7 +46,7 @@ struct IndexSerializer {
             formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
             nonzeroCount: forward.nonzeroCount, componentWidth: narrow ? 2 : 4, valuePrecision: configuration.valuePrecision,
             postingCount: documents.count, blockedPostingCount: blockedCount, blockCount: blockMinimum.count,
-            summaryComponentCount: summaryComponents.count, summaryEntryCount: summaryCodes.count,
+            summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.codes.count,
             hasSourceComponentIDs: sourceIDs != nil, buildParameters: configuration.recorded)
         try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
 
@@ -72,45 +65,44 @@ struct IndexSerializer {
         } else {
             try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
         }
-        try writeComponents(IndexLayout.forwardComponents, forward.components, narrow: narrow, writer)
+        try writer.addComponentSection(IndexLayout.forwardComponents, forward.components, narrow: narrow)
         try writeValues(IndexLayout.forwardValues, forward.values, writer)
         try writer.addSection(IndexLayout.postingDocuments, array: documents)
         try writeValues(IndexLayout.postingValues, values, writer)
         try writer.addSection(IndexLayout.listBlocks, array: listBlocks)
         try writer.addSection(IndexLayout.listTail, array: listTail)
-        try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets)
+        if blockOffsets.last! <= UInt64(UInt32.max) {
+            try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets.map { UInt32($0) })
+        } else {
+            try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets)
+        }
         try writer.addSection(IndexLayout.blockMinimum, array: blockMinimum)
         try writer.addSection(IndexLayout.blockScale, array: blockScale)
-        try writer.addSection(IndexLayout.listSummary, array: listSummary)
-        try writeComponents(IndexLayout.summaryComponents, summaryComponents, narrow: narrow, writer)
-        if summaryOffsets.last! <= UInt64(UInt32.max) {
-            try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets.map { UInt32($0) })
-        } else {
-            try writer.addSection(IndexLayout.summaryOffsets, array: summaryOffsets)
-        }
-        try writer.addSection(IndexLayout.summaryBlocks, array: summaryBlocks)
-        try writer.addSection(IndexLayout.summaryCodes, array: summaryCodes)
+        try summaries.write(to: writer)
         try writer.finish()
 
         return BuildStatistics(
             documents: forward.count, nonzeros: forward.nonzeroCount, vocabularySize: vocabulary.count,
             postings: documents.count, blockedPostings: blockedCount, blocks: blockMinimum.count,
-            summaryEntries: summaryCodes.count, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
+            summaryEntries: summaries.codes.count, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
             skippedEmptyLines: 0, droppedZeroWeights: 0)
-    }
-
-    private func writeComponents(_ name: String, _ components: [UInt32], narrow: Bool, _ writer: IndexFileWriter) throws {
-        if narrow {
-            try writer.addSection(name, array: components.map { UInt16(truncatingIfNeeded: $0) })
-        } else {
-            try writer.addSection(name, array: components)
-        }
     }
 
     private func writeValues(_ name: String, _ values: [Float], _ writer: IndexFileWriter) throws {
         switch configuration.valuePrecision {
         case .f16: try writer.addSection(name, array: values.map(HalfPrecision.encode))
         case .f32: try writer.addSection(name, array: values)
+        }
+    }
+}
+
+extension IndexFileWriter {
+    /// Appends component ids as u16 when `narrow` (every id < 2¹⁶), else as u32.
+    func addComponentSection(_ name: String, _ components: [UInt32], narrow: Bool) throws {
+        if narrow {
+            try addSection(name, array: components.map { UInt16(truncatingIfNeeded: $0) })
+        } else {
+            try addSection(name, array: components)
         }
     }
 }

@@ -1,5 +1,6 @@
 import CLSRKernels
 import LSRFormats
+import LSRSuccinct
 import LSRVectors
 
 /// The mapped sections of an index, typed, with their structure checked.
@@ -14,14 +15,17 @@ struct IndexStorage: @unchecked Sendable {
     let postingValues: UnsafeRawBufferPointer
     let listBlocks: UnsafeBufferPointer<UInt32>
     let listTail: UnsafeBufferPointer<UInt64>
-    let blockOffsets: UnsafeBufferPointer<UInt64>
+    let blockOffsets: MappedOffsets
     let blockMinimum: UnsafeBufferPointer<Float>
     let blockScale: UnsafeBufferPointer<Float>
-    let listSummary: UnsafeBufferPointer<UInt64>
-    let summaryComponents: UnsafeRawBufferPointer
-    let summaryOffsets: MappedOffsets
-    let summaryBlocks: UnsafeBufferPointer<UInt16>
+    let summaryLists: UnsafeBufferPointer<UInt64>
     let summaryCodes: UnsafeBufferPointer<UInt8>
+    let summaryBlocks: UnsafeBufferPointer<UInt64>
+    let summaryComponents: UnsafeRawBufferPointer
+    let summaryBitmaps: UnsafeBufferPointer<UInt64>
+    let summaryRanks: UnsafeBufferPointer<UInt32>
+    let summaryOffsets: UnsafeBufferPointer<UInt64>
+    let summarySamples: UnsafeBufferPointer<UInt32>
     let narrowComponents: Bool
     let halfValues: Bool
 
@@ -52,15 +56,21 @@ struct IndexStorage: @unchecked Sendable {
         postingValues = try sized(IndexLayout.postingValues, m.postingCount, valueWidth)
         listBlocks = try file.array(IndexLayout.listBlocks, of: UInt32.self, count: v + 1)
         listTail = try file.array(IndexLayout.listTail, of: UInt64.self, count: v + 1)
-        blockOffsets = try file.array(IndexLayout.blockOffsets, of: UInt64.self, count: m.blockCount + 1)
+        blockOffsets = try MappedOffsets(file, IndexLayout.blockOffsets, count: m.blockCount + 1)
         blockMinimum = try file.array(IndexLayout.blockMinimum, of: Float.self, count: m.blockCount)
         blockScale = try file.array(IndexLayout.blockScale, of: Float.self, count: m.blockCount)
-        listSummary = try file.array(IndexLayout.listSummary, of: UInt64.self, count: v + 1)
-        summaryComponents = try sized(IndexLayout.summaryComponents, m.summaryComponentCount, m.componentWidth)
-        summaryOffsets = try MappedOffsets(file, IndexLayout.summaryOffsets, count: m.summaryComponentCount + 1)
-        summaryComponentCount = m.summaryComponentCount
-        summaryBlocks = try file.array(IndexLayout.summaryBlocks, of: UInt16.self, count: m.summaryEntryCount)
+        summaryLists = try file.array(IndexLayout.summaryLists, of: UInt64.self, count: (v + 1) * SummaryListField.count)
         summaryCodes = try file.array(IndexLayout.summaryCodes, of: UInt8.self, count: m.summaryEntryCount)
+        func words<T: BitwiseCopyable>(_ name: String, of type: T.Type) throws -> UnsafeBufferPointer<T> {
+            try file.array(name, of: T.self, count: try file.section(name).count / MemoryLayout<T>.stride)
+        }
+        summaryBlocks = try words(IndexLayout.summaryBlocks, of: UInt64.self)
+        let components = try file.section(IndexLayout.summaryComponents)
+        summaryComponents = try sized(IndexLayout.summaryComponents, components.count / m.componentWidth, m.componentWidth)
+        summaryBitmaps = try words(IndexLayout.summaryBitmaps, of: UInt64.self)
+        summaryRanks = try words(IndexLayout.summaryRanks, of: UInt32.self)
+        summaryOffsets = try words(IndexLayout.summaryOffsets, of: UInt64.self)
+        summarySamples = try words(IndexLayout.summarySamples, of: UInt32.self)
 
         nonzeroCount = m.nonzeroCount
         postingCount = m.postingCount
@@ -72,7 +82,6 @@ struct IndexStorage: @unchecked Sendable {
     /// Size of a dense query buffer: every u16 component id is in bounds; u32 ids are clamped to
     /// `dimension`, whose slot stays zero.
     var denseQuerySize: Int { narrowComponents ? 1 << 16 : dimension + 1 }
-    let summaryComponentCount: Int
     let postingCount: Int
     let blockedPostingCount: Int
 
@@ -86,13 +95,12 @@ struct IndexStorage: @unchecked Sendable {
         return r.count <= IndexLayout.maximumBlocksPerList ? r : 0 ..< 0
     }
     /// Positions in `postingDocuments` of block `g`'s documents.
-    @inline(__always) func postings(ofBlock g: Int) -> Range<Int> { checkedRange(blockOffsets, g, limit: blockedPostingCount) }
+    @inline(__always) func postings(ofBlock g: Int) -> Range<Int> { blockOffsets.range(g, limit: blockedPostingCount) }
     /// Positions in `postingDocuments` of all of list `t`'s blocked postings.
     @inline(__always) func blockedPostings(ofList t: Int) -> Range<Int> {
         let blocks = blocks(ofList: t)
         guard !blocks.isEmpty else { return 0 ..< 0 }
-        let start = Int(truncatingIfNeeded: blockOffsets[blocks.lowerBound])
-        let end = Int(truncatingIfNeeded: blockOffsets[blocks.upperBound])
+        let start = blockOffsets[blocks.lowerBound], end = blockOffsets[blocks.upperBound]
         return 0 <= start && start <= end && end <= blockedPostingCount ? start ..< end : 0 ..< 0
     }
     /// Positions in `postingDocuments` of list `t`'s pruned-away postings.
@@ -100,10 +108,11 @@ struct IndexStorage: @unchecked Sendable {
         let r = checkedRange(listTail, t, limit: postingCount)
         return r.lowerBound >= blockedPostingCount ? r : 0 ..< 0
     }
-    /// Positions in the summary component arrays of list `t`'s summary components.
-    @inline(__always) func summaryComponents(ofList t: Int) -> Range<Int> { checkedRange(listSummary, t, limit: summaryComponentCount) }
-    /// Positions in `summaryBlocks` / `summaryCodes` of summary component `j`'s entries.
-    @inline(__always) func entries(ofSummaryComponent j: Int) -> Range<Int> { summaryOffsets.range(j, limit: summaryCodes.count) }
+    /// The block summaries of list `t`, which has `blockCount` blocks, or nil when its
+    /// `sum.lists` row points outside the sections.
+    @inline(__always) func summaries(ofList t: Int, blockCount: Int) -> ListSummaries? {
+        ListSummaries(self, list: t, blockCount: blockCount)
+    }
     /// Positions in the forward arrays of document `d`'s entries.
     @inline(__always) func forward(ofDocument d: Int) -> Range<Int> { forwardOffsets.range(d, limit: nonzeroCount) }
 }
@@ -139,6 +148,11 @@ struct MappedOffsets: @unchecked Sendable {
         } else {
             lsr_prefetch_range(narrow.baseAddress! + i, 8)
         }
+    }
+
+    /// `offsets[i]`.
+    @inline(__always) subscript(i: Int) -> Int {
+        narrow.isEmpty ? Int(truncatingIfNeeded: wide[i]) : Int(narrow[i])
     }
 
     /// `offsets[i] ..< offsets[i + 1]`, or empty unless ascending and within `0 ... limit`.

@@ -1,5 +1,6 @@
 import CLSRKernels
 import LSRFormats
+import LSRSuccinct
 import LSRVectors
 
 /// Searches one index; owns the per-query scratch (dense query, visited set, heap, block
@@ -160,20 +161,36 @@ public final class Searcher {
             codeSums[b] = 0
             weightSums[b] = 0
         }
-        let summary = storage.summaryComponents(ofList: t)
-        var low = summary.lowerBound
-        let high = summary.upperBound
-        let components = typed.summaryComponents
-        for (c, v) in zip(query.components, query.values) {
-            // Lower bound of c in the list's ascending summary components, from `low` on.
-            let lo = components.interpolatedLowerBound(of: c, in: low ..< high)
-            low = lo
-            if lo == high { break }
-            guard UInt32(components[lo]) == c else { continue }
-            for e in storage.entries(ofSummaryComponent: lo) {
-                let b = Int(storage.summaryBlocks[e])
-                codeSums[b] += v * Float(storage.summaryCodes[e])
+        guard let summaries = storage.summaries(ofList: t, blockCount: blockCount),
+              let codes = storage.summaryCodes.baseAddress.map({ $0 + summaries.entryStart }),
+              let blockBits = storage.summaryBlocks.baseAddress.map(UnsafeRawPointer.init) else { return }
+        let width = summaries.blockWidth, entryCount = UInt64(summaries.entryCount)
+        // Adds summary component i's entries, weighted by the query value v.
+        @inline(__always) func accumulate(_ i: Int, _ v: Float) {
+            guard let (start, end) = summaries.offsets.pair(i), start <= end, end <= entryCount else { return }
+            var bit = summaries.blockBitStart + Int(start) * width
+            for e in Int(start) ..< Int(end) {
+                let b = Int(readBits(blockBits, at: bit, width: width))
+                bit += width
+                guard b < blockCount else { continue }
+                codeSums[b] += v * Float(codes[e])
                 weightSums[b] += v
+            }
+        }
+        if let bitmap = summaries.bitmap {
+            for (c, v) in zip(query.components, query.values) {
+                if let i = bitmap.rank(of: Int(c)) { accumulate(i, v) }
+            }
+        } else {
+            var low = summaries.sparseComponents.lowerBound
+            let high = summaries.sparseComponents.upperBound
+            let components = typed.summaryComponents
+            for (c, v) in zip(query.components, query.values) {
+                // Lower bound of c in the list's ascending summary components, from `low` on.
+                let lo = components.interpolatedLowerBound(of: c, in: low ..< high)
+                low = lo
+                if lo == high { break }
+                if UInt32(components[lo]) == c { accumulate(lo - summaries.sparseComponents.lowerBound, v) }
             }
         }
     }

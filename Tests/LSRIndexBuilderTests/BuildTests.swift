@@ -103,8 +103,11 @@ final class DamagedIndexTests: XCTestCase {
                 let damaged = directory.file("damaged-\(entry.name)-\(trial)")
                 try FileManager.default.copyItem(atPath: pristine, toPath: damaged)
                 var bytes = try Data(contentsOf: URL(fileURLWithPath: damaged + "/index.lsr"))
-                for i in entry.offset ..< entry.offset + entry.length where trial == 0 || UInt8.random(in: 0 ... 15, using: &generator) == 0 {
-                    bytes[i] = UInt8.random(in: 0 ... 255, using: &generator)
+                // Trial 0 garbles every byte, the others about one in 16 and at least one.
+                let surelyDamaged = entry.offset + Int.random(in: 0 ..< entry.length, using: &generator)
+                for i in entry.offset ..< entry.offset + entry.length
+                where trial == 0 || i == surelyDamaged || UInt8.random(in: 0 ... 15, using: &generator) == 0 {
+                    bytes[i] ^= UInt8.random(in: 1 ... 255, using: &generator)
                 }
                 try bytes.write(to: URL(fileURLWithPath: damaged + "/index.lsr"))
                 let index: Index

@@ -295,7 +295,7 @@ final class BadInputTests: XCTestCase {
 
         let openFailures: [(String, [String])] = [
             (wrongMagic, ["magic/index.lsr (byte 0)", "wrong magic number"]),
-            (newerVersion, ["version/index.lsr (byte 8)", "version 9 is not supported", "reads version 1", "rebuild"]),
+            (newerVersion, ["version/index.lsr (byte 8)", "version 9 is not supported", "reads version \(IndexFileFormat.version)", "rebuild"]),
             (truncated, ["truncated/index.lsr", "truncated"]),
             (flippedHeader, ["header/index.lsr", "checksum"]),
             (noStore, ["no-store/documents.sqlite", "missing document store"]),
