@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "LSRVectors"),
         .target(name: "LSRSuccinct"),
         .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite"]),
-        .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct"]),
+        .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "CLSRKernels"]),
         .target(name: "CLSRKernels"),
         .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "CLSRKernels"]),
         .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),

@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRFormats
 import LSRVectors
 
@@ -185,21 +186,46 @@ extension BlockingContext {
     /// The block summary: coordinate-wise maximum of the members, cut to `summaryEnergy` of its
     /// L1 mass (largest coordinates first, at most `maxSummaryEntries`), quantized to u8 codes: value ≈ minimum + code × scale.
     private func summarize(_ documents: [UInt32], workspace: BlockingWorkspace) -> (components: [UInt32], codes: [UInt8], minimum: Float, scale: Float) {
-        var touched = workspace.touched
-        touched.removeAll(keepingCapacity: true)
-        for d in documents {
-            for j in forward.offsets[Int(d)] ..< forward.offsets[Int(d) + 1] {
-                let c = Int(forward.components[j])
-                let v = forward.values[j]
-                if workspace.componentMaximum[c] == 0 { touched.append(UInt32(c)) }
-                if v > workspace.componentMaximum[c] { workspace.componentMaximum[c] = v }
+        // The coordinate-wise maximum, branch-free (weights are positive, so a zero maximum
+        // marks a component not seen yet): every component is written to `touched`, and the
+        // count advances only on a first sighting.
+        let componentMaximum = workspace.componentMaximum
+        var nonzeros = 0
+        for d in documents { nonzeros += forward.offsets[Int(d) + 1] - forward.offsets[Int(d)] }
+        if workspace.touched.count < nonzeros { workspace.touched = [UInt32](repeating: 0, count: nonzeros) }
+        let touchedCount = workspace.touched.withUnsafeMutableBufferPointer { touched in
+            forward.offsets.withUnsafeBufferPointer { offsets in
+                forward.components.withUnsafeBufferPointer { components in
+                    forward.values.withUnsafeBufferPointer { values in
+                        var count = 0
+                        // The documents are scattered over the forward index: load the next one's
+                        // vector while this one is read.
+                        func prefetch(_ i: Int) {
+                            guard i < documents.count else { return }
+                            let range = offsets[Int(documents[i])] ..< offsets[Int(documents[i]) + 1]
+                            lsr_prefetch_range(components.baseAddress! + range.lowerBound, range.count * MemoryLayout<UInt32>.stride)
+                            lsr_prefetch_range(values.baseAddress! + range.lowerBound, range.count * MemoryLayout<Float>.stride)
+                        }
+                        prefetch(0)
+                        prefetch(1)
+                        for (i, d) in documents.enumerated() {
+                            prefetch(i + 2)
+                            for j in offsets[Int(d)] ..< offsets[Int(d) + 1] {
+                                let c = Int(components[j]), v = values[j], old = componentMaximum[c]
+                                touched[count] = UInt32(c)
+                                count += old == 0 ? 1 : 0
+                                componentMaximum[c] = v > old ? v : old
+                            }
+                        }
+                        return count
+                    }
+                }
             }
         }
         // Largest values first (ties: lower component): keys of value bits (positive floats order
         // like their bits) over the inverted component.
-        var keys = touched.map { UInt64(workspace.componentMaximum[Int($0)].bitPattern) << 32 | UInt64(~$0) }
-        for c in touched { workspace.componentMaximum[Int(c)] = 0 }
-        workspace.touched = touched
+        var keys = workspace.touched[0 ..< touchedCount].map { UInt64(componentMaximum[Int($0)].bitPattern) << 32 | UInt64(~$0) }
+        for c in workspace.touched[0 ..< touchedCount] { componentMaximum[Int(c)] = 0 }
         var total: Float = 0
         for key in keys { total += Float(bitPattern: UInt32(key >> 32)) }
         // Only the largest maxSummaryEntries keys can be kept: select them first (linear), so
@@ -208,17 +234,33 @@ extension BlockingContext {
             keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(configuration.maxSummaryEntries) }
             keys.removeSubrange(configuration.maxSummaryEntries...)
         }
-        keys.sort(by: >)
+        // Keep the largest keys until their mass reaches the target, summed largest first. Only
+        // the head is sorted: a selection finds how many keys that takes (plus a few, since the
+        // Float sum may round below the Double one), and the rare shortfall sorts everything.
         let target = Float(configuration.summaryEnergy) * total
-        var mass: Float = 0
-        var keep = 0
-        while keep < keys.count {
-            mass += Float(bitPattern: UInt32(keys[keep] >> 32))
-            keep += 1
-            if mass >= target { break }
+        let needed = keys.withUnsafeMutableBufferPointer {
+            $0.moveHeaviestToFront(reaching: Double(target)) { Double(Float(bitPattern: UInt32($0 >> 32))) }
         }
-        var entries = keys[0 ..< keep].map { (component: ~UInt32(truncatingIfNeeded: $0), value: Float(bitPattern: UInt32($0 >> 32))) }
-        entries.sort { $0.component < $1.component }
+        var candidates = min(keys.count, needed + 8)
+        var keep = 0
+        while true {
+            keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(candidates) }
+            keys[0 ..< candidates].sort()
+            keys[0 ..< candidates].reverse()
+            var mass: Float = 0
+            keep = 0
+            while keep < candidates {
+                mass += Float(bitPattern: UInt32(keys[keep] >> 32))
+                keep += 1
+                if mass >= target { break }
+            }
+            if mass >= target || candidates == keys.count { break }
+            candidates = keys.count
+        }
+        // By component: keys of component over value bits.
+        var byComponent = keys[0 ..< keep].map { key in UInt64(~UInt32(truncatingIfNeeded: key)) << 32 | key >> 32 }
+        byComponent.sort()
+        let entries = byComponent.map { (component: UInt32($0 >> 32), value: Float(bitPattern: UInt32(truncatingIfNeeded: $0))) }
         let minimum = entries.map(\.value).min() ?? 0
         let maximum = entries.map(\.value).max() ?? 0
         let scale = (maximum - minimum) / 255

@@ -28,3 +28,45 @@ extension UnsafeMutableBufferPointer where Element: Comparable {
         }
     }
 }
+
+extension UnsafeMutableBufferPointer where Element: Comparable {
+    /// Reorders the buffer so that its front holds the fewest largest elements whose weights sum
+    /// to at least `target`, in no particular order, and returns how many that is (the whole
+    /// buffer when all weights together fall short). `weight` must not decrease as elements
+    /// grow. Linear on average: a quickselect that keeps the running sum of the part it keeps.
+    @inlinable
+    public func moveHeaviestToFront(reaching target: Double, weight: (Element) -> Double) -> Int {
+        var low = 0, high = count  // [0, low) is kept; the answer's boundary lies in low ... high
+        var needed = target
+        while low < high {
+            if needed <= 0 { return low }
+            let a = self[low], b = self[(low + high - 1) / 2], c = self[high - 1]
+            let pivot = Swift.max(Swift.min(a, c), Swift.min(Swift.max(a, c), b))
+            // [low, greater) > pivot, then [greater, equal) == pivot, then the rest.
+            var greater = low
+            var larger = 0.0
+            for k in low ..< high where self[k] > pivot {
+                larger += weight(self[k])
+                swapAt(greater, k)
+                greater += 1
+            }
+            if larger >= needed {
+                high = greater  // the pivot is excluded, so the range shrinks
+                continue
+            }
+            needed -= larger
+            var equal = greater
+            for k in greater ..< high where self[k] == pivot {
+                swapAt(equal, k)
+                equal += 1
+            }
+            let pivotWeight = weight(pivot)
+            for position in greater ..< equal {
+                needed -= pivotWeight
+                if needed <= 0 { return position + 1 }
+            }
+            low = equal
+        }
+        return low
+    }
+}

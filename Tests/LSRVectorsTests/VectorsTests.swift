@@ -53,6 +53,29 @@ final class SelectionTests: XCTestCase {
     }
 }
 
+final class HeaviestSelectionTests: XCTestCase {
+    func testMoveHeaviestToFrontKeepsTheShortestHeaviestPrefix() {
+        var generator = SplitMix64(seed: 5)
+        for trial in 0 ..< 400 {
+            let count = Int.random(in: 0 ... 300, using: &generator)
+            let distinct = trial % 3 == 0 ? 5 : 1_000  // many ties in a third of the trials
+            var values = (0 ..< count).map { _ in Int.random(in: 1 ... distinct, using: &generator) }
+            let total = values.reduce(0, +)
+            let target = Double(Int.random(in: 0 ... total + 3, using: &generator))
+            let descending = values.sorted(by: >)
+            var expected = 0, sum = 0.0
+            while expected < count && sum < target {
+                sum += Double(descending[expected])
+                expected += 1
+            }
+            let kept = values.withUnsafeMutableBufferPointer { $0.moveHeaviestToFront(reaching: target, weight: Double.init) }
+            XCTAssertEqual(kept, expected, "trial \(trial): target \(target) of \(total)")
+            XCTAssertEqual(values[..<kept].sorted(by: >), Array(descending[..<kept]), "trial \(trial)")
+            XCTAssertEqual(values.sorted(), descending.reversed(), "trial \(trial): not a permutation")
+        }
+    }
+}
+
 final class SortedSearchTests: XCTestCase {
     /// Agrees with a linear scan on random ascending arrays (dense, sparse, clustered), for every
     /// target around each element and sub-ranges, and stays in range on unsorted input.
