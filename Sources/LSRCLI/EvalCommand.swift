@@ -30,7 +30,14 @@ struct MetricsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = try options.evaluate(try Run.read(path: runPath))
+        let run = try Run.read(path: runPath)
+        let result = try options.evaluate(run)
+        // Metrics of zero that mean "nothing to evaluate" must not pass for a bad ranking.
+        if run.results.isEmpty {
+            printError("lsr: warning: \(runPath) holds no results, so every metric is 0")
+        } else if let qrels = options.qrels, !options.complete, result.queries == 0 {
+            printError("lsr: warning: no query of \(runPath) has judgments in \(qrels) (different query ids?), so the qrels metrics average over nothing")
+        }
         let texts = try queriesText.map { try BEIRTextFile.read(path: $0) } ?? [:]
         print(json ? try result.json(perQuery: perQuery) : result.table(perQuery: perQuery, queryTexts: texts), terminator: "")
     }
