@@ -229,14 +229,8 @@ public final class Searcher {
           visited.withUnsafeMutableBufferPointer { seen in
             for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
                 let t = Int(c)
-                let blocked = storage.blockedPostings(ofList: t), tail = storage.tail(ofList: t)
-                for part in 0 ..< 2 {  // the two regions of the list, without building an array per term
-                    for p in part == 0 ? blocked : tail {
-                        let d = storage.postingDocuments[p]
-                        guard d < documentCount else { continue }
-                        seen[Int(d >> 6)] |= UInt64(1) << UInt64(d & 63)
-                        scores[Int(d)] += v * W.decode(typed.postingValues[p])
-                    }
+                for part in [storage.blockedPostings(ofList: t), storage.tail(ofList: t)] {
+                    typed.accumulate(part, weight: v, into: scores.baseAddress!, seen: seen.baseAddress!, limit: documentCount)
                 }
             }
             // Candidates: every document within rounding distance of the k-th accumulated score,

@@ -70,4 +70,18 @@ struct TypedIndex<C: StoredComponent, W: StoredWeight> {
             return lsr_dot_u32_f32(components.assumingMemoryBound(to: UInt32.self), values.assumingMemoryBound(to: Float.self), count, q, clamp)
         }
     }
+
+    /// Adds `weight ×` value to the score of every document among postings `range`, and sets
+    /// its bit in `seen` (documents ≥ `limit`, only in damaged files, are skipped).
+    @inline(__always) func accumulate(
+        _ range: Range<Int>, weight: Float, into scores: UnsafeMutablePointer<Float>, seen: UnsafeMutablePointer<UInt64>, limit: UInt32
+    ) {
+        guard !range.isEmpty, let documents = storage.postingDocuments.baseAddress else { return }
+        let values = UnsafeRawPointer(postingValues + range.lowerBound)
+        if W.Bits.self == UInt16.self {
+            lsr_accumulate_f16(documents + range.lowerBound, values.assumingMemoryBound(to: UInt16.self), range.count, weight, scores, seen, limit)
+        } else {
+            lsr_accumulate_f32(documents + range.lowerBound, values.assumingMemoryBound(to: Float.self), range.count, weight, scores, seen, limit)
+        }
+    }
 }

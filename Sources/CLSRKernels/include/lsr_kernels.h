@@ -16,7 +16,7 @@ static inline __attribute__((always_inline)) void lsr_prefetch_range(const void 
 ///
 /// Components index `query` directly (u16: `query` must hold 65,536 floats); u32 components are
 /// clamped to `clamp` (whose query slot must be zero). Values are IEEE half bits (`f16`) or floats
-/// (`f32`). On x86-64 CPUs with AVX2, FMA and F16C the kernels gather eight query weights at a time
+/// (`f32`). On x86-64 CPUs with AVX2, FMA and F16C the kernels load eight query weights at a time
 /// and convert halves in hardware; elsewhere a portable loop runs. Within one process every call
 /// uses the same kernel, so equal inputs give bit-identical results. The kernel is chosen once at
 /// program start; setting the environment variable LSR_PORTABLE forces the portable one (to
@@ -25,6 +25,12 @@ float lsr_dot_u16_f16(const uint16_t *components, const uint16_t *values, size_t
 float lsr_dot_u16_f32(const uint16_t *components, const float *values, size_t n, const float *query);
 float lsr_dot_u32_f16(const uint32_t *components, const uint16_t *values, size_t n, const float *query, uint32_t clamp);
 float lsr_dot_u32_f32(const uint32_t *components, const float *values, size_t n, const float *query, uint32_t clamp);
+
+/// Term-at-a-time accumulation of one posting list: for each j < n with documents[j] < limit,
+/// scores[documents[j]] += weight * values[j] and the document's bit in `seen` is set. Values are
+/// half bits (`f16`) or floats (`f32`); halves are converted eight at a time where the CPU has F16C.
+void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
+void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
 
 
 #endif
