@@ -8,8 +8,11 @@ import LSRVectors
 /// - `meta`: ``IndexMetadata`` as JSON.
 /// - `vocab.bytes` / `vocab.offsets` (u32, V+1): token strings in ascending byte order.
 /// - `vocab.source` (u32, V, optional): the binary input's component id of each token.
-/// - `fwd.offsets` (u32 when nnz < 2³², else u64; N+1), `fwd.components` (C), `fwd.values` (W):
-///   the forward index.
+/// - `fwd.offsets` (u32 when nnz < 2³², else u64; N+1) and `fwd.vectors`: the forward index.
+///   Document d's n = `fwd.offsets[d+1] − fwd.offsets[d]` entries start at byte
+///   `fwd.offsets[d] × 2s`, s = max(size of C, size of W): its n components (C), padded to n × s
+///   bytes, then its n weights (W), padded likewise. One document's vector is one contiguous run
+///   of bytes, which search reads with fewer cache misses than two separate arrays.
 /// - `post.docs` (u32, P), `post.values` (W, P): every posting of every list. First the blocked
 ///   region (list by list, block by block), then the tail region: the postings static pruning
 ///   left out, list by list in document order. Exact search reads both; approximate only blocks.
@@ -38,8 +41,7 @@ public enum IndexLayout {
     public static let vocabularyOffsets = "vocab.offsets"
     public static let vocabularySource = "vocab.source"
     public static let forwardOffsets = "fwd.offsets"
-    public static let forwardComponents = "fwd.components"
-    public static let forwardValues = "fwd.values"
+    public static let forwardVectors = "fwd.vectors"
     public static let postingDocuments = "post.docs"
     public static let postingValues = "post.values"
     public static let listBlocks = "list.blocks"
@@ -84,12 +86,22 @@ public enum SummaryListField {
     public static let denseFlag: UInt64 = 1 << 63
 }
 
+extension IndexLayout {
+    /// Bytes per forward-index entry: a component and a weight, each padded to the wider of the two.
+    public static func forwardEntryBytes(componentWidth: Int, valuePrecision: ValuePrecision) -> Int {
+        2 * max(componentWidth, valuePrecision.byteWidth)
+    }
+}
+
 /// How weights are stored in the forward index and postings.
 public enum ValuePrecision: String, Codable, Sendable, CaseIterable {
     /// IEEE half precision (2 bytes, relative rounding error ≤ 2⁻¹¹). The default.
     case f16
     /// IEEE single precision (4 bytes): scores identical to the input's float32 dot products.
     case f32
+
+    /// Bytes per stored weight.
+    public var byteWidth: Int { self == .f16 ? 2 : 4 }
 }
 
 /// What an index records about itself: counts, storage choices and the parameters it was built with.

@@ -65,8 +65,7 @@ struct IndexSerializer {
         } else {
             try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
         }
-        try writer.addComponentSection(IndexLayout.forwardComponents, forward.components, narrow: narrow)
-        try writeValues(IndexLayout.forwardValues, forward.values, writer)
+        try writer.addSection(IndexLayout.forwardVectors, array: forwardVectors(componentWidth: narrow ? 2 : 4))
         try writer.addSection(IndexLayout.postingDocuments, array: documents)
         try writeValues(IndexLayout.postingValues, values, writer)
         try writer.addSection(IndexLayout.listBlocks, array: listBlocks)
@@ -86,6 +85,32 @@ struct IndexSerializer {
             postings: documents.count, blockedPostings: blockedCount, blocks: blockMinimum.count,
             summaryEntries: summaries.codes.count, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
             skippedEmptyLines: 0, droppedZeroWeights: 0)
+    }
+
+    /// The `fwd.vectors` bytes: per document its components, then its weights (see ``IndexLayout``).
+    private func forwardVectors(componentWidth: Int) -> [UInt8] {
+        let precision = configuration.valuePrecision
+        let slot = IndexLayout.forwardEntryBytes(componentWidth: componentWidth, valuePrecision: precision) / 2
+        var bytes = [UInt8](repeating: 0, count: forward.nonzeroCount * 2 * slot)
+        bytes.withUnsafeMutableBytes { raw in
+            for d in 0 ..< forward.count {
+                let start = forward.offsets[d], n = forward.offsets[d + 1] - start
+                let componentBase = start * 2 * slot, valueBase = componentBase + n * slot
+                for j in 0 ..< n {
+                    let c = forward.components[start + j], v = forward.values[start + j]
+                    if componentWidth == 2 {
+                        raw.storeBytes(of: UInt16(truncatingIfNeeded: c).littleEndian, toByteOffset: componentBase + 2 * j, as: UInt16.self)
+                    } else {
+                        raw.storeBytes(of: c.littleEndian, toByteOffset: componentBase + 4 * j, as: UInt32.self)
+                    }
+                    switch precision {
+                    case .f16: raw.storeBytes(of: HalfPrecision.encode(v).littleEndian, toByteOffset: valueBase + 2 * j, as: UInt16.self)
+                    case .f32: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: valueBase + 4 * j, as: UInt32.self)
+                    }
+                }
+            }
+        }
+        return bytes
     }
 
     private func writeValues(_ name: String, _ values: [Float], _ writer: IndexFileWriter) throws {

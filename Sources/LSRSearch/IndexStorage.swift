@@ -9,8 +9,9 @@ struct IndexStorage: @unchecked Sendable {
     let documentCount: Int
     let dimension: Int
     let forwardOffsets: MappedOffsets
-    let forwardComponents: UnsafeRawBufferPointer
-    let forwardValues: UnsafeRawBufferPointer
+    /// Per document its components then its weights, `forwardEntryBytes` per entry.
+    let forwardVectors: UnsafeRawBufferPointer
+    let forwardEntryBytes: Int
     let postingDocuments: UnsafeBufferPointer<UInt32>
     let postingValues: UnsafeRawBufferPointer
     let listBlocks: UnsafeBufferPointer<UInt32>
@@ -50,8 +51,8 @@ struct IndexStorage: @unchecked Sendable {
         }
         let v = m.vocabularySize
         forwardOffsets = try MappedOffsets(file, IndexLayout.forwardOffsets, count: m.documentCount + 1)
-        forwardComponents = try sized(IndexLayout.forwardComponents, m.nonzeroCount, m.componentWidth)
-        forwardValues = try sized(IndexLayout.forwardValues, m.nonzeroCount, valueWidth)
+        forwardEntryBytes = IndexLayout.forwardEntryBytes(componentWidth: m.componentWidth, valuePrecision: m.valuePrecision)
+        forwardVectors = try sized(IndexLayout.forwardVectors, m.nonzeroCount, forwardEntryBytes)
         postingDocuments = try file.array(IndexLayout.postingDocuments, of: UInt32.self, count: m.postingCount)
         postingValues = try sized(IndexLayout.postingValues, m.postingCount, valueWidth)
         listBlocks = try file.array(IndexLayout.listBlocks, of: UInt32.self, count: v + 1)

@@ -23,41 +23,39 @@ extension UInt32: StoredComponent {}
 /// Typed pointers into the index for one (component, weight) storage combination.
 struct TypedIndex<C: StoredComponent, W: StoredWeight> {
     let storage: IndexStorage
-    let forwardComponents: UnsafePointer<C>
-    let forwardValues: UnsafePointer<W.Bits>
+    let forwardVectors: UnsafeRawPointer
     let postingValues: UnsafePointer<W.Bits>
     let summaryComponents: UnsafeBufferPointer<C>
+    /// Bytes a component or a weight takes in `fwd.vectors` (the wider of the two).
+    let fieldBytes: Int
 
     init(_ storage: IndexStorage) {
         self.storage = storage
         // Sections are 64-byte aligned and sized for exactly these element types (IndexStorage).
-        forwardComponents = storage.forwardComponents.baseAddress.map { $0.assumingMemoryBound(to: C.self) } ?? UnsafePointer(bitPattern: MemoryLayout<C>.alignment)!
-        forwardValues = storage.forwardValues.baseAddress.map { $0.assumingMemoryBound(to: W.Bits.self) } ?? UnsafePointer(bitPattern: 64)!
+        forwardVectors = storage.forwardVectors.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!
         postingValues = storage.postingValues.baseAddress.map { $0.assumingMemoryBound(to: W.Bits.self) } ?? UnsafePointer(bitPattern: 64)!
         summaryComponents = storage.summaryComponents.bindMemory(to: C.self)
+        fieldBytes = storage.forwardEntryBytes / 2
     }
 
-    /// The dense-query slot of a stored component.
-    @inline(__always) func slot(_ c: C) -> Int {
-        C.bitWidth == 16 ? Int(c) : min(Int(c), storage.dimension)
-    }
-
-    /// Starts loading document `d`'s components and values into the cache.
-    @inline(__always) func prefetch(_ d: Int) {
+    /// Document `d`'s components, its weights right after them, and their count.
+    @inline(__always) func vector(_ d: Int) -> (components: UnsafeRawPointer, values: UnsafeRawPointer, count: Int) {
         let entries = storage.forward(ofDocument: d)
-        let start = entries.lowerBound, count = entries.count
-        lsr_prefetch_range(forwardComponents + start, count * MemoryLayout<C>.stride)
-        lsr_prefetch_range(forwardValues + start, count * MemoryLayout<W.Bits>.stride)
+        let components = forwardVectors + entries.lowerBound * 2 * fieldBytes
+        return (components, components + entries.count * fieldBytes, entries.count)
+    }
+
+    /// Starts loading document `d`'s vector into the cache.
+    @inline(__always) func prefetch(_ d: Int) {
+        let (components, _, count) = vector(d)
+        lsr_prefetch_range(components, count * 2 * fieldBytes)
     }
 
     /// Dot product of document `d` with the dense query `q`: the one scoring function of both
     /// approximate and exact search, so equal documents get bit-identical scores. Runs the C
     /// kernels of CLSRKernels (AVX2 gathers and F16C conversion where the CPU has them).
     @inline(__always) func score(_ d: Int, _ q: UnsafeMutablePointer<Float>) -> Float {
-        let entries = storage.forward(ofDocument: d)
-        let start = entries.lowerBound, count = entries.count
-        let components = UnsafeRawPointer(forwardComponents + start)
-        let values = UnsafeRawPointer(forwardValues + start)
+        let (components, values, count) = vector(d)
         let clamp = UInt32(storage.dimension)
         switch (C.bitWidth == 16, W.Bits.self == UInt16.self) {
         case (true, true):
