@@ -383,7 +383,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="build threads, both engines")
     p.add_argument("--builds", default="3500:0.1:0.4,5000:0.1:0.4,5000:0.2:0.5",
                    help="n_postings:centroid_fraction:summary_energy,... (both engines)")
-    p.add_argument("--grid", default="8:0.9,10:0.9,10:0.85,10:0.8,12:0.8,12:0.75,10:0.7,15:0.7,20:0.7,20:0.6,30:0.5",
+    p.add_argument("--grid", default="8:0.9,10:0.9,10:0.85,10:0.8,12:0.8,10:0.75,12:0.75,10:0.7,12:0.7,10:0.65,15:0.7,20:0.6",
                    help="query_cut:heap_factor,... searched on every build")
     p.add_argument("--no-build", action="store_true", help="skip `swift build -c release`")
     args = p.parse_args()
