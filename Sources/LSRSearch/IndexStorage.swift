@@ -40,7 +40,6 @@ struct IndexStorage: @unchecked Sendable {
         dimension = m.vocabularySize
         narrowComponents = m.componentWidth == 2
         halfValues = m.valuePrecision == .f16
-        let valueWidth = halfValues ? 2 : 4
         func sized(_ name: String, _ count: Int, _ width: Int) throws -> UnsafeRawBufferPointer {
             let bytes = try file.section(name)
             let (expected, overflow) = count.multipliedReportingOverflow(by: width)
@@ -54,7 +53,7 @@ struct IndexStorage: @unchecked Sendable {
         forwardEntryBytes = IndexLayout.forwardEntryBytes(componentWidth: m.componentWidth, valuePrecision: m.valuePrecision)
         forwardVectors = try sized(IndexLayout.forwardVectors, m.nonzeroCount, forwardEntryBytes)
         postingDocuments = try file.array(IndexLayout.postingDocuments, of: UInt32.self, count: m.postingCount)
-        postingValues = try sized(IndexLayout.postingValues, m.postingCount, valueWidth)
+        postingValues = try sized(IndexLayout.postingValues, m.postingCount, m.valuePrecision.byteWidth)
         listBlocks = try file.array(IndexLayout.listBlocks, of: UInt32.self, count: v + 1)
         listTail = try file.array(IndexLayout.listTail, of: UInt64.self, count: v + 1)
         blockOffsets = try MappedOffsets(file, IndexLayout.blockOffsets, count: m.blockCount + 1)

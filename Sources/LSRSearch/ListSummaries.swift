@@ -10,7 +10,6 @@ struct ListSummaries {
     /// Bit position of the list's first block index in `summaryBlocks`, and bits per index.
     let blockBitStart: Int
     let blockWidth: Int
-    let componentCount: Int
     /// The list's components in the sparse id array (when `bitmap` is nil).
     let sparseComponents: Range<Int>
     let bitmap: RankedBitmapReader?
@@ -40,7 +39,6 @@ struct ListSummaries {
         if entryCount > 0 {
             guard (blockBitStart + (entryCount - 1) * blockWidth) / 8 + 8 <= storage.summaryBlocks.count * 8 else { return nil }
         }
-        componentCount = n
         let location = row[SummaryListField.componentLocation]
         if location & SummaryListField.denseFlag != 0 {
             guard let wordStart = Int(exactly: location & ~SummaryListField.denseFlag),

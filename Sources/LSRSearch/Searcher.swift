@@ -229,9 +229,8 @@ public final class Searcher {
           visited.withUnsafeMutableBufferPointer { seen in
             for (c, v) in zip(query.components, query.values) where Int(c) < storage.dimension {
                 let t = Int(c)
-                for part in [storage.blockedPostings(ofList: t), storage.tail(ofList: t)] {
-                    typed.accumulate(part, weight: v, into: scores.baseAddress!, seen: seen.baseAddress!, limit: documentCount)
-                }
+                typed.accumulate(storage.blockedPostings(ofList: t), weight: v, into: scores.baseAddress!, seen: seen.baseAddress!, limit: documentCount)
+                typed.accumulate(storage.tail(ofList: t), weight: v, into: scores.baseAddress!, seen: seen.baseAddress!, limit: documentCount)
             }
             // Candidates: every document within rounding distance of the k-th accumulated score,
             // rescored with the forward index so scores match approximate search bit for bit.
