@@ -10,13 +10,12 @@ public final class Searcher {
     public let index: Index
     private var dense: [Float]
     private var visited: [UInt64]
-    private var visitedList: [UInt32] = []
     private var heap = TopKHeap()
-    private var codeSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
-    private var weightSums = [Float](repeating: 0, count: IndexLayout.maximumBlocksPerList + 1)
+    private var blockSums = [BlockSums](repeating: BlockSums(), count: IndexLayout.maximumBlocksPerList + 1)
     private var exactScores: [Float]
     private var cutOrder: [Int] = []
-    private var pending: [UInt32] = []
+    /// Room for every document: each is queued at most once per query (the visited ones).
+    private let queueStorage: UnsafeMutablePointer<UInt32>
 
     /// How many documents ahead of the one being scored the next vector is prefetched.
     private static let prefetchDistance = 2
@@ -27,11 +26,16 @@ public final class Searcher {
         dense = [Float](repeating: 0, count: storage.denseQuerySize)
         visited = [UInt64](repeating: 0, count: (storage.documentCount + 63) / 64)
         exactScores = []
+        queueStorage = .allocate(capacity: max(1, storage.documentCount))
     }
+
+    deinit { queueStorage.deallocate() }
 
     /// Approximate top-k (Seismic's skip-ahead search): the `queryCut` heaviest query terms pick
     /// lists; blocks whose summary score is below `heapFactor ×` the current k-th score are
-    /// skipped; the documents of the other blocks are scored exactly.
+    /// skipped; in the other blocks, a document is skipped too when the summary score with the
+    /// list's coordinate replaced by the document's own weight is below that bound; the remaining
+    /// documents are scored exactly.
     /// - Returns: up to `k` hits, best first (ties by lower document id).
     public func search(_ query: QueryVector, parameters: SearchParameters) -> [SearchHit] {
         switch (index.storage.narrowComponents, index.storage.halfValues) {
@@ -94,103 +98,106 @@ public final class Searcher {
         // Work on locals: class properties in the inner loop cost dynamic exclusivity checks.
         var heap = self.heap
         self.heap = TopKHeap()
-        var visitedList = self.visitedList
-        self.visitedList = []
-        var pending = self.pending
-        self.pending = []
+        var queue = ScoringQueue(storage: queueStorage)
         dense.withUnsafeMutableBufferPointer { q in
             visited.withUnsafeMutableBufferPointer { seen in
-                codeSums.withUnsafeMutableBufferPointer { codeSums in
-                    weightSums.withUnsafeMutableBufferPointer { weightSums in
-                        for position in cutOrder {
-                            let t = Int(query.components[position])
-                            guard t < storage.dimension else { continue }
-                            let blocks = storage.blocks(ofList: t)
-                            let firstBlock = blocks.lowerBound, blockCount = blocks.count
-                            if blockCount == 0 { continue }
-                            scoreSummaries(list: t, blockCount: blockCount, query: query, typed, codeSums, weightSums)
-                            for b in 0 ..< blockCount {
-                                let g = firstBlock + b
-                                let summary = storage.blockScale[g] * codeSums[b] + storage.blockMinimum[g] * weightSums[b]
-                                if heap.isFull && summary < parameters.heapFactor * heap.threshold { continue }
-                                // First the block's unvisited documents, then their scores, each
-                                // document's vector prefetched two documents ahead.
-                                pending.removeAll(keepingCapacity: true)
-                                for p in storage.postings(ofBlock: g) {
-                                    let d = storage.postingDocuments[p]
-                                    guard d < documentCount else { continue }
-                                    let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
-                                    if seen[word] & bit != 0 { continue }
-                                    seen[word] |= bit
-                                    visitedList.append(d)
-                                    pending.append(d)
-                                    storage.forwardOffsets.prefetch(Int(d))
-                                }
-                                pending.withUnsafeBufferPointer { docs in
-                                    for i in 0 ..< min(Self.prefetchDistance, docs.count) { typed.prefetch(Int(docs[i])) }
-                                    for i in docs.indices {
-                                        if i + Self.prefetchDistance < docs.count { typed.prefetch(Int(docs[i + Self.prefetchDistance])) }
-                                        heap.offer(typed.score(Int(docs[i]), q.baseAddress!), docs[i])
-                                    }
-                                }
+                blockSums.withUnsafeMutableBufferPointer { sums in
+                    for position in cutOrder {
+                        let t = Int(query.components[position])
+                        guard t < storage.dimension else { continue }
+                        let blocks = storage.blocks(ofList: t)
+                        let firstBlock = blocks.lowerBound, blockCount = blocks.count
+                        if blockCount == 0 { continue }
+                        scoreSummaries(list: t, blockCount: blockCount, query: query, typed, sums)
+                        for b in 0 ..< blockCount {
+                            let g = firstBlock + b
+                            let scale = storage.blockScale[g], minimum = storage.blockMinimum[g]
+                            let summary = scale * sums[b].codes + minimum * sums[b].weights
+                            let cutoff = heap.isFull ? parameters.heapFactor * heap.threshold : -Float.infinity
+                            if summary < cutoff { continue }
+                            let postings = storage.postings(ofBlock: g)
+                            // A document is skipped too when the summary score with the
+                            // list's own coordinate replaced by the document's weight is below
+                            // the cutoff: `floor` is the least weight that passes.
+                            let qt = q[t], own = sums[b].ownCode
+                            let floor = cutoff > 0 && qt > 0 && own >= 0 ? scale * own + minimum - (summary - cutoff) / qt : -Float.infinity
+                            // The block's unvisited documents join the scoring queue (their
+                            // offsets prefetched); documents are scored once `lookahead` newer
+                            // ones are queued, so prefetches run ahead across block boundaries.
+                            for p in postings where W.decode(typed.postingValues[p]) >= floor {
+                                let d = storage.postingDocuments[p]
+                                guard d < documentCount else { continue }
+                                let word = Int(d >> 6), bit = UInt64(1) << UInt64(d & 63)
+                                if seen[word] & bit != 0 { continue }
+                                seen[word] |= bit
+                                queue.append(d)
+                                storage.forwardOffsets.prefetch(Int(d))
                             }
+                            queue.score(keeping: Self.prefetchDistance, typed, q.baseAddress!, into: &heap)
                         }
                     }
                 }
             }
+            queue.score(keeping: 0, typed, q.baseAddress!, into: &heap)
         }
-        for d in visitedList { visited[Int(d >> 6)] = 0 }
-        visitedList.removeAll(keepingCapacity: true)
+        for d in queue.queued { visited[Int(d >> 6)] = 0 }
         let hits = heap.sortedHits()
         self.heap = heap
-        self.visitedList = visitedList
-        self.pending = pending
         return hits
     }
 
-    /// Accumulates, for every block of list `t`, Σ q[c]·code (in `codeSums`) and Σ q[c] over the
-    /// summary's components shared with the query (in `weightSums`); the summary dot product is
-    /// then `scale · codeSums + minimum · weightSums`.
+    /// Accumulates, for every block of list `t`, the parts of its summary's dot product with the
+    /// query (``BlockSums``).
     @inline(__always)
     private func scoreSummaries<C, W>(
         list t: Int, blockCount: Int, query: QueryVector, _ typed: TypedIndex<C, W>,
-        _ codeSums: UnsafeMutableBufferPointer<Float>, _ weightSums: UnsafeMutableBufferPointer<Float>
+        _ sums: UnsafeMutableBufferPointer<BlockSums>
     ) {
         let storage = typed.storage
-        for b in 0 ..< blockCount {
-            codeSums[b] = 0
-            weightSums[b] = 0
-        }
+        for b in 0 ..< blockCount { sums[b] = BlockSums() }
         guard let summaries = storage.summaries(ofList: t, blockCount: blockCount),
               let codes = storage.summaryCodes.baseAddress.map({ $0 + summaries.entryStart }),
               let blockBits = storage.summaryBlocks.baseAddress.map(UnsafeRawPointer.init) else { return }
         let width = summaries.blockWidth, entryCount = UInt64(summaries.entryCount)
-        // Adds summary component i's entries, weighted by the query value v.
-        @inline(__always) func accumulate(_ i: Int, _ v: Float) {
-            guard let (start, end) = summaries.offsets.pair(i), start <= end, end <= entryCount else { return }
-            var bit = summaries.blockBitStart + Int(start) * width
-            for e in Int(start) ..< Int(end) {
-                let b = Int(readBits(blockBits, at: bit, width: width))
-                bit += width
-                guard b < blockCount else { continue }
-                codeSums[b] += v * Float(codes[e])
-                weightSums[b] += v
+        // First every shared component's run of entries is located and its first lines
+        // prefetched, then the runs are added up: the runs' cache misses overlap.
+        withUnsafeTemporaryAllocation(of: SummaryRun.self, capacity: query.components.count) { runs in
+            var runCount = 0
+            @inline(__always) func locate(_ i: Int, _ c: UInt32, _ v: Float) {
+                guard let (start, end) = summaries.offsets.pair(i), start < end, end <= entryCount else { return }
+                let bit = summaries.blockBitStart + Int(start) * width
+                lsr_prefetch_range(blockBits + bit / 8, min(Int(end - start) * width / 8 + 1, 128))
+                lsr_prefetch_range(codes + Int(start), min(Int(end - start), 128))
+                (runs.baseAddress! + runCount).initialize(to: SummaryRun(entries: Int(start) ..< Int(end), firstBit: bit, weight: v, isOwn: Int(c) == t))
+                runCount += 1
             }
-        }
-        if let bitmap = summaries.bitmap {
-            for (c, v) in zip(query.components, query.values) {
-                if let i = bitmap.rank(of: Int(c)) { accumulate(i, v) }
+            if let bitmap = summaries.bitmap {
+                for (c, v) in zip(query.components, query.values) {
+                    if let i = bitmap.rank(of: Int(c)) { locate(i, c, v) }
+                }
+            } else {
+                var low = summaries.sparseComponents.lowerBound
+                let high = summaries.sparseComponents.upperBound
+                let components = typed.summaryComponents
+                for (c, v) in zip(query.components, query.values) {
+                    // Lower bound of c in the list's ascending summary components, from `low` on.
+                    let lo = components.interpolatedLowerBound(of: c, in: low ..< high)
+                    low = lo
+                    if lo == high { break }
+                    if UInt32(components[lo]) == c { locate(lo - summaries.sparseComponents.lowerBound, c, v) }
+                }
             }
-        } else {
-            var low = summaries.sparseComponents.lowerBound
-            let high = summaries.sparseComponents.upperBound
-            let components = typed.summaryComponents
-            for (c, v) in zip(query.components, query.values) {
-                // Lower bound of c in the list's ascending summary components, from `low` on.
-                let lo = components.interpolatedLowerBound(of: c, in: low ..< high)
-                low = lo
-                if lo == high { break }
-                if UInt32(components[lo]) == c { accumulate(lo - summaries.sparseComponents.lowerBound, v) }
+            for run in runs[..<runCount] {
+                var bit = run.firstBit
+                for e in run.entries {
+                    let b = Int(readBits(blockBits, at: bit, width: width))
+                    bit += width
+                    guard b < blockCount else { continue }
+                    let code = Float(codes[e])
+                    sums[b].codes += run.weight * code
+                    sums[b].weights += run.weight
+                    if run.isOwn { sums[b].ownCode = code }
+                }
             }
         }
     }
@@ -267,4 +274,25 @@ private func forEachSetBit(_ words: UnsafeMutableBufferPointer<UInt64>, _ body: 
             bits &= bits - 1
         }
     }
+}
+
+/// One summary component's entries in a list, and the query weight they are added with.
+private struct SummaryRun {
+    let entries: Range<Int>
+    /// Bit position of the first entry's block index in `summaryBlocks`.
+    let firstBit: Int
+    let weight: Float
+    /// Whether the component is the list's own (the list of component `t` holds `t`'s entries).
+    let isOwn: Bool
+}
+
+/// The parts of one block's summary score: with the block's quantization `scale` and `minimum`,
+/// the dot product is `scale · codes + minimum · weights`.
+struct BlockSums {
+    /// Σ query weight × code over the summary components shared with the query.
+    var codes: Float = 0
+    /// Σ query weight over the same components.
+    var weights: Float = 0
+    /// The code of the list's own component, or -1 when the summary does not keep it.
+    var ownCode: Float = -1
 }
