@@ -91,7 +91,11 @@ public final class DocumentStoreReader: @unchecked Sendable {
             throw LSRError(.documentStore, "missing document store; the index directory is incomplete, rebuild it", path: path)
         }
         var database: OpaquePointer?
-        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+        // immutable=1: a built store is never written again (a rebuild renames a new file into
+        // place), so SQLite may skip its file locks and change checks, two system calls per
+        // lookup otherwise.
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        guard sqlite3_open_v2(Self.immutableURI(path), &database, flags, nil) == SQLITE_OK else {
             let message = String(cString: sqlite3_errmsg(database))
             sqlite3_close(database)
             throw LSRError(.documentStore, "cannot open: \(message)", path: path)
@@ -111,6 +115,20 @@ public final class DocumentStoreReader: @unchecked Sendable {
             throw LSRError(.documentStore, "not a valid lsr document store: \(message)", path: path)
         }
         count = Int(sqlite3_column_int64(countStatement, 0))
+    }
+
+    /// A SQLite URI opening `path` read-only and immutable (`%`, `?` and `#` percent-encoded;
+    /// an absolute path gets an empty authority, so a leading `//` stays part of the path).
+    static func immutableURI(_ path: String) -> String {
+        var bytes = Array((path.hasPrefix("/") ? "file://" : "file:").utf8)
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "%") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") {
+                bytes += Array("%\(String(byte, radix: 16, uppercase: true))".utf8)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self) + "?mode=ro&immutable=1"
     }
 
     deinit {

@@ -96,3 +96,31 @@ final class VectorFileReaderTests: XCTestCase {
         XCTAssertThrowsError(try read(bin([1, 1, 3, Float.nan.bitPattern]))) { XCTAssertTrue("\($0)".contains("not finite"), "\($0)") }
     }
 }
+
+final class DocumentStoreTests: XCTestCase {
+    /// The reader opens stores through an immutable SQLite URI; characters that mean something in
+    /// a URI, non-ASCII names and relative paths must still name the file.
+    func testStoresAtAwkwardPathsReadBack() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        for name in ["plain", "per%25cent", "what?mode=rw", "hash#tag", "é dir", "a:b"] {
+            let folder = directory.file(name)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let path = folder + "/" + DocumentStoreSchema.fileName
+            let writer = try DocumentStoreWriter(path: path)
+            try writer.add(position: 0, id: "d0", content: "zero")
+            try writer.add(position: 1, id: "d1", content: nil)
+            try writer.finish()
+            let reader = try DocumentStoreReader(path: path)
+            XCTAssertEqual(reader.count, 2, name)
+            XCTAssertEqual(try reader.document(at: 0).id, "d0", name)
+            XCTAssertEqual(try reader.document(at: 0).content, "zero", name)
+            XCTAssertNil(try reader.document(at: 1).content, name)
+            XCTAssertThrowsError(try reader.document(at: 2), name)
+        }
+        let previous = FileManager.default.currentDirectoryPath
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        FileManager.default.changeCurrentDirectoryPath(directory.path)
+        XCTAssertEqual(try DocumentStoreReader(path: "hash#tag/" + DocumentStoreSchema.fileName).document(at: 1).id, "d1")
+    }
+}
