@@ -16,7 +16,7 @@ What it does:
   4. reports, for recall@10 targets 0.90, 0.95, 0.97 and 0.99, each engine's fastest
      configuration reaching the target, the latency ratio lsr/Seismic and the build-time and size
      ratios of those configurations; also index open time (lsr: open to first query; Seismic:
-     load, which deserializes), batch throughput with 1 and 2 threads, and lsr's exact search
+     load, which deserializes), batch throughput with 1 and 2 threads (best of three alternating rounds), and lsr's exact search
      against a brute-force scan of the forward index;
   5. writes Evaluation/reports/bench-<dataset>-<date>.{md,json,svg} (the SVG: both
      recall-vs-latency frontiers on one plot).
@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 VENV = os.path.join(REPO, ".venv-bench")
 TARGETS = [0.90, 0.95, 0.97, 0.99]
+THROUGHPUT_ROUNDS = 3
 K = 10
 
 
@@ -327,7 +328,7 @@ def markdown(summary):
     lines += ["", "## Open and throughput", "",
               f"Index open: lsr {s['open']['lsr_ms']:.2f} ms (median over every search run: map, check, ready for the first query); "
               f"Seismic load {s['open']['seismic_s']:.2f} s (deserializes the whole index).", "",
-              f"Batch throughput at {s['throughput']['configuration']}:", "", "| engine | 1 thread q/s | 2 threads q/s | speedup |", "|---|---|---|---|"]
+              f"Batch throughput (best of {s['throughput']['rounds']} alternating rounds) at {s['throughput']['configuration']}:", "", "| engine | 1 thread q/s | 2 threads q/s | speedup |", "|---|---|---|---|"]
     for engine in ("seismic", "lsr"):
         t = s["throughput"][engine]
         lines.append(f"| {engine} | {t['1']:.0f} | {t['2']:.0f} | {t['2'] / t['1']:.2f}× |")
@@ -455,15 +456,20 @@ def main():
     # Throughput at Seismic's fastest configuration reaching 0.95 (else its first run).
     chosen = fastest(runs, "seismic", 0.95) or next(r for r in runs if r["engine"] == "seismic")
     key = tuple(chosen["build"])
-    throughput = {"configuration": run_label(chosen) + " (lsr: the same build and query parameters)", "seismic": {}, "lsr": {}}
-    for threads in (1, 2):
-        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-        _, _, out = run_measured([sys.executable, os.path.abspath(__file__), "--child-seismic-search", builds_by_key[key]["seismic"]["path"],
-                                  queries_bin, str(chosen["query_cut"]), str(chosen["heap_factor"]), chosen["variant"], str(threads)],
-                                 env=env, stdout=subprocess.PIPE)
-        throughput["seismic"][str(threads)] = json.loads(out.decode().strip().splitlines()[-1])["qps"]
-        report, _ = search_lsr(args, builds_by_key[key]["lsr"]["path"], work, chosen["query_cut"], chosen["heap_factor"], threads)
-        throughput["lsr"][str(threads)] = report["qps"]
+    # Best of THROUGHPUT_ROUNDS alternating rounds: a neighbour's burst on this shared 2-core
+    # machine takes a core from one run, not from all of them.
+    throughput = {"configuration": run_label(chosen) + " (lsr: the same build and query parameters)",
+                  "rounds": THROUGHPUT_ROUNDS, "seismic": {}, "lsr": {}}
+    for _ in range(THROUGHPUT_ROUNDS):
+        for threads in (1, 2):
+            env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+            _, _, out = run_measured([sys.executable, os.path.abspath(__file__), "--child-seismic-search", builds_by_key[key]["seismic"]["path"],
+                                      queries_bin, str(chosen["query_cut"]), str(chosen["heap_factor"]), chosen["variant"], str(threads)],
+                                     env=env, stdout=subprocess.PIPE)
+            qps = json.loads(out.decode().strip().splitlines()[-1])["qps"]
+            throughput["seismic"][str(threads)] = max(qps, throughput["seismic"].get(str(threads), 0))
+            report, _ = search_lsr(args, builds_by_key[key]["lsr"]["path"], work, chosen["query_cut"], chosen["heap_factor"], threads)
+            throughput["lsr"][str(threads)] = max(report["qps"], throughput["lsr"].get(str(threads), 0))
 
     default = built[0]
     # Exact search against a brute-force scan of the forward index, on the first 500 queries
