@@ -5,6 +5,3 @@
 @_exported import LSRSearch
 @_exported import LSRSweep
 @_exported import LSRVectors
-
-/// The version of lsr.
-public let lsrVersion = "0.1.0"

@@ -34,6 +34,8 @@ struct IndexCommand: ParsableCommand {
     var maxSummaryEntries: Int = 2048
     @Option(help: "Stored weight precision: f16 (default, half the bytes) or f32 (exact input scores).")
     var precision: ValuePrecision = .f16
+    @Option(help: "Blocks and summaries (used by approximate search): auto (when static pruning shortens the long lists enough for skip-ahead search to beat exact search), always, never.")
+    var summaries: SummaryPolicy = .automatic
     @Option(help: "Seed of the centroid draws; same seed, same index bytes.")
     var seed: UInt64 = 42
     @OptionGroup var threading: ThreadOptions
@@ -53,7 +55,7 @@ struct IndexCommand: ParsableCommand {
             ?? .randomCentroids(centroidFraction: centroidFraction, minClusterSize: minClusterSize, docCut: docCut)
         return BuildConfiguration(
             pruning: pruningStrategy, blocking: blocking, summaryEnergy: summaryEnergy, maxSummaryEntries: maxSummaryEntries, valuePrecision: precision,
-            seed: seed, threads: threading.threads)
+            summaries: summaries, seed: seed, threads: threading.threads)
     }
 
     func validate() throws {
@@ -97,3 +99,4 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension ValuePrecision: ExpressibleByArgument {}
+extension SummaryPolicy: ExpressibleByArgument {}

@@ -27,10 +27,14 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var input: QueryInputOptions
     @Option(help: "Results per query.")
     var k: Int = SearchParameters.default.k
-    @Option(help: "Lists visited: the query's heaviest terms. More: higher recall, slower.")
-    var queryCut: Int = SearchParameters.default.queryCut
-    @Option(help: "Skip a block when its summary score < heap-factor × k-th best score. Lower: higher recall, slower.")
-    var heapFactor: Float = SearchParameters.default.heapFactor
+    @Option(help: "Lists visited: the query's heaviest terms. More: higher recall, slower. (default: \(SearchParameters.default.queryCut))")
+    var queryCut: Int?
+    @Option(help: "Skip a block when its summary score < heap-factor × k-th best score. Lower: higher recall, slower. (default: \(SearchParameters.default.heapFactor))")
+    var heapFactor: Float?
+    @Option(help: "Search with the preset `lsr tune` stored for this recall@k target (the lowest tuned target at or above it). Without presets this is an error: run `lsr tune` first.")
+    var targetRecall: Double?
+    @Option(help: "Approximate search per query: cost (skip-ahead, or exact search where that is estimated to cost less) or skip-ahead (always).")
+    var planning: SearchPlanning = SearchParameters.default.planning
     @Flag(help: "Exact search over every posting (the oracle) instead of approximate search.")
     var exact = false
     @Flag(help: "Exact search by scoring every document's forward vector (the baseline --exact is measured against).")
@@ -38,20 +42,32 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @Option(help: "Write the TREC run here instead of standard output.")
     var output: String?
-    @Option(help: "Write a JSON report of latencies and throughput here.")
+    @Option(help: "Write a JSON report of latencies (with each query's), throughput and, with --count-work, work here.")
     var report: String?
     @Flag(help: "Print results for people, with the stored text of queries and documents.")
     var showContent = false
     @Flag(help: "Also run exact search and report recall@k of the results against it.")
     var recallVsExact = false
+    @Flag(help: "Search once more counting the work done (lists, summary entries, blocks, documents scored) and report it per query.")
+    var countWork = false
     @OptionGroup(title: "Evaluation of the run")
     var evaluation: EvaluationOptions
 
-    var parameters: SearchParameters { SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor) }
+    var parameters: SearchParameters {
+        SearchParameters(
+            k: k, queryCut: queryCut ?? SearchParameters.default.queryCut, heapFactor: heapFactor ?? SearchParameters.default.heapFactor,
+            planning: planning)
+    }
 
     func validate() throws {
         try evaluation.validate()
         if exact && bruteForce { throw ValidationError("--exact and --brute-force are two exact methods: choose one") }
+        if let targetRecall {
+            guard targetRecall > 0 && targetRecall <= 1 else { throw ValidationError("--target-recall must be in (0, 1], got \(targetRecall)") }
+            guard queryCut == nil, heapFactor == nil, !exact, !bruteForce else {
+                throw ValidationError("--target-recall chooses the search settings: leave out --query-cut, --heap-factor, --exact and --brute-force")
+            }
+        }
         do {
             try parameters.validate()
         } catch let error as LSRError {
@@ -66,7 +82,15 @@ struct SearchCommand: ParsableCommand {
         let openElapsed = clock.now - openStarted
         let openMilliseconds = Double(openElapsed.components.seconds) * 1e3 + Double(openElapsed.components.attoseconds) * 1e-15
         let querySet = try input.readQueries(for: opened)
-        let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
+        var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
+        var parameters = self.parameters
+        var presetNote = ""
+        if let targetRecall {
+            let preset = try preset(for: targetRecall, in: opened)
+            method = preset.searchMethod
+            parameters = preset.parameters(k: k)
+            presetNote = String(format: "preset for recall %.3f: ", preset.targetRecall)
+        }
         let result = opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
 
         var recall: Double? = nil
@@ -76,6 +100,12 @@ struct SearchCommand: ParsableCommand {
                 approximate: result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
         }
 
+        var work: [String: Double]? = nil
+        var workPerQuery: [SearchWorkCounts] = []
+        if countWork {
+            workPerQuery = opened.searchCountingWork(querySet.vectors, parameters: parameters, method: method, threads: threading.threads).work
+            work = workPerQuery.reduce(SearchWorkCounts(), +).perQuery
+        }
         let run = try trecRun(querySet, result, opened)
         if let output { try writeAtomically(run, to: output) }
         var metrics: EvaluationResult? = nil
@@ -89,7 +119,8 @@ struct SearchCommand: ParsableCommand {
         }
 
         let latency = result.latency
-        var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(method == .approximate ? "k=\(k) query_cut=\(queryCut) heap_factor=\(heapFactor)" : method == .exact ? "exact" : "brute force"): "
+        let setting = method == .approximate ? "k=\(k) query_cut=\(parameters.queryCut) heap_factor=\(parameters.heapFactor)" : method == .exact ? "exact" : "brute force"
+        var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(presetNote)\(setting): "
             + String(format: "mean %.1f µs, p50 %.1f, p90 %.1f, p99 %.1f, %.0f queries/s", latency.mean, latency.p50, latency.p90, latency.p99, result.queriesPerSecond)
         if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
         if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
@@ -97,22 +128,48 @@ struct SearchCommand: ParsableCommand {
             summary += ", \(querySet.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
         }
         printError(summary)
+        if let work { printError("work per query: " + work.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")) }
         if let metrics { printError(metrics.table(perQuery: false).trimmingCharacters(in: .newlines)) }
 
         if let report {
             var fields: [String: Any] = [
-                "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": queryCut,
-                "heap_factor": Double(heapFactor), "exact": exact, "brute_force": bruteForce, "mean_us": latency.mean, "p50_us": latency.p50,
+                "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": parameters.queryCut,
+                "heap_factor": Double(parameters.heapFactor), "exact": method == .exact, "brute_force": bruteForce, "planning": parameters.planning.rawValue, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
                 "unknown_tokens": querySet.unknownTokens,
                 "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "index": input.index, "queries_file": input.queries,
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }
+            if let targetRecall { fields["target_recall"] = targetRecall }
+            if let work { fields["work_per_query"] = work }
+            fields["per_query_us"] = result.microseconds
+            if !workPerQuery.isEmpty { fields["per_query_work"] = workPerQuery.map { $0.perQuery } }
             if let metrics { fields["metrics"] = metrics.metrics }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: report)
         }
+    }
+
+    /// The stored preset for `target`.
+    /// - Throws: `LSRError.invalidArgument` when the index has no presets, none for this target,
+    ///   or presets tuned for another k.
+    private func preset(for target: Double, in index: Index) throws -> SearchPreset {
+        guard let presets = try index.presets() else {
+            throw LSRError(
+                .invalidArgument, "this index has no presets; run `lsr tune --index \(input.index) --queries QUERIES` first (or give --query-cut and --heap-factor)",
+                path: input.index, field: "target-recall")
+        }
+        guard presets.k == k else {
+            throw LSRError(.invalidArgument, "the presets were tuned for k=\(presets.k), not \(k); run `lsr tune --k \(k)`", path: input.index, field: "target-recall")
+        }
+        guard let preset = presets.preset(forTargetRecall: target) else {
+            let tuned = presets.presets.map { String(format: "%g", $0.targetRecall) }.joined(separator: ", ")
+            throw LSRError(
+                .invalidArgument, "no preset reaches recall \(target) (tuned: \(tuned)); run `lsr tune --target-recall \(target)`",
+                path: input.index, field: "target-recall")
+        }
+        return preset
     }
 
     private func trecRun(_ querySet: QuerySet, _ result: BatchSearchResult, _ index: Index) throws -> String {
@@ -141,3 +198,5 @@ struct SearchCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
+
+extension SearchPlanning: ExpressibleByArgument {}

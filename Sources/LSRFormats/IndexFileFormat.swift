@@ -132,6 +132,9 @@ public final class IndexFile: @unchecked Sendable {
     // @unchecked Sendable: the mapping is read-only and immutable for the object's lifetime.
     public let path: String
     public let entries: [IndexSectionEntry]
+    /// The header's checksum of the section table: a fingerprint of the whole file, since the
+    /// table holds every section's checksum.
+    public let tableChecksum: UInt64
     private let base: UnsafeRawPointer
     private let length: Int
 
@@ -158,6 +161,7 @@ public final class IndexFile: @unchecked Sendable {
         }
         self.base = base
         self.length = length
+        tableChecksum = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), length) }

@@ -71,7 +71,16 @@ public struct IndexBuilder: Sendable {
 
         progress?(BuildProgress(stage: .inverting, completed: 0, total: 1))
         let lists = InvertedLists(forward: dataset, dimension: vocabulary.count)
-        let kept = lists.keptPostings(configuration.pruning)
+        var kept = lists.keptPostings(configuration.pruning)
+        let pruningRatio = lists.pruningRatio(kept: kept)
+        let summarized: Bool
+        switch configuration.summaries {
+        case .always: summarized = true
+        case .never: summarized = false
+        case .automatic: summarized = pruningRatio >= BuildConfiguration.minimumPruningRatio
+        }
+        // Without summaries every posting goes to the tail region, which exact search reads.
+        if !summarized { kept = [Bool](repeating: false, count: kept.count) }
         progress?(BuildProgress(stage: .inverting, completed: 1, total: 1))
 
         let context = BlockingContext(forward: dataset, lists: lists, kept: kept, dimension: vocabulary.count, configuration: configuration)
@@ -81,7 +90,7 @@ public struct IndexBuilder: Sendable {
         let indexPath = directory + "/" + IndexLayout.indexFileName
         var statistics = try IndexSerializer(
             forward: dataset, vocabulary: vocabulary, sourceIDs: sourceIDs, lists: blocked,
-            configuration: configuration
+            configuration: configuration, pruningRatio: pruningRatio, summarized: summarized
         ).write(to: indexPath)
         progress?(BuildProgress(stage: .writing, completed: 1, total: 1))
         statistics.documentStoreBytes = fileSize(storePath)

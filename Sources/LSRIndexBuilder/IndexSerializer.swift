@@ -1,3 +1,4 @@
+import Foundation
 import LSRFormats
 import LSRVectors
 
@@ -8,6 +9,8 @@ struct IndexSerializer {
     let sourceIDs: [UInt32]?
     let lists: [BlockedList]
     let configuration: BuildConfiguration
+    let pruningRatio: Double
+    let summarized: Bool
 
     func write(to path: String) throws -> BuildStatistics {
         let writer = try IndexFileWriter(path: path)
@@ -47,7 +50,10 @@ struct IndexSerializer {
             nonzeroCount: forward.nonzeroCount, componentWidth: narrow ? 2 : 4, valuePrecision: configuration.valuePrecision,
             postingCount: documents.count, blockedPostingCount: blockedCount, blockCount: blockMinimum.count,
             summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.codes.count,
-            hasSourceComponentIDs: sourceIDs != nil, buildParameters: configuration.recorded)
+            hasSourceComponentIDs: sourceIDs != nil,
+            buildParameters: configuration.recorded.merging([
+                "pruning_ratio": String(format: "%.3f", pruningRatio), "summarized": summarized ? "yes" : "no",
+            ]) { $1 })
         try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
 
         var tokenBytes: [UInt8] = []

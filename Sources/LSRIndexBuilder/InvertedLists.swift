@@ -51,6 +51,20 @@ struct InvertedLists {
         }
     }
 
+    /// Σ L² / Σ L·K over the lists, L a list's length and K its postings in `kept`: how much
+    /// longer, weighted by length, the complete lists are than the kept ones (1: nothing pruned).
+    func pruningRatio(kept: [Bool]) -> Double {
+        var squares = 0.0, products = 0.0
+        for t in 0 ..< listCount {
+            let length = Double(starts[t + 1] - starts[t])
+            var keptCount = 0
+            for p in starts[t] ..< starts[t + 1] where kept[p] { keptCount += 1 }
+            squares += length * length
+            products += length * Double(keptCount)
+        }
+        return products > 0 ? squares / products : .infinity
+    }
+
     /// Per list, keeps postings whose value is at least `threshold`, at most `limit(t)` of them
     /// (the largest; ties broken by lower document id).
     private func keepLargest(perList limit: (Int) -> Int, atLeast threshold: Float) -> [Bool] {

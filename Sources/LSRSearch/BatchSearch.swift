@@ -99,3 +99,27 @@ private final class SearcherPool: @unchecked Sendable {
     let searchers: [Searcher]
     init(_ searchers: [Searcher]) { self.searchers = searchers }
 }
+
+extension Index {
+    /// Searches every query as ``search(_:parameters:method:threads:)`` does, counting what each
+    /// search does (``SearchWorkCounts``); counting costs a little, so time other runs.
+    /// - Returns: hits and counts per query, in input order.
+    public func searchCountingWork(
+        _ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod = .approximate, threads: Int = availableCores
+    ) -> (hits: [[SearchHit]], work: [SearchWorkCounts]) {
+        let workers = workerCount(queries.count, threads: threads)
+        let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
+        let hits = ParallelSlots<[SearchHit]>(count: queries.count)
+        let counts = ParallelSlots<SearchWorkCounts>(count: queries.count)
+        parallelForEach(queries.count, threads: workers) { worker, i in
+            var work = SearchWorkCounts()
+            let searcher = searchers.searchers[worker]
+            switch method {
+            case .approximate: hits[i] = searcher.search(queries[i], parameters: parameters, counting: &work)
+            case .exact, .bruteForce: hits[i] = searcher.searchExact(queries[i], k: parameters.k, counting: &work)
+            }
+            counts[i] = work
+        }
+        return (hits.collect(), counts.collect())
+    }
+}

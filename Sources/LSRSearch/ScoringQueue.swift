@@ -10,6 +10,9 @@ struct ScoringQueue {
 
     init(storage: UnsafeMutablePointer<UInt32>) { documents = storage }
 
+    /// Documents scored so far.
+    var scoredCount: Int { head }
+
     /// Every document queued so far, scored or not.
     var queued: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: documents, count: count) }
 
@@ -20,8 +23,9 @@ struct ScoringQueue {
 
     /// Scores queued documents into `heap`, oldest first, until `lookahead` remain; the vector
     /// `lookahead` places behind the one being scored is prefetched.
-    @inline(__always) mutating func score<C, W>(
-        keeping lookahead: Int, _ typed: TypedIndex<C, W>, _ query: UnsafeMutablePointer<Float>, into heap: inout TopKHeap
+    @inline(__always) mutating func score<C, W, Work: SearchWork>(
+        keeping lookahead: Int, _ typed: TypedIndex<C, W>, _ query: UnsafeMutablePointer<Float>, into heap: inout TopKHeap,
+        _ work: inout Work
     ) {
         while prefetched < min(count, head + lookahead) {
             typed.prefetch(Int(documents[prefetched]))
@@ -34,6 +38,7 @@ struct ScoringQueue {
                 typed.prefetch(Int(documents[prefetched]))
                 prefetched += 1
             }
+            work.scoreDocument(nonzeros: typed.storage.forward(ofDocument: Int(d)).count)
             heap.offer(typed.score(Int(d), query), d)
         }
     }

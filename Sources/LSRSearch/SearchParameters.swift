@@ -11,13 +11,17 @@ public struct SearchParameters: Sendable, Equatable {
     /// `heapFactor ×` the current k-th best score. Lower: fewer skips, higher recall, slower.
     public var heapFactor: Float
 
+    /// How approximate search chooses its algorithm per query.
+    public var planning: SearchPlanning
+
     /// The defaults of `lsr search`.
     public static let `default` = SearchParameters(k: 10, queryCut: 10, heapFactor: 0.7)
 
-    public init(k: Int = 10, queryCut: Int = 10, heapFactor: Float = 0.7) {
+    public init(k: Int = 10, queryCut: Int = 10, heapFactor: Float = 0.7, planning: SearchPlanning = .costBased) {
         self.k = k
         self.queryCut = queryCut
         self.heapFactor = heapFactor
+        self.planning = planning
     }
 
     /// - Throws: `LSRError.invalidArgument` naming the parameter and its valid range.
@@ -28,6 +32,17 @@ public struct SearchParameters: Sendable, Equatable {
             throw LSRError(.invalidArgument, "heap-factor must be a finite number > 0, got \(heapFactor)", field: "heap-factor")
         }
     }
+}
+
+/// How approximate search chooses between skip-ahead and exhaustive search.
+public enum SearchPlanning: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Per query, the algorithm estimated to cost less (see `SearchPlanner.swift`): exhaustive
+    /// (exact) search on small or unpruned collections and at settings that would score most
+    /// documents, skip-ahead elsewhere. The default.
+    case costBased = "cost"
+    /// Always skip-ahead search (Seismic's algorithm), whatever it costs; on an index built
+    /// without summaries, which skip-ahead cannot search, exhaustive search.
+    case skipAhead = "skip-ahead"
 }
 
 /// One result: a document position in the index and its score (the dot product with the

@@ -20,6 +20,26 @@ protocol StoredComponent: FixedWidthInteger, UnsignedInteger, BitwiseCopyable {}
 extension UInt16: StoredComponent {}
 extension UInt32: StoredComponent {}
 
+/// A search algorithm written once for every storage combination (see ``IndexStorage/dispatch(_:)``).
+protocol TypedIndexVisitor {
+    associatedtype Result
+    mutating func visit<C: StoredComponent, W: StoredWeight>(_ typed: TypedIndex<C, W>) -> Result
+}
+
+extension IndexStorage {
+    /// The one dispatch point from the index's stored component and weight types to code
+    /// specialized for them.
+    @inline(__always)
+    func dispatch<V: TypedIndexVisitor>(_ visitor: inout V) -> V.Result {
+        switch (narrowComponents, halfValues) {
+        case (true, true): return visitor.visit(TypedIndex<UInt16, HalfWeight>(self))
+        case (true, false): return visitor.visit(TypedIndex<UInt16, SingleWeight>(self))
+        case (false, true): return visitor.visit(TypedIndex<UInt32, HalfWeight>(self))
+        case (false, false): return visitor.visit(TypedIndex<UInt32, SingleWeight>(self))
+        }
+    }
+}
+
 /// Typed pointers into the index for one (component, weight) storage combination.
 struct TypedIndex<C: StoredComponent, W: StoredWeight> {
     let storage: IndexStorage

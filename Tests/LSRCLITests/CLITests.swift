@@ -165,6 +165,60 @@ final class CLITests: XCTestCase {
         }
         return runs
     }
+    /// `lsr tune` stores presets that `lsr info` prints and `lsr search --target-recall` uses;
+    /// without presets, with a damaged file or an unreachable target, one-line errors.
+    func testTuneThenSearchAtATargetRecall() throws {
+        let documents = SyntheticCollection(seed: 51, count: 3000, dimension: 150, meanLength: 20)
+        let input = directory.write(documents.jsonl(), to: "docs.jsonl")
+        let tuneQueries = directory.write(SyntheticCollection(seed: 52, count: 500, dimension: 150, meanLength: 12, idPrefix: "a", skew: 1.5).jsonl(), to: "tune.jsonl")
+        let testQueries = directory.write(SyntheticCollection(seed: 53, count: 500, dimension: 150, meanLength: 12, idPrefix: "b", skew: 1.5).jsonl(), to: "test.jsonl")
+        let index = directory.file("index")
+        let built = try runLSR(["index", "--input", input, "--output", index, "--n-postings", "40"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+
+        let early = try runLSR(["search", "--index", index, "--queries", testQueries, "--target-recall", "0.9"])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("lsr tune"), early.stderr)
+        XCTAssertEqual(early.stderr.split(separator: "\n").count, 1, early.stderr)
+
+        let report = directory.file("tune.json")
+        let tuned = try runLSR(["tune", "--index", index, "--queries", tuneQueries, "--target-recall", "0.9,0.95", "--threads", "2", "--report", report])
+        XCTAssertEqual(tuned.status, 0, tuned.stderr)
+        XCTAssertTrue(tuned.stdout.contains("0.900") && tuned.stdout.contains("0.950"), tuned.stdout)
+        let reportJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        XCTAssertGreaterThan((reportJSON["points"] as! [Any]).count, 10)
+        let info = try runLSR(["info", index])
+        XCTAssertTrue(info.stdout.contains("presets (recall@10"), info.stdout)
+
+        for target in ["0.9", "0.95"] {
+            let searchReport = directory.file("search-\(target).json")
+            let searched = try runLSR([
+                "search", "--index", index, "--queries", testQueries, "--target-recall", target, "--threads", "1",
+                "--recall-vs-exact", "--output", directory.file("run"), "--report", searchReport,
+            ])
+            XCTAssertEqual(searched.status, 0, searched.stderr)
+            XCTAssertTrue(searched.stderr.contains("preset for recall"), searched.stderr)
+            let figures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: searchReport))) as! [String: Any]
+            XCTAssertGreaterThanOrEqual(figures["recall_vs_exact"] as! Double, Double(target)! - 0.01)
+            XCTAssertEqual(figures["target_recall"] as? Double, Double(target))
+        }
+
+        let unreachable = try runLSR(["search", "--index", index, "--queries", testQueries, "--target-recall", "0.999"])
+        XCTAssertNotEqual(unreachable.status, 0)
+        XCTAssertTrue(unreachable.stderr.contains("no preset reaches"), unreachable.stderr)
+        let mixed = try runLSR(["search", "--index", index, "--queries", testQueries, "--target-recall", "0.9", "--query-cut", "3"])
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertEqual(mixed.stderr.split(separator: "\n").count, 1, mixed.stderr)
+
+        let presetsPath = index + "/" + SearchPresets.fileName
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: presetsPath))
+        bytes[bytes.count - 10] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: presetsPath))
+        let damaged = try runLSR(["search", "--index", index, "--queries", testQueries, "--target-recall", "0.9"])
+        XCTAssertNotEqual(damaged.status, 0)
+        XCTAssertTrue(damaged.stderr.contains("presets") && damaged.stderr.contains("damaged"), damaged.stderr)
+        XCTAssertEqual(damaged.stderr.split(separator: "\n").count, 1, damaged.stderr)
+    }
 }
 
 /// Reads all lines of a (possibly compressed) text file.

@@ -9,15 +9,12 @@ final class SearchPropertyTests: XCTestCase {
     override func tearDown() { directory.cleanUp() }
 
     private func build(_ collection: SyntheticCollection, _ configuration: BuildConfiguration, name: String) throws -> Index {
-        let input = directory.write(collection.jsonl(), to: name + ".jsonl")
-        try IndexBuilder(configuration: configuration).build(input: try VectorFileReader(path: input), outputPath: directory.file(name))
-        return try Index(path: directory.file(name))
+        try directory.buildIndex(collection, configuration, name: name)
     }
 
     private func queries(_ index: Index, seed: UInt64) throws -> (QuerySet, SyntheticCollection) {
         let collection = SyntheticCollection(seed: seed, count: 25, dimension: 60, meanLength: 5, idPrefix: "q")
-        let path = directory.write(collection.jsonl(), to: "q\(seed).jsonl")
-        return (try index.readQueries(path: path), collection)
+        return (try directory.queries(collection, for: index, name: "q\(seed)"), collection)
     }
 
     func testExactSearchEqualsBruteForce() throws {
@@ -47,11 +44,12 @@ final class SearchPropertyTests: XCTestCase {
     func testApproximateWithoutPruningOrSkippingEqualsExact() throws {
         for seed: UInt64 in 5 ... 8 {
             let collection = SyntheticCollection(seed: seed, count: 400, dimension: 60, meanLength: 8)
-            let configuration = BuildConfiguration(pruning: .none, summaryEnergy: 1, seed: seed)
+            let configuration = BuildConfiguration(pruning: .none, summaryEnergy: 1, summaries: .always, seed: seed)
             let index = try build(collection, configuration, name: "full\(seed)")
+            XCTAssertGreaterThan(index.metadata.summaryEntryCount, 0)
             let (set, _) = try queries(index, seed: seed + 100)
             let searcher = Searcher(index: index)
-            let everything = SearchParameters(k: 10, queryCut: 1000, heapFactor: 1e-30)
+            let everything = SearchParameters(k: 10, queryCut: 1000, heapFactor: 1e-30, planning: .skipAhead)
             for (q, query) in set.vectors.enumerated() {
                 XCTAssertEqual(searcher.search(query, parameters: everything), searcher.searchExact(query, k: 10), "seed \(seed) query \(q)")
             }
@@ -60,9 +58,10 @@ final class SearchPropertyTests: XCTestCase {
 
     func testApproximateScoresAreExactScoresAndRecallIsHigh() throws {
         let collection = SyntheticCollection(seed: 9, count: 2000, dimension: 80, meanLength: 10)
-        let index = try build(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 60, maxFraction: 1.5), seed: 9), name: "approx")
+        let index = try build(
+            collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 60, maxFraction: 1.5), summaries: .always, seed: 9), name: "approx")
         let (set, _) = try queries(index, seed: 109)
-        let approximate = index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9), threads: 2)
+        let approximate = index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9, planning: .skipAhead), threads: 2)
         let exact = index.search(set.vectors, parameters: SearchParameters(k: 2000), exact: true, threads: 2)
         for (q, hits) in approximate.hits.enumerated() {
             let exactScores = Dictionary(uniqueKeysWithValues: exact.hits[q].map { ($0.document, $0.score) })
@@ -76,11 +75,14 @@ final class SearchPropertyTests: XCTestCase {
 
     func testBatchResultsMatchSerialResultsInInputOrder() throws {
         let collection = SyntheticCollection(seed: 11, count: 500, dimension: 60, meanLength: 8)
-        let index = try build(collection, BuildConfiguration(seed: 11), name: "batch")
+        let index = try build(collection, BuildConfiguration(summaries: .always, seed: 11), name: "batch")
         let (set, _) = try queries(index, seed: 111)
         let searcher = Searcher(index: index)
-        let serial = set.vectors.map { searcher.search($0, parameters: .default) }
-        XCTAssertEqual(index.search(set.vectors, parameters: .default, threads: 4).hits, serial)
+        for planning in SearchPlanning.allCases {
+            let parameters = SearchParameters(planning: planning)
+            let serial = set.vectors.map { searcher.search($0, parameters: parameters) }
+            XCTAssertEqual(index.search(set.vectors, parameters: parameters, threads: 4).hits, serial, "\(planning)")
+        }
     }
 
     func testEmptyAndUnknownQueriesReturnNothing() throws {
@@ -99,6 +101,74 @@ final class SearchPropertyTests: XCTestCase {
     }
 }
 
+/// Cost-based planning: exhaustive where chosen, equal to exact search there; summaries only
+/// where pruning shortens the lists.
+final class PlannerTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    private func build(_ collection: SyntheticCollection, _ configuration: BuildConfiguration, name: String) throws -> Index {
+        try directory.buildIndex(collection, configuration, name: name)
+    }
+
+    /// Where the planner chooses exhaustive search, the results are exactly exact search's; where
+    /// it chooses skip-ahead, they are skip-ahead's. Both kinds of plan occur.
+    func testPlannedSearchEqualsTheAlgorithmItChose() throws {
+        let collection = SyntheticCollection(seed: 31, count: 3000, dimension: 200, meanLength: 20)
+        let index = try build(
+            collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 40, maxFraction: 1.5), summaries: .always, seed: 31), name: "plan")
+        let queries = SyntheticCollection(seed: 32, count: 60, dimension: 200, meanLength: 12, idPrefix: "q", skew: 1)
+        let set = try directory.queries(queries, for: index, name: "q")
+        let searcher = Searcher(index: index)
+        var plans = Set<Bool>()
+        for heapFactor: Float in [1.2, 0.9, 0.5, 0.1] {
+            for (q, query) in set.vectors.enumerated() {
+                var work = SearchWorkCounts()
+                let planned = searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor), counting: &work)
+                let exhaustive = work.exhaustiveQueries == 1
+                plans.insert(exhaustive)
+                let expected = exhaustive
+                    ? searcher.searchExact(query, k: 10)
+                    : searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor, planning: .skipAhead))
+                XCTAssertEqual(planned, expected, "query \(q) heap_factor \(heapFactor) exhaustive \(exhaustive)")
+                XCTAssertEqual(planned, searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor)), "deterministic")
+            }
+        }
+        XCTAssertEqual(plans, [true, false], "both plans should occur on this collection")
+    }
+
+    /// An index without summaries (automatic policy, nothing pruned) answers approximate
+    /// queries exactly, and is little more than its forward index and lists.
+    func testUnprunedCollectionGetsNoSummariesAndExactAnswers() throws {
+        let collection = SyntheticCollection(seed: 33, count: 800, dimension: 100, meanLength: 15)
+        let index = try build(collection, BuildConfiguration(seed: 33), name: "small")
+        XCTAssertEqual(index.metadata.buildParameters["summarized"], "no")
+        XCTAssertEqual(index.metadata.blockCount, 0)
+        XCTAssertEqual(index.metadata.summaryEntryCount, 0)
+        let summarized = try build(collection, BuildConfiguration(summaries: .always, seed: 33), name: "always")
+        XCTAssertGreaterThan(summarized.metadata.summaryEntryCount, 0)
+        XCTAssertLessThan(index.fileBytes, summarized.fileBytes)
+        let queries = SyntheticCollection(seed: 34, count: 30, dimension: 100, meanLength: 8, idPrefix: "q")
+        let set = try directory.queries(queries, for: index, name: "q")
+        let searcher = Searcher(index: index)
+        for (q, query) in set.vectors.enumerated() {
+            for parameters in [SearchParameters.default, SearchParameters(k: 10, queryCut: 1, heapFactor: 2, planning: .skipAhead)] {
+                XCTAssertEqual(searcher.search(query, parameters: parameters), searcher.searchExact(query, k: 10), "query \(q)")
+            }
+        }
+    }
+
+    /// A heavily pruned collection keeps its summaries under the automatic policy.
+    func testPrunedCollectionGetsSummaries() throws {
+        let collection = SyntheticCollection(seed: 35, count: 3000, dimension: 100, meanLength: 20)
+        let index = try build(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 30, maxFraction: 1.5), seed: 35), name: "pruned")
+        XCTAssertEqual(index.metadata.buildParameters["summarized"], "yes")
+        XCTAssertGreaterThan(index.metadata.summaryEntryCount, 0)
+        XCTAssertGreaterThanOrEqual(Double(index.metadata.buildParameters["pruning_ratio"] ?? "0") ?? 0, BuildConfiguration.minimumPruningRatio)
+    }
+}
+
 /// Vocabularies beyond 65,536 tokens switch the index to 4-byte component ids.
 final class WideVocabularyTests: XCTestCase {
     func testMoreThan65535TokensSearchExactlyAndApproximately() throws {
@@ -107,7 +177,7 @@ final class WideVocabularyTests: XCTestCase {
         let collection = SyntheticCollection(seed: 21, count: 4000, dimension: 70_000, meanLength: 60, skew: 1)
         let input = directory.write(collection.jsonl(withContent: false), to: "wide.jsonl")
         let output = directory.file("wide")
-        try IndexBuilder(configuration: BuildConfiguration(pruning: .none, summaryEnergy: 1, valuePrecision: .f32, seed: 21))
+        try IndexBuilder(configuration: BuildConfiguration(pruning: .none, summaryEnergy: 1, valuePrecision: .f32, summaries: .always, seed: 21))
             .build(input: try VectorFileReader(path: input), outputPath: output)
         let index = try Index(path: output)
         XCTAssertGreaterThan(index.metadata.vocabularySize, 65_536)
@@ -120,7 +190,8 @@ final class WideVocabularyTests: XCTestCase {
             let truth = collection.bruteForce(queries.vectors[q])
             for hit in exact { XCTAssertEqual(Double(hit.score), truth[hit.document], accuracy: 1e-4) }
             if let best = exact.first { XCTAssertEqual(Double(best.score), truth.max()!, accuracy: 1e-4) }
-            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30)), exact)
+            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30, planning: .skipAhead)), exact)
+            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5)), exact, "the planner answers exactly here")
             XCTAssertEqual(searcher.searchBruteForce(query, k: 5), exact)
         }
     }

@@ -67,6 +67,16 @@ public final class TemporaryDirectory {
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
     public func file(_ name: String) -> String { path + "/" + name }
+    /// Builds an index of `collection` (written as JSONL) in this directory and opens it.
+    public func buildIndex(_ collection: SyntheticCollection, _ configuration: BuildConfiguration, name: String) throws -> Index {
+        let input = write(collection.jsonl(), to: name + ".jsonl")
+        try IndexBuilder(configuration: configuration).build(input: try VectorFileReader(path: input), outputPath: file(name))
+        return try Index(path: file(name))
+    }
+    /// Reads `collection` (written as JSONL) as queries for `index`.
+    public func queries(_ collection: SyntheticCollection, for index: Index, name: String) throws -> QuerySet {
+        try index.readQueries(path: write(collection.jsonl(), to: name + ".jsonl"))
+    }
     public func write(_ text: String, to name: String) -> String {
         _ = FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
         return file(name)

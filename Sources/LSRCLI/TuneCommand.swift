@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import LSR
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Choose search settings per recall target on sample queries and store them with the index (for `lsr search --target-recall`).",
+        discussion: """
+            For each target, the fastest setting whose recall@k against exact search, less one standard error, clears the \
+            target on the given queries (so that it holds for unseen queries of the same kind), checked by cross-validation. \
+            Give queries like the ones the index will serve (a thousand is plenty); keep others apart to test on.
+            """)
+
+    @OptionGroup var input: QueryInputOptions
+    @Option(help: "Comma-separated recall@k targets, each in (0, 1].")
+    var targetRecall: String = "0.90,0.95,0.97,0.99"
+    @Option(help: "Results per query (the k of recall@k).")
+    var k: Int = 10
+    @Option(help: "Threads for the recall runs (timings use one).")
+    var threads: Int = availableCores
+    @Option(help: "Seed of the cross-validation folds.")
+    var seed: UInt64 = 42
+    @Option(help: "Cross-validation folds.")
+    var folds: Int = 5
+    @Option(help: "Standard errors of the mean recall a setting must clear its target by.")
+    var margin: Double = 1
+    @Option(help: "Pick among the candidates by: time (fastest measured on one thread) or model (cheapest by the work estimate; deterministic).")
+    var selection: Tuner.Selection = .measuredTime
+    @Option(help: "Write every evaluated setting and timing here as JSON.")
+    var report: String?
+
+    var targets: [Double] { get throws {
+        try targetRecall.split(separator: ",").map { text in
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--target-recall: '\(text)' is not a number")
+            }
+            return value
+        }
+    } }
+
+    var tuner: Tuner { get throws {
+        Tuner(targets: try targets, k: k, threads: threads, seed: seed, folds: folds, selection: selection, margin: margin)
+    } }
+
+    func validate() throws {
+        do {
+            try tuner.validate()
+        } catch let error as LSRError {
+            throw ValidationError("--" + (error.field ?? "") + ": " + error.message)
+        }
+    }
+
+    func run() throws {
+        let index = try input.openIndex()
+        let querySet = try input.readQueries(for: index)
+        let progress = ProgressLine()
+        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries) { progress.update("tune: " + $0) }
+        progress.finish()
+        try index.store(result.presets)
+        print(presetTable(result.presets), terminator: "")
+        print(String(format: "tuned %d settings on %d queries in %.1f s; presets stored in %@/%@",
+                     result.points.count, querySet.vectors.count, result.seconds, input.index, SearchPresets.fileName))
+        if let report {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            let body = TuneReport(presets: result.presets, points: result.points, measuredMicroseconds: result.measuredMicroseconds, seconds: result.seconds)
+            try writeAtomically(String(decoding: try encoder.encode(body), as: UTF8.self) + "\n", to: report)
+        }
+    }
+}
+
+private struct TuneReport: Encodable {
+    var presets: SearchPresets
+    var points: [TuningPointSummary]
+    var measuredMicroseconds: [String: Double]
+    var seconds: Double
+}
+
+/// The presets as a table (for `lsr tune` and `lsr info`).
+func presetTable(_ presets: SearchPresets) -> String {
+    var text = "presets (recall@\(presets.k) vs exact, tuned on \(presets.queries) queries, \(presets.created)):\n"
+    let header = ["target", "method", "query_cut", "heap_factor", "tuning recall", "bound", "cross-validated", "µs (1 thread)"]
+    let rows = presets.presets.map { p in
+        [String(format: "%.3f", p.targetRecall), p.method, p.method == "exact" ? "-" : "\(p.queryCut)",
+         p.method == "exact" ? "-" : String(format: "%g", Double(p.heapFactor)), String(format: "%.4f", p.tuningRecall),
+         String(format: "%.4f", p.recallLowerBound), String(format: "%.4f", p.crossValidatedRecall), String(format: "%.1f", p.meanMicroseconds)]
+    }
+    let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max()! }
+    for row in [header] + rows {
+        text += "  " + row.indices.map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "\n"
+    }
+    return text
+}
+
+extension Tuner.Selection: ExpressibleByArgument {}

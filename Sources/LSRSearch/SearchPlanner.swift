@@ -1,0 +1,141 @@
+import Foundation
+import LSRVectors
+
+/// Approximate search with a per-query plan: skip-ahead search, or exhaustive (exact) search
+/// when that is estimated to cost less.
+///
+/// Skip-ahead scores a document from the forward index at about a hundred times the cost of
+/// accumulating one posting, so it wins only where the query's complete lists are much longer
+/// than the blocked postings of the lists it visits: where static pruning removed most of the
+/// long lists. On small or unpruned collections (and at settings that would score most
+/// documents) exact search is cheaper, and gives recall 1. The plan:
+/// 1. estimate exhaustive search's cost from the query's list lengths (exact, O(|q|));
+/// 2. estimate skip-ahead's cost from the blocked postings of the visited lists and the share of
+///    them a search at this heap factor scores (``SearchCostModel/expectedScoredFraction(heapFactor:)``);
+/// 3. run the cheaper; a skip-ahead search whose work passes twice the exhaustive estimate is
+///    abandoned for exhaustive search, so no query costs more than about three times it.
+///
+/// The estimates count work in fixed units (``SearchCostModel``), never time, so the plan and
+/// the results depend only on the index, the query and the parameters.
+struct PlannedSearch<Work: SearchWork>: TypedIndexVisitor {
+    unowned let searcher: Searcher
+    let query: QueryVector
+    let parameters: SearchParameters
+    var work: Work
+
+    mutating func visit<C, W>(_ typed: TypedIndex<C, W>) -> [SearchHit] {
+        var budget = Float.infinity
+        // An index built without summaries can only be searched exhaustively.
+        if typed.storage.blockedPostingCount == 0 { return exhaustiveSearch(typed) }
+        if parameters.planning == .costBased {
+            let model = SearchCostModel.standard
+            let exhaustive = model.exhaustiveCost(typed.storage, query)
+            let skipAhead = model.expectedSkipAheadCost(typed.storage, query, parameters, cut: &searcher.cutOrder)
+            if skipAhead >= exhaustive { return exhaustiveSearch(typed) }
+            budget = SearchCostModel.abandonFactor * exhaustive
+        }
+        var skip = SkipAheadSearch(
+            searcher: searcher, query: query, parameters: parameters, work: work, budget: budget,
+            listsSelected: parameters.planning == .costBased)
+        let hits = skip.visit(typed)
+        work = skip.work
+        return hits ?? exhaustiveSearch(typed)
+    }
+
+    private mutating func exhaustiveSearch<C, W>(_ typed: TypedIndex<C, W>) -> [SearchHit] {
+        var exhaustive = ExhaustiveSearch(searcher: searcher, query: query, k: parameters.k, work: work)
+        let hits = exhaustive.visit(typed)
+        work = exhaustive.work
+        work.chooseExhaustive()
+        return hits
+    }
+}
+
+/// What the planner counts work in: fixed costs per unit, in nanoseconds of the development
+/// machine (2-core AMD EPYC, gcide and SciFact indexes; `lsr search --count-work` reports the
+/// units). Only their ratios matter to the plan; they are constants so that plans, and results,
+/// are the same on every machine.
+struct SearchCostModel {
+    /// Accumulating one posting term at a time (a random write into the score array).
+    var perPosting: Float
+    /// Exhaustive search's candidate and clearing passes, per document touched.
+    var perTouchedDocument: Float
+    /// Each of exhaustive search's two passes over the visited bits, per 64 documents.
+    var perBitsetWord: Float
+    /// Scoring one document against its forward vector (mostly cache misses).
+    var perDocument: Float
+    /// Visiting one list: selecting its summary runs, clearing and scanning its block scores.
+    var perList: Float
+    /// Comparing one block's summary score with the cutoff.
+    var perBlock: Float
+    /// Adding one summary entry to its block's score.
+    var perSummaryEntry: Float
+
+    /// Fitted to per-query times of exact and skip-ahead search on gcide (2,000 queries): exact
+    /// search 2.3 ns per posting plus 2.2 ns per touched document (correlation 0.94), skip-ahead
+    /// 0.30–0.35 µs per scored document.
+    static let standard = SearchCostModel(
+        perPosting: 2.3, perTouchedDocument: 2.2, perBitsetWord: 2, perDocument: 300, perList: 3000, perBlock: 20,
+        perSummaryEntry: 3)
+
+    /// A skip-ahead search may spend this many times the exhaustive estimate before the planner
+    /// abandons it: a safety net for queries whose estimate was far too low (simulated on gcide,
+    /// a tighter net abandons searches that were about to finish).
+    static let abandonFactor: Float = 2
+
+    /// The share of the visited lists' blocked postings that skip-ahead search is expected to
+    /// score at `heapFactor`. Medians on gcide: 0.08 at 1.0, 0.14 at 0.7; the values here are
+    /// the ones that minimized the planned mean latency in a simulation over the per-query
+    /// times of eight (query_cut, heap_factor) settings (0.05–0.08 at 1.0, 0.3 at ≤ 0.7).
+    static func expectedScoredFraction(heapFactor: Float) -> Float {
+        min(0.6, max(0.05, 0.08 + 0.75 * (1 - heapFactor)))
+    }
+
+    /// Exhaustive search's cost for `query`: every posting of its lists, the documents they
+    /// touch (estimated as random draws), two passes over the visited bits and the rescoring of
+    /// about 2k candidates.
+    func exhaustiveCost(_ storage: IndexStorage, _ query: QueryVector) -> Float {
+        var postings = 0
+        for c in query.components where Int(c) < storage.dimension {
+            postings += storage.blockedPostings(ofList: Int(c)).count + storage.tail(ofList: Int(c)).count
+        }
+        let documents = Float(max(1, storage.documentCount))
+        let touched = documents * (1 - exp(-Float(postings) / documents))
+        let words = Float((storage.documentCount + 63) / 64)
+        return perPosting * Float(postings) + perTouchedDocument * touched + 2 * perBitsetWord * words + perDocument * 20
+    }
+
+    /// Skip-ahead search's expected cost: per visited list, its fixed cost and the expected
+    /// share of its blocked postings scored. Leaves the visited lists' query positions,
+    /// heaviest first, in `cut`; infinite when they hold no blocked postings.
+    func expectedSkipAheadCost(_ storage: IndexStorage, _ query: QueryVector, _ parameters: SearchParameters, cut: inout [Int]) -> Float {
+        selectLists(query, queryCut: parameters.queryCut, into: &cut)
+        var postings = 0, lists = 0
+        for position in cut {
+            let t = Int(query.components[position])
+            guard t < storage.dimension else { continue }
+            let blocked = storage.blockedPostings(ofList: t).count
+            postings += blocked
+            lists += blocked > 0 ? 1 : 0
+        }
+        if postings == 0 { return .infinity }
+        return perDocument * SearchCostModel.expectedScoredFraction(heapFactor: parameters.heapFactor) * Float(postings)
+            + perList * Float(lists)
+    }
+
+    /// What a skip-ahead search has spent so far.
+    @inline(__always)
+    func skipAheadCost(documents: Int, blocks: Int, summaryEntries: Int) -> Float {
+        perDocument * Float(documents) + perBlock * Float(blocks) + perSummaryEntry * Float(summaryEntries)
+    }
+}
+
+/// Fills `cut` with the positions of the `queryCut` heaviest query terms, heaviest first (ties:
+/// lower component).
+func selectLists(_ query: QueryVector, queryCut: Int, into cut: inout [Int]) {
+    let values = query.values
+    cut.removeAll(keepingCapacity: true)
+    cut.append(contentsOf: query.components.indices)
+    cut.sort { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
+    if cut.count > queryCut { cut.removeSubrange(queryCut...) }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import LSRFormats
+import LSRVectors
+
+/// The search settings `lsr tune` chose for an index, one per recall target, stored beside the
+/// index as `presets` (see ``SearchPresets/fileName``).
+///
+/// The file is one header line, `lsr-presets <version> xxh64 <16 hex digits> <byte count>`,
+/// then the JSON body those figures check: a damaged or truncated file is detected, never half
+/// read. Tuning replaces the file atomically (temporary file, fsync, rename). The body names the
+/// index it was tuned on (its section-table checksum), so presets never apply to another index.
+public struct SearchPresets: Codable, Sendable, Equatable {
+    /// The file name inside the index directory.
+    public static let fileName = "presets"
+    /// The format version this build reads and writes.
+    public static let formatVersion = 1
+
+    /// The number of results the presets were tuned for (recall@k).
+    public var k: Int
+    /// ``Index/identity`` of the index they were tuned on.
+    public var index: String
+    /// How many queries tuning used, and the file they came from.
+    public var queries: Int
+    public var queriesFile: String?
+    /// Seed of the cross-validation folds.
+    public var seed: UInt64
+    /// How each preset's recall was made to hold for unseen queries (human-readable).
+    public var method: String
+    /// When and by which lsr the presets were made.
+    public var created: String
+    public var lsrVersion: String
+    /// One preset per target, ascending.
+    public var presets: [SearchPreset]
+
+    public init(
+        k: Int, index: String, queries: Int, queriesFile: String?, seed: UInt64, method: String, created: String,
+        lsrVersion: String, presets: [SearchPreset]
+    ) {
+        self.k = k
+        self.index = index
+        self.queries = queries
+        self.queriesFile = queriesFile
+        self.seed = seed
+        self.method = method
+        self.created = created
+        self.lsrVersion = lsrVersion
+        self.presets = presets.sorted { $0.targetRecall < $1.targetRecall }
+    }
+
+    /// The preset for `target`: the one tuned for the lowest target at or above it, or nil when
+    /// every stored target is lower.
+    public func preset(forTargetRecall target: Double) -> SearchPreset? {
+        presets.first { $0.targetRecall >= target - 1e-9 }
+    }
+
+    /// The file's bytes: header line, then the JSON body.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let body = Array(try encoder.encode(self)) + Array("\n".utf8)
+        let checksum = body.withUnsafeBytes { XXHash64.hash($0) }
+        let header = "lsr-presets \(SearchPresets.formatVersion) xxh64 \(hex16(checksum)) \(body.count)\n"
+        return Array(header.utf8) + body
+    }
+
+    /// Decodes a presets file.
+    /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or
+    ///   body is wrong; `.unsupportedVersion` for a newer format.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
+        func corrupt(_ message: String) -> LSRError {
+            LSRError(.corruptIndex, message + "; run `lsr tune` again", path: path)
+        }
+        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else { throw corrupt("not a presets file (no header line)") }
+        let fields = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        guard fields.count == 5, fields[0] == "lsr-presets", fields[2] == "xxh64", let version = Int(fields[1]),
+              let checksum = UInt64(fields[3], radix: 16), let length = Int(fields[4]) else {
+            throw corrupt("not a presets file (bad header line)")
+        }
+        guard version == formatVersion else {
+            throw LSRError(
+                .unsupportedVersion, "presets format \(version) is not supported by this lsr (reads \(formatVersion)); run `lsr tune` again",
+                path: path)
+        }
+        let body = Array(bytes[(newline + 1)...])
+        guard body.count == length else { throw corrupt("truncated or extended: \(body.count) body bytes, header says \(length)") }
+        guard body.withUnsafeBytes({ XXHash64.hash($0) }) == checksum else { throw corrupt("checksum mismatch: the file is damaged") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(SearchPresets.self, from: Data(body))
+        } catch {
+            throw corrupt("unreadable body: \(error)")
+        }
+    }
+}
+
+/// The setting `lsr tune` chose for one recall target, with the evidence it chose it on.
+public struct SearchPreset: Codable, Sendable, Equatable {
+    /// The recall@k (against exact search) the preset is meant to reach on unseen queries.
+    public var targetRecall: Double
+    /// `approximate` (skip-ahead with cost-based planning) or `exact`.
+    public var method: String
+    public var queryCut: Int
+    public var heapFactor: Float
+    /// Mean recall@k on the tuning queries, and that mean less the safety margin (what cleared
+    /// the target).
+    public var tuningRecall: Double
+    public var recallLowerBound: Double
+    /// Mean recall on held-out folds when each fold's preset was chosen on the other folds.
+    public var crossValidatedRecall: Double
+    /// Mean single-threaded latency on the tuning queries when chosen, in microseconds.
+    public var meanMicroseconds: Double
+
+    public init(
+        targetRecall: Double, method: String, queryCut: Int, heapFactor: Float, tuningRecall: Double, recallLowerBound: Double,
+        crossValidatedRecall: Double, meanMicroseconds: Double
+    ) {
+        self.targetRecall = targetRecall
+        self.method = method
+        self.queryCut = queryCut
+        self.heapFactor = heapFactor
+        self.tuningRecall = tuningRecall
+        self.recallLowerBound = recallLowerBound
+        self.crossValidatedRecall = crossValidatedRecall
+        self.meanMicroseconds = meanMicroseconds
+    }
+
+    /// How to search with this preset for `k` results.
+    public var searchMethod: SearchMethod { method == "exact" ? .exact : .approximate }
+
+    /// The search parameters of this preset.
+    public func parameters(k: Int) -> SearchParameters {
+        SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor, planning: .costBased)
+    }
+}
+
+extension Index {
+    /// A fingerprint of `index.lsr` (its section-table checksum): presets and other side files
+    /// record it to refuse an index they were not made for.
+    public var identity: String { hex16(file.tableChecksum) }
+
+    /// The stored presets, or nil when the index has none.
+    /// - Throws: `LSRError` when the file is damaged or was tuned on another index.
+    public func presets() throws -> SearchPresets? {
+        let path = self.path + "/" + SearchPresets.fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LSRError(.io, "cannot read the presets file", path: path)
+        }
+        let presets = try SearchPresets.decode(Array(data), path: path)
+        guard presets.index == identity else {
+            throw LSRError(.corruptIndex, "the presets were tuned on another index (rebuilt since?); run `lsr tune` again", path: path)
+        }
+        return presets
+    }
+
+    /// Stores `presets` beside the index, replacing any earlier ones atomically.
+    /// - Throws: `LSRError.io` when the file cannot be written; the old presets then stay.
+    public func store(_ presets: SearchPresets) throws {
+        try writeFileAtomically(try presets.encoded(), to: path + "/" + SearchPresets.fileName)
+    }
+}
+
+private func hex16(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
+func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: temporary) }
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary)
+            throw LSRError(.io, "write failed: \(reason)", path: temporary)
+        }
+        written += n
+    }
+    let synced = fsync(fd) == 0
+    close(fd)
+    guard synced, rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw LSRError(.io, "cannot write: \(reason)", path: path)
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import LSREvaluation
+import LSRSearch
+import LSRVectors
+
+/// Chooses, for each recall target, the fastest search setting whose recall@k against exact
+/// search clears the target on queries like the given ones, and returns them as
+/// ``SearchPresets`` (what `lsr tune` stores).
+///
+/// The method:
+/// 1. the exact top-k of every tuning query, with exact search;
+/// 2. per query_cut (until two in a row clear no target within 10% of the cheapest setting so
+///    far), approximate search at heap factors from 1.5 down, until the recall bound
+///    clears the highest target: recall is computed per query, and a setting's **recall bound**
+///    is its mean recall less `margin` standard errors of that mean, so a setting chosen for
+///    target T reaches about T on unseen queries of the same kind (at `margin` 1, one standard
+///    error: on 1,000 queries about 0.003 at recall 0.95);
+/// 3. per target and query_cut, the largest heap factor whose bound clears the target, refined
+///    by bisection between the grid's values (4 steps) where its cost is within 1.5× of the
+///    cheapest; exact search is a candidate too (recall 1);
+/// 4. among the candidates whose estimated cost (``SearchWorkCounts/estimatedNanoseconds``, work
+///    counted during the recall runs) is within 30% of the cheapest, the fastest measured on one
+///    thread (the three cheapest by the estimate, best of two alternating rounds), or the
+///    cheapest by the estimate
+///    (``Selection/workModel``, deterministic);
+/// 5. a check of the whole procedure by `folds`-fold cross-validation: each fold's setting is
+///    chosen (by estimated cost) on the other folds, and the recall it reaches on the held-out
+///    fold is averaged (``SearchPreset/crossValidatedRecall``).
+///
+/// Recall runs use `threads` threads; everything but the timings is deterministic for a seed.
+public struct Tuner: Sendable {
+    /// How the setting is picked among the candidates that clear a target.
+    public enum Selection: String, Sendable, CaseIterable {
+        /// The fastest measured on one thread (the latency users see; varies with machine noise).
+        case measuredTime = "time"
+        /// The cheapest by the work estimate (deterministic).
+        case workModel = "model"
+    }
+
+    public var targets: [Double]
+    public var k: Int
+    /// Threads for the recall runs (timings always use one).
+    public var threads: Int
+    /// Seed of the cross-validation folds.
+    public var seed: UInt64
+    public var folds: Int
+    public var selection: Selection
+    /// Standard errors of the mean recall a setting must clear its target by.
+    public var margin: Double
+
+    /// The query cuts tried (those beyond the longest query are left out).
+    public static let queryCuts = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 40]
+    /// The heap factors of the coarse pass, from fastest to most accurate.
+    public static let heapFactors: [Float] = [1.5, 1.2, 1.0, 0.85, 0.7, 0.5, 0.3]
+    static let refinementSteps = 4
+    static let candidateCostSlack = 1.3
+    /// A query cut keeps the search going while it clears a target within this factor of the
+    /// cheapest setting so far.
+    static let explorationSlack = 1.1
+    /// Settings are refined when their coarse cost is within this factor of the cheapest.
+    static let refinementSlack = 1.5
+    /// Candidates timed per target (the cheapest by the estimate).
+    static let timedCandidates = 3
+
+    public init(
+        targets: [Double] = [0.90, 0.95, 0.97, 0.99], k: Int = 10, threads: Int = availableCores, seed: UInt64 = 42,
+        folds: Int = 5, selection: Selection = .measuredTime, margin: Double = 1
+    ) {
+        self.targets = targets.sorted()
+        self.k = k
+        self.threads = threads
+        self.seed = seed
+        self.folds = folds
+        self.selection = selection
+        self.margin = margin
+    }
+
+    /// - Throws: `LSRError.invalidArgument` naming the parameter and its valid range.
+    public func validate() throws {
+        guard !targets.isEmpty, targets.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+            throw LSRError(.invalidArgument, "target recalls must be in (0, 1], got \(targets)", field: "target-recall")
+        }
+        guard k >= 1 else { throw LSRError(.invalidArgument, "k must be ≥ 1, got \(k)", field: "k") }
+        guard threads >= 1 else { throw LSRError(.invalidArgument, "threads must be ≥ 1, got \(threads)", field: "threads") }
+        guard folds >= 2 else { throw LSRError(.invalidArgument, "folds must be ≥ 2, got \(folds)", field: "folds") }
+        guard margin.isFinite, margin >= 0 else { throw LSRError(.invalidArgument, "margin must be ≥ 0, got \(margin)", field: "margin") }
+    }
+
+    /// Tunes `index` on `queries`.
+    /// - Parameters:
+    ///   - queriesFile: recorded in the presets.
+    ///   - progress: called with a description of each step.
+    /// - Throws: `LSRError.invalidArgument` for bad settings or fewer than `2 × folds` queries.
+    public func tune(
+        index: Index, queries: QuerySet, queriesFile: String? = nil, progress: ((String) -> Void)? = nil
+    ) throws -> TuningResult {
+        try validate()
+        let vectors = queries.vectors
+        guard vectors.count >= 2 * folds else {
+            throw LSRError(.invalidArgument, "tuning needs at least \(2 * folds) queries, got \(vectors.count)", field: "queries")
+        }
+        let started = ContinuousClock.now
+        progress?("exact top-\(k) of \(vectors.count) queries")
+        let exact = index.searchCountingWork(vectors, parameters: SearchParameters(k: k), method: .exact, threads: threads)
+        let truth = exact.hits.map { $0.map(\.document) }
+        var points: [TuningPoint] = [TuningPoint(method: "exact", queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: vectors.count),
+                                                 costs: exact.work.map(\.estimatedNanoseconds), margin: margin)]
+
+        func evaluate(_ queryCut: Int, _ heapFactor: Float) -> TuningPoint {
+            if let known = points.first(where: { $0.queryCut == queryCut && $0.heapFactor == heapFactor && $0.method == "approximate" }) { return known }
+            let run = index.searchCountingWork(vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
+            let recalls = zip(run.hits, truth).map { RecallAgainstExact.recall(approximate: $0.0.map(\.document), exact: $0.1, k: k) }
+            let point = TuningPoint(method: "approximate", queryCut: queryCut, heapFactor: heapFactor, recalls: recalls,
+                                    costs: run.work.map(\.estimatedNanoseconds), margin: margin)
+            points.append(point)
+            return point
+        }
+
+        // Coarse pass: per query cut, heap factors from fast to accurate until every target is cleared.
+        let longest = vectors.map(\.components.count).max() ?? 1
+        var queryCuts = Tuner.queryCuts.filter { $0 < longest }
+        if let first = Tuner.queryCuts.first(where: { $0 >= longest }) { queryCuts.append(first) }
+        let highest = targets.last!
+        var cheapestClearing = [Double](repeating: .infinity, count: targets.count)
+        var idleQueryCuts = 0
+        for (n, queryCut) in queryCuts.enumerated() {
+            progress?("query_cut \(queryCut) (\(n + 1) of \(queryCuts.count))")
+            var competitive = false
+            var cleared = [Bool](repeating: false, count: targets.count)
+            for heapFactor in Tuner.heapFactors {
+                let point = evaluate(queryCut, heapFactor)
+                for (i, target) in targets.enumerated() where point.bound >= target && !cleared[i] {
+                    // The first (cheapest) setting of this query cut that clears the target.
+                    cleared[i] = true
+                    if point.meanCost <= Tuner.explorationSlack * cheapestClearing[i] { competitive = true }
+                    cheapestClearing[i] = min(cheapestClearing[i], point.meanCost)
+                }
+                if point.bound >= highest { break }
+            }
+            // Larger query cuts cost more at every heap factor: once some query cut clears a
+            // target, stop after two that clear none within reach of the cheapest so far.
+            if cleared.contains(true) || idleQueryCuts > 0 { idleQueryCuts = competitive ? 0 : idleQueryCuts + 1 }
+            if idleQueryCuts == 2 { break }
+        }
+
+        // Refinement and candidates, per target: per query cut the largest heap factor that
+        // clears the target, refined where it could be competitive.
+        var presets: [SearchPreset] = []
+        var candidatesByTarget: [[TuningPoint]] = []
+        for target in targets {
+            var passes: [(pass: TuningPoint, fail: TuningPoint?)] = []
+            for queryCut in queryCuts {
+                let tried = points.filter { $0.method == "approximate" && $0.queryCut == queryCut }
+                guard let pass = tried.filter({ $0.bound >= target }).max(by: { $0.heapFactor < $1.heapFactor }) else { continue }
+                passes.append((pass, tried.filter { $0.bound < target && $0.heapFactor > pass.heapFactor }.min { $0.heapFactor < $1.heapFactor }))
+            }
+            let cheapestCoarse = cheapest([points[0]] + passes.map(\.pass))
+            var candidates = [points[0]]
+            for (coarse, failing) in passes {
+                var pass = coarse
+                if var fail = failing, pass.meanCost <= Tuner.refinementSlack * cheapestCoarse {
+                    for _ in 0 ..< Tuner.refinementSteps {
+                        let middle = evaluate(pass.queryCut, ((pass.heapFactor + fail.heapFactor) / 2 * 1000).rounded() / 1000)
+                        if middle.bound >= target { pass = middle } else { fail = middle }
+                    }
+                }
+                candidates.append(pass)
+            }
+            let limit = Tuner.candidateCostSlack * cheapest(candidates)
+            candidatesByTarget.append(Array(candidates.filter { $0.meanCost <= limit }.sorted { $0.meanCost < $1.meanCost }.prefix(Tuner.timedCandidates)))
+        }
+
+        // Selection.
+        var measured: [String: Double] = [:]
+        func time(_ point: TuningPoint) -> Double {
+            let result = index.search(vectors, parameters: point.parameters(k: k), method: point.searchMethod, threads: 1)
+            return result.wallSeconds / Double(vectors.count) * 1e6
+        }
+        if selection == .measuredTime {
+            let unique = Dictionary(grouping: candidatesByTarget.joined(), by: \.key).values.map { $0[0] }.sorted { $0.key < $1.key }
+            progress?("timing \(unique.count) candidates on one thread")
+            if let first = unique.first { _ = time(first) }  // warm the caches
+            for round in 0 ..< 2 {
+                for point in round == 0 ? unique : unique.reversed() {
+                    measured[point.key] = min(measured[point.key] ?? .infinity, time(point))
+                }
+            }
+        }
+        let folds = crossValidationFolds(count: vectors.count)
+        for (i, target) in targets.enumerated() {
+            let candidates = candidatesByTarget[i]
+            let chosen = selection == .measuredTime
+                ? candidates.min { measured[$0.key]! < measured[$1.key]! }!
+                : candidates[0]
+            let microseconds = measured[chosen.key] ?? chosen.meanCost / 1000
+            presets.append(SearchPreset(
+                targetRecall: target, method: chosen.method, queryCut: chosen.queryCut, heapFactor: chosen.heapFactor,
+                tuningRecall: chosen.meanRecall, recallLowerBound: chosen.bound,
+                crossValidatedRecall: crossValidatedRecall(target: target, points: points, folds: folds), meanMicroseconds: microseconds))
+        }
+        let result = SearchPresets(
+            k: k, index: index.identity, queries: vectors.count, queriesFile: queriesFile, seed: seed,
+            method: "recall@\(k) vs exact search, mean over the tuning queries less \(margin) standard error(s); "
+                + "fastest \(selection == .measuredTime ? "measured on one thread" : "by the work estimate") among candidates within 30% of the cheapest estimate; "
+                + "\(self.folds)-fold cross-validated recall",
+            created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, presets: presets)
+        return TuningResult(
+            presets: result, points: points.map(\.summary), measuredMicroseconds: measured,
+            seconds: (ContinuousClock.now - started).tunerSeconds)
+    }
+
+    private func cheapest(_ points: [TuningPoint]) -> Double { points.map(\.meanCost).min() ?? .infinity }
+
+    /// Query positions split into `folds` folds by a seeded shuffle.
+    private func crossValidationFolds(count: Int) -> [[Int]] {
+        var generator = SplitMix64(seed: seed)
+        let order = Array(0 ..< count).shuffled(using: &generator)
+        return (0 ..< folds).map { f in stride(from: f, to: count, by: folds).map { order[$0] } }
+    }
+
+    /// Mean held-out recall when each fold's setting is the cheapest (by estimate) whose bound,
+    /// on the other folds, clears `target`.
+    private func crossValidatedRecall(target: Double, points: [TuningPoint], folds: [[Int]]) -> Double {
+        var total = 0.0, count = 0
+        for fold in folds {
+            let held = Set(fold)
+            let training = (0 ..< points[0].recalls.count).filter { !held.contains($0) }
+            let chosen = points.filter { $0.bound(over: training, margin: margin) >= target }
+                .min { $0.meanCost(over: training) < $1.meanCost(over: training) } ?? points[0]
+            total += fold.reduce(0) { $0 + chosen.recalls[$1] }
+            count += fold.count
+        }
+        return count > 0 ? total / Double(count) : 1
+    }
+}
+
+/// What tuning produced: the presets, every setting it measured, and how long it took.
+public struct TuningResult: Sendable {
+    public var presets: SearchPresets
+    /// Every evaluated setting: recall, recall bound and estimated cost on the tuning queries.
+    public var points: [TuningPointSummary]
+    /// Measured single-thread latency of each timed candidate, by `method:query_cut:heap_factor`.
+    public var measuredMicroseconds: [String: Double]
+    public var seconds: Double
+}
+
+/// One evaluated setting.
+public struct TuningPointSummary: Sendable, Codable, Equatable {
+    public var method: String
+    public var queryCut: Int
+    public var heapFactor: Float
+    public var recall: Double
+    public var recallBound: Double
+    public var estimatedMicroseconds: Double
+}
+
+/// One evaluated setting with its per-query recalls and estimated costs.
+struct TuningPoint {
+    let method: String
+    let queryCut: Int
+    let heapFactor: Float
+    let recalls: [Double]
+    let costs: [Double]
+    let meanRecall: Double
+    let bound: Double
+    let meanCost: Double
+
+    init(method: String, queryCut: Int, heapFactor: Float, recalls: [Double], costs: [Double], margin: Double) {
+        self.method = method
+        self.queryCut = queryCut
+        self.heapFactor = heapFactor
+        self.recalls = recalls
+        self.costs = costs
+        meanRecall = recalls.reduce(0, +) / Double(max(1, recalls.count))
+        bound = TuningPoint.bound(recalls, margin: margin)
+        meanCost = costs.reduce(0, +) / Double(max(1, costs.count))
+    }
+
+    var key: String { "\(method):\(queryCut):\(heapFactor)" }
+    var searchMethod: SearchMethod { method == "exact" ? .exact : .approximate }
+    func parameters(k: Int) -> SearchParameters { SearchParameters(k: k, queryCut: max(1, queryCut), heapFactor: heapFactor > 0 ? heapFactor : 1) }
+
+    var summary: TuningPointSummary {
+        TuningPointSummary(method: method, queryCut: queryCut, heapFactor: heapFactor, recall: meanRecall, recallBound: bound,
+                           estimatedMicroseconds: meanCost / 1000)
+    }
+
+    func bound(over subset: [Int], margin: Double) -> Double { TuningPoint.bound(subset.map { recalls[$0] }, margin: margin) }
+    func meanCost(over subset: [Int]) -> Double { subset.reduce(0) { $0 + costs[$1] } / Double(max(1, subset.count)) }
+
+    /// Mean less `margin` standard errors of the mean.
+    static func bound(_ values: [Double], margin: Double) -> Double {
+        let n = Double(values.count)
+        guard n > 1 else { return values.first ?? 1 }
+        let mean = values.reduce(0, +) / n
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+        return mean - margin * (variance / n).squareRoot()
+    }
+}
+
+extension Duration {
+    fileprivate var tunerSeconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,2 @@
+/// The version of lsr.
+public let lsrVersion = "0.1.0"

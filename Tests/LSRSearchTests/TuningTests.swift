@@ -1,0 +1,108 @@
+import Foundation
+import LSR
+import LSRTestSupport
+import XCTest
+
+/// `lsr tune`'s presets: file format, round trip, damage detection, determinism, and recall on
+/// held-out queries.
+final class TuningTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.cleanUp() }
+
+    private func pruned() throws -> Index {
+        let collection = SyntheticCollection(seed: 41, count: 3000, dimension: 150, meanLength: 20)
+        return try directory.buildIndex(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 40, maxFraction: 1.5), seed: 41), name: "index")
+    }
+
+    private func queries(_ index: Index, seed: UInt64, count: Int) throws -> QuerySet {
+        let collection = SyntheticCollection(seed: seed, count: count, dimension: 150, meanLength: 12, idPrefix: "q\(seed)-", skew: 1.5)
+        return try directory.queries(collection, for: index, name: "q\(seed)")
+    }
+
+    private var examplePresets: SearchPresets {
+        SearchPresets(
+            k: 10, index: "00000000deadbeef", queries: 100, queriesFile: "q.jsonl", seed: 7, method: "test", created: "2026-12-02T00:00:00Z",
+            lsrVersion: lsrVersion, presets: [
+                SearchPreset(targetRecall: 0.97, method: "exact", queryCut: 0, heapFactor: 0, tuningRecall: 1, recallLowerBound: 1,
+                             crossValidatedRecall: 1, meanMicroseconds: 100),
+                SearchPreset(targetRecall: 0.9, method: "approximate", queryCut: 4, heapFactor: 0.85, tuningRecall: 0.92, recallLowerBound: 0.91,
+                             crossValidatedRecall: 0.915, meanMicroseconds: 50),
+            ])
+    }
+
+    func testPresetsRoundTripAndChooseTheLowestTargetAtOrAbove() throws {
+        let presets = examplePresets
+        XCTAssertEqual(presets.presets.map(\.targetRecall), [0.9, 0.97], "kept in ascending order")
+        let decoded = try SearchPresets.decode(try presets.encoded(), path: "p")
+        XCTAssertEqual(decoded, presets)
+        XCTAssertEqual(decoded.preset(forTargetRecall: 0.9)?.queryCut, 4)
+        XCTAssertEqual(decoded.preset(forTargetRecall: 0.85)?.targetRecall, 0.9)
+        XCTAssertEqual(decoded.preset(forTargetRecall: 0.95)?.method, "exact")
+        XCTAssertNil(decoded.preset(forTargetRecall: 0.99))
+    }
+
+    func testDamagedPresetsAreDetected() throws {
+        let bytes = try examplePresets.encoded()
+        let newline = bytes.firstIndex(of: UInt8(ascii: "\n"))!
+        var flipped = bytes
+        flipped[newline + 20] ^= 0x01
+        var damaged: [[UInt8]] = [flipped, Array(bytes.dropLast(5)), bytes + [UInt8(ascii: " ")], Array("hello\n{}".utf8), []]
+        var wrongVersion = bytes
+        wrongVersion[12] = UInt8(ascii: "9")  // "lsr-presets 9 …"
+        damaged.append(wrongVersion)
+        for (n, bad) in damaged.enumerated() {
+            XCTAssertThrowsError(try SearchPresets.decode(bad, path: "presets"), "case \(n)") { error in
+                let error = error as! LSRError
+                XCTAssertTrue(error.code == .corruptIndex || error.code == .unsupportedVersion, "case \(n): \(error)")
+                XCTAssertEqual(error.path, "presets")
+            }
+        }
+    }
+
+    func testStoredPresetsBelongToTheirIndex() throws {
+        let index = try pruned()
+        XCTAssertNil(try index.presets())
+        var presets = examplePresets
+        presets.index = index.identity
+        try index.store(presets)
+        XCTAssertEqual(try index.presets(), presets)
+        presets.index = "0123456789abcdef"
+        try index.store(presets)
+        XCTAssertThrowsError(try index.presets())
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: index.path).filter { $0.contains(".tmp") }
+        XCTAssertEqual(leftovers, [])
+    }
+
+    /// Tuning with the work-model selection is deterministic for a seed, and its presets reach
+    /// their targets (less one point) on queries it never saw.
+    func testTuningIsDeterministicAndHoldsOnHeldOutQueries() throws {
+        let index = try pruned()
+        let tune = try queries(index, seed: 42, count: 300)
+        let test = try queries(index, seed: 43, count: 300)
+        let tuner = Tuner(targets: [0.8, 0.9, 0.95], k: 10, threads: 2, seed: 5, selection: .workModel)
+        let first = try tuner.tune(index: index, queries: tune)
+        let second = try tuner.tune(index: index, queries: tune)
+        XCTAssertEqual(first.presets.presets, second.presets.presets)
+        XCTAssertEqual(first.points, second.points)
+        XCTAssertEqual(first.presets.presets.map(\.targetRecall), [0.8, 0.9, 0.95])
+
+        let truth = index.search(test.vectors, parameters: SearchParameters(k: 10), method: .exact, threads: 2).hits.map { $0.map(\.document) }
+        for preset in first.presets.presets {
+            XCTAssertGreaterThanOrEqual(preset.recallLowerBound, preset.targetRecall)
+            XCTAssertLessThanOrEqual(preset.recallLowerBound, preset.tuningRecall)
+            let hits = index.search(test.vectors, parameters: preset.parameters(k: 10), method: preset.searchMethod, threads: 2).hits
+            let recall = RecallAgainstExact.meanRecall(approximate: hits.map { $0.map(\.document) }, exact: truth, k: 10)
+            XCTAssertGreaterThanOrEqual(recall, preset.targetRecall - 0.01, "target \(preset.targetRecall): \(preset)")
+        }
+        // A higher target never gets a cheaper setting.
+        let costs = first.presets.presets.map { p in first.points.first { $0.method == p.method && $0.queryCut == p.queryCut && $0.heapFactor == p.heapFactor }!.estimatedMicroseconds }
+        XCTAssertEqual(costs, costs.sorted())
+    }
+
+    func testTunerRejectsBadSettings() {
+        for tuner in [Tuner(targets: [0]), Tuner(targets: [1.5]), Tuner(targets: []), Tuner(k: 0), Tuner(folds: 1), Tuner(margin: -1)] {
+            XCTAssertThrowsError(try tuner.validate()) { XCTAssertEqual(($0 as! LSRError).code, .invalidArgument) }
+        }
+    }
+}
