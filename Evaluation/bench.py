@@ -7,12 +7,17 @@ What it does:
   2. builds both engines over a grid of (n_postings, centroid_fraction, summary_energy), each
      build in its own process with the same thread count, recording wall time (input read to index
      on disk), index bytes on disk and peak resident memory;
-  3. searches every query single-threaded (Seismic: RAYON_NUM_THREADS=1 and num_threads=1; lsr:
-     --threads 1) over a (query_cut, heap_factor) grid, Seismic both with and without its
+  3. sets --tune-queries queries apart at random (default 1,000) and searches every other query
+     single-threaded (Seismic: RAYON_NUM_THREADS=1 and num_threads=1; lsr: --threads 1; each
+     build's pages warmed by one untimed search per engine first) over a (query_cut, heap_factor) grid, Seismic both with and without its
      `sorted` block order (its default sorts every list's blocks by summary score; unsorted is
      often faster), the engines alternating cell by cell so machine drift hits both, and measures
      recall@10 against the given exact top-10 and the mean latency (batch wall time / queries, the
-     same definition for both);
+     same definition for both), recall averaged over the searched queries;
+  3b. per lsr build, runs `lsr tune` on the set-apart queries and `lsr search --target-recall T`
+     on the searched ones (issue #12's protocol: what a user who tunes gets on unseen queries),
+     and compares each preset with Seismic's fastest grid setting reaching T and with lsr's own
+     fastest grid setting reaching the recall the preset reached;
   4. reports, for recall@10 targets 0.90, 0.95, 0.97 and 0.99, each engine's fastest
      configuration reaching the target, the latency ratio lsr/Seismic and the build-time and size
      ratios of those configurations; also index open time (lsr: open to first query; Seismic:
@@ -29,10 +34,11 @@ Usage (from the repository root; gcide takes ~25 minutes on a 2-core machine):
 
 Documents are Seismic binary (.bin) or Seismic JSONL (.jsonl), optionally zstd-compressed; JSONL
 is converted once to binary with --vocab so both engines read the same file. Queries are Seismic
-JSONL; the exact top-k file is TSV `query_id, doc_id, rank, score`. Timings on a shared machine
+JSONL; the exact top-k file is TSV `query_id, doc_id, rank, score` (without --truth, lsr's exact
+search on the first build makes it). Timings on a shared machine
 are noisy: compare the ratios, which come from one run.
 """
-import argparse, datetime, json, os, platform, resource, struct, subprocess, sys, time
+import argparse, datetime, json, os, platform, random, resource, struct, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -149,11 +155,14 @@ def load_truth(path):
     return truth
 
 
-def recall(results, truth):
+def recall(results, truth, qids):
+    """Mean recall@K over the searched queries `qids` (those without exact results count 1:
+    nothing could be found), whatever else the truth file holds."""
     total = 0.0
-    for qid, exact in truth.items():
-        total += len(set(results.get(qid, [])[:K]) & set(exact[:K])) / min(K, len(exact))
-    return total / len(truth)
+    for qid in qids:
+        exact = truth.get(qid, [])
+        total += len(set(results.get(qid, [])[:K]) & set(exact[:K])) / min(K, len(exact)) if exact else 1.0
+    return total / len(qids)
 
 
 # ---------------------------------------------------------------- engines
@@ -219,11 +228,13 @@ def search_seismic(index, queries_bin, qids, doc_ids, query_cut, heap_factor, so
     return wall / len(qids) * 1e6, cpu / wall, results
 
 
-def search_lsr(args, index_path, work, query_cut, heap_factor, threads=1, queries=None, method=()):
+def search_lsr(args, index_path, work, query_cut, heap_factor, threads=1, queries=None, method=(), target=None):
+    """One `lsr search` run; with `target`, at the stored preset for that recall instead of
+    (query_cut, heap_factor)."""
     run, report = os.path.join(work, "lsr.run"), os.path.join(work, "lsr-report.json")
-    run_measured([args.lsr, "search", "--index", index_path, "--queries", queries or args.queries, "--k", str(K),
-                  "--query-cut", str(query_cut), "--heap-factor", str(heap_factor), "--threads", str(threads),
-                  "--output", run, "--report", report, *method])
+    setting = ["--target-recall", str(target)] if target else ["--query-cut", str(query_cut), "--heap-factor", str(heap_factor)]
+    run_measured([args.lsr, "search", "--index", index_path, "--queries", queries or args.search_queries, "--k", str(K),
+                  *setting, "--threads", str(threads), "--output", run, "--report", report, *method])
     results = {}
     for line in open(run):
         fields = line.split()
@@ -316,6 +327,19 @@ def markdown(summary):
         sc, lc = cell("seismic"), cell("lsr")
         ratio = "–" if row["ratio"] is None else f"{row['ratio']:.2f}"
         lines.append(f"| {row['target']:.2f} | {sc[0]} | {sc[1]} | {lc[0]} | {lc[1]} | {ratio} | {row['goal']} | {'yes' if row['met'] else 'no'} |")
+    if s.get("tuned"):
+        lines += ["", f"## Tuned presets on held-apart queries (issue #12)", "",
+                  f"`lsr tune` on {s['tune_queries']} queries set apart at random; `lsr search --target-recall T` on the other "
+                  f"{s['queries']}; Seismic at its fastest grid setting (any build) reaching T on the same queries; "
+                  "lsr's grid: its fastest grid setting on the same build reaching the recall the preset reached.", "",
+                  "| lsr build | target | preset | test recall | lands (≥ T − 0.01) | lsr µs | Seismic µs | lsr/Seismic | lsr grid µs | preset/grid | tune s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for t in s["tuned"]:
+            preset = "exact" if t["method"] == "exact" else f"{t['query_cut']} / {t['heap_factor']:g}"
+            fmt = lambda v, f: "–" if v is None else f.format(v)
+            lines.append(f"| {build_label(t['build'])} | {t['target']:.2f} | {preset} | {t['recall']:.4f} | {'yes' if t['landed'] else 'no'} | "
+                         f"{t['mean_us']:.0f} | {fmt(t['seismic_us'], '{:.0f}')} | {fmt(t['ratio'], '{:.2f}')} | {fmt(t['grid_us'], '{:.0f}')} | "
+                         f"{fmt(t['grid_ratio'], '{:.2f}')} | {t['tune_seconds']:.0f} |")
     o = s["other_targets"]
     lines += ["", "| other target | measured | met |", "|---|---|---|"]
     for name, value, met in o:
@@ -368,6 +392,44 @@ def analyse(runs, builds_by_key):
     return targets
 
 
+def tune_and_test(args, index_path, work, tune_path, truth, qids):
+    """`lsr tune` on the tune queries, then `lsr search --target-recall T` on the test queries
+    for every target: what a user who tunes gets on queries the tuning never saw."""
+    report_path = os.path.join(work, "tune-report.json")
+    wall, _, _ = run_measured([args.lsr, "tune", "--index", index_path, "--queries", tune_path, "--target-recall", args.tune_targets,
+                               "--threads", str(args.threads), "--report", report_path])
+    tuning = json.load(open(report_path))
+    presets = []
+    for target in map(float, args.tune_targets.split(",")):
+        report, results = search_lsr(args, index_path, work, 0, 0, target=target)
+        preset = next(p for p in tuning["presets"]["presets"] if p["target_recall"] >= target - 1e-9)
+        presets.append({"target": target, "method": preset["method"], "query_cut": preset["query_cut"], "heap_factor": preset["heap_factor"],
+                         "tuning_recall": preset["tuning_recall"], "recall": recall(results, truth, qids), "mean_us": 1e6 / report["qps"]})
+        log(f"  tuned {target}: {preset['method']} {preset['query_cut']}:{preset['heap_factor']} test recall {presets[-1]['recall']:.4f} "
+            f"{presets[-1]['mean_us']:.0f} µs")
+    return {"seconds": wall, "presets": presets}
+
+
+def analyse_tuned(runs, built):
+    """Per build and target: the tuned preset on the test queries against Seismic's fastest
+    setting (any build) reaching the target, and against lsr's own fastest grid setting on the
+    same build reaching the recall the preset reached."""
+    rows = []
+    for b in built:
+        for p in b["lsr"]["tuning"]["presets"]:
+            seismic_best = fastest(runs, "seismic", p["target"])
+            own = [r for r in runs if r["engine"] == "lsr" and r["build"] == b["build"] and r["recall"] >= p["recall"]]
+            own_best = min(own, key=lambda r: r["mean_us"]) if own else None
+            rows.append(dict(p, build=b["build"], tune_seconds=b["lsr"]["tuning"]["seconds"],
+                             seismic_us=seismic_best["mean_us"] if seismic_best else None,
+                             seismic=run_label(seismic_best) if seismic_best else None,
+                             ratio=p["mean_us"] / seismic_best["mean_us"] if seismic_best else None,
+                             grid_us=own_best["mean_us"] if own_best else None,
+                             grid_ratio=p["mean_us"] / own_best["mean_us"] if own_best else None,
+                             landed=p["recall"] >= p["target"] - 0.01))
+    return rows
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -377,7 +439,11 @@ def main():
     p.add_argument("--doc-ids", help="binary documents: external ids, one per line (default: positions)")
     p.add_argument("--vocab", help="vocabulary (needed for JSONL documents; names binary components for lsr)")
     p.add_argument("--queries", required=True, help="queries, Seismic JSONL")
-    p.add_argument("--truth", required=True, help="exact top-k TSV: query_id, doc_id, rank, score")
+    p.add_argument("--truth", help="exact top-k TSV: query_id, doc_id, rank, score (default: lsr's exact search on the first build)")
+    p.add_argument("--tune-queries", type=int, default=1000,
+                   help="queries set apart (at random, --split-seed) for `lsr tune`; every search runs on the others (0: no tune/test split)")
+    p.add_argument("--split-seed", type=int, default=7)
+    p.add_argument("--tune-targets", default="0.90,0.95,0.97,0.99", help="recall targets `lsr tune` stores presets for")
     p.add_argument("--work", default=os.path.join(REPO, "Evaluation", "runs"), help="scratch directory (git-ignored)")
     p.add_argument("--reports", default=os.path.join(HERE, "reports"))
     p.add_argument("--lsr", default=os.path.join(REPO, ".build", "release", "lsr"))
@@ -404,12 +470,24 @@ def main():
     with open(doc_ids_path, "w") as f:
         f.write("".join(i + "\n" for i in doc_ids))
     token_id = {t: i for i, t in enumerate(read_lines(args.vocab))} if args.vocab else None
+    # The tune/test split: lsr tune sees only the tune queries; every measured search runs on
+    # the test queries.
+    args.search_queries, tune_path = args.queries, None
+    if args.tune_queries > 0:
+        lines = [l for l in read_lines(args.queries) if l.strip()]
+        order = list(range(len(lines)))
+        random.Random(args.split_seed).shuffle(order)
+        tune_set = set(order[:args.tune_queries])
+        tune_path, args.search_queries = os.path.join(work, "queries-tune.jsonl"), os.path.join(work, "queries-test.jsonl")
+        with open(tune_path, "w") as f:
+            f.write("".join(lines[i] + "\n" for i in range(len(lines)) if i in tune_set))
+        with open(args.search_queries, "w") as f:
+            f.write("".join(lines[i] + "\n" for i in range(len(lines)) if i not in tune_set))
     # Query tokens outside the vocabulary are skipped, as lsr does.
-    qids, qvectors = jsonl_vectors(read_lines(args.queries), token_id or _numeric_tokens(), args.queries, skip_unknown=True)
+    qids, qvectors = jsonl_vectors(read_lines(args.search_queries), token_id or _numeric_tokens(), args.search_queries, skip_unknown=True)
     queries_bin = os.path.join(work, "queries.bin")
     write_binary(qvectors, queries_bin)
-    truth = load_truth(args.truth)
-    log(f"{len(doc_ids)} documents, {len(qids)} queries, {len(truth)} with exact top-{K}")
+    log(f"{len(doc_ids)} documents, {len(qids)} queries searched" + (f", {args.tune_queries} set apart for tuning" if tune_path else ""))
 
     builds = [(int(b.split(":")[0]), float(b.split(":")[1]), float(b.split(":")[2])) for b in args.builds.split(",")]
     grid = [(int(c.split(":")[0]), float(c.split(":")[1])) for c in args.grid.split(",")]
@@ -420,6 +498,16 @@ def main():
         l = build_lsr(args, docs, doc_ids_path, work, build)
         log(f"  Seismic {s['build_s']:.1f} s {s['bytes'] / 1e6:.0f} MB; lsr {l['build_s']:.1f} s {l['bytes'] / 1e6:.0f} MB")
         built.append({"build": list(build), "seismic": s, "lsr": l})
+    if not args.truth:
+        args.truth = os.path.join(work, "exact_top10.tsv")
+        exact_run = os.path.join(work, "exact.run")
+        run_measured([args.lsr, "search", "--index", built[0]["lsr"]["path"], "--queries", args.queries, "--exact", "--k", str(K),
+                      "--output", exact_run])
+        with open(args.truth, "w") as f:
+            for line in open(exact_run):
+                qid, _, did, rank, score, _ = line.split()
+                f.write(f"{qid}\t{did}\t{rank}\t{score}\n")
+    truth = load_truth(args.truth)
 
     os.environ["RAYON_NUM_THREADS"] = "1"
     runs, open_ms, seismic_load = [], [], []
@@ -427,18 +515,21 @@ def main():
         t0 = time.perf_counter()
         index = seismic.SeismicIndexRaw.load(b["seismic"]["path"])
         seismic_load.append(time.perf_counter() - t0)
+        # Warm both engines' pages before the first timed cell (untimed).
+        search_seismic(index, queries_bin, qids, doc_ids, *grid[0], False)
+        search_lsr(args, b["lsr"]["path"], work, *grid[0])
         for n, (qc, hf) in enumerate(grid):
             cell = {"build": b["build"], "query_cut": qc, "heap_factor": hf}
 
             def run_seismic(sorted_blocks):
                 us, cpu_per_wall, results = search_seismic(index, queries_bin, qids, doc_ids, qc, hf, sorted_blocks)
                 return dict(cell, engine="seismic", variant="sorted" if sorted_blocks else "unsorted",
-                            recall=recall(results, truth), mean_us=us, cpu_per_wall=cpu_per_wall)
+                            recall=recall(results, truth, qids), mean_us=us, cpu_per_wall=cpu_per_wall)
 
             def run_lsr():
                 report, results = search_lsr(args, b["lsr"]["path"], work, qc, hf)
                 open_ms.append(report["open_ms"])
-                return dict(cell, engine="lsr", variant="", recall=recall(results, truth), mean_us=1e6 / report["qps"],
+                return dict(cell, engine="lsr", variant="", recall=recall(results, truth, qids), mean_us=1e6 / report["qps"],
                             per_query_mean_us=report["mean_us"], p99_us=report["p99_us"])
 
             # Alternate the order within each cell, so drift hits every engine.
@@ -449,8 +540,11 @@ def main():
                               for r in runs[-3:])
             log(f"  {qc}:{hf}  {shown}")
         del index
+        if tune_path:
+            b["lsr"]["tuning"] = tune_and_test(args, b["lsr"]["path"], work, tune_path, truth, qids)
 
     builds_by_key = {tuple(b["build"]): b for b in built}
+    tuned = analyse_tuned(runs, built) if tune_path else []
     targets = analyse(runs, builds_by_key)
 
     # Throughput at Seismic's fastest configuration reaching 0.95 (else its first run).
@@ -507,7 +601,7 @@ def main():
         "machine": {"cpu": cpu, "cores": os.cpu_count()}, "seismic_version": _seismic_version(),
         "lsr_commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "seismic_cpu_per_wall": max(r["cpu_per_wall"] for r in runs if r["engine"] == "seismic"),
-        "targets": targets, "other_targets": other, "builds": built, "runs": runs,
+        "targets": targets, "tuned": tuned, "tune_queries": args.tune_queries if tune_path else 0, "other_targets": other, "builds": built, "runs": runs,
         "open": {"lsr_ms": open_median, "seismic_s": sorted(seismic_load)[len(seismic_load) // 2]},
         "throughput": throughput, "exact_vs_brute_force_us": {"exact": exact_mean, "brute_force": scan_mean}, "svg": base + ".svg", "seconds": time.perf_counter() - started,
     }

@@ -116,10 +116,12 @@ public struct Tuner: Sendable {
             return point
         }
 
-        // Coarse pass: per query cut, heap factors from fast to accurate until every target is cleared.
+        // Coarse pass: per query cut, heap factors from fast to accurate until every target is
+        // cleared. An index without summaries is searched exactly whatever the setting.
         let longest = vectors.map(\.components.count).max() ?? 1
         var queryCuts = Tuner.queryCuts.filter { $0 < longest }
         if let first = Tuner.queryCuts.first(where: { $0 >= longest }) { queryCuts.append(first) }
+        if index.metadata.blockedPostingCount == 0 { queryCuts = [] }
         let highest = targets.last!
         var cheapestClearing = [Double](repeating: .infinity, count: targets.count)
         var idleQueryCuts = 0
