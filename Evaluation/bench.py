@@ -448,9 +448,9 @@ def main():
     p.add_argument("--reports", default=os.path.join(HERE, "reports"))
     p.add_argument("--lsr", default=os.path.join(REPO, ".build", "release", "lsr"))
     p.add_argument("--threads", type=int, default=2, help="build threads, both engines")
-    p.add_argument("--builds", default="3500:0.1:0.4,5000:0.2:0.5,5000:0.2:0.7",
-                   help="n_postings:centroid_fraction:summary_energy,... (both engines)")
-    p.add_argument("--grid", default="3:1.0,3:0.9,4:1.0,5:1.0,5:0.95,6:1.0,7:1.0,8:1.0,6:0.9,8:0.9,10:0.9,10:0.8,10:0.7,12:0.7",
+    p.add_argument("--builds", default="1000:0.2:0.5,3500:0.1:0.4,5000:0.2:0.7",
+                   help="n_postings:centroid_fraction:summary_energy,... (both engines; the first is lsr's default, used for the build and size ratios)")
+    p.add_argument("--grid", default="3:1.0,4:1.0,5:1.0,5:0.9,6:1.0,8:1.0,8:0.9,10:0.9,10:0.7,12:0.8",
                    help="query_cut:heap_factor,... searched on every build")
     p.add_argument("--no-build", action="store_true", help="skip `swift build -c release`")
     args = p.parse_args()

@@ -17,11 +17,11 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Static pruning: global (Seismic's global threshold), fixed (n-postings per list), none.")
     var pruning: PruningChoice = .global
     @Option(help: "Postings kept per list on average (global) or at most (fixed). More: higher recall, bigger, slower.")
-    var nPostings: Int = 3500
+    var nPostings: Int = 1000
     @Option(help: "Global pruning: no list keeps more than n-postings × max-fraction postings.")
     var maxFraction: Double = 1.5
     @Option(help: "Blocks per list as a fraction of its length. More: tighter blocks, higher recall, more summaries.")
-    var centroidFraction: Double = 0.1
+    var centroidFraction: Double = 0.2
     @Option(help: "Clusters smaller than this are dissolved into the others.")
     var minClusterSize: Int = 2
     @Option(help: "Components of each document used to pick its cluster.")
@@ -29,7 +29,7 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Use fixed blocks of this many postings instead of clustering.")
     var blockSize: Int?
     @Option(help: "Fraction of each block summary's L1 mass kept. More: better skips, bigger index.")
-    var summaryEnergy: Double = 0.4
+    var summaryEnergy: Double = 0.5
     @Option(help: "Most coordinates one block summary keeps, whatever the energy (bounds abnormal documents).")
     var maxSummaryEntries: Int = 2048
     @Option(help: "Stored weight precision: f16 (default, half the bytes) or f32 (exact input scores).")

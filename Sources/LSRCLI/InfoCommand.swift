@@ -29,10 +29,14 @@ struct InfoCommand: ParsableCommand {
         let storeBytes = (try? FileManager.default.attributesOfItem(atPath: index.documents.path)[.size] as? Int) ?? 0
         text += "  index.lsr total  \(index.fileBytes) (\(formatBytes(index.fileBytes)))\n"
         text += "  documents.sqlite \(storeBytes) (\(formatBytes(storeBytes)))\n"
-        if let presets = try index.presets() {
-            text += presetTable(presets)
-        } else {
-            text += "presets: none (lsr tune stores them, for lsr search --target-recall)\n"
+        do {
+            if let presets = try index.presets() {
+                text += presetTable(presets)
+            } else {
+                text += "presets: none (lsr tune stores them, for lsr search --target-recall)\n"
+            }
+        } catch let error as LSRError {
+            text += "presets: unusable (\(error.message))\n"
         }
         print(text, terminator: "")
     }

@@ -33,8 +33,8 @@ struct SearchCommand: ParsableCommand {
     var heapFactor: Float?
     @Option(help: "Search with the preset `lsr tune` stored for this recall@k target (the lowest tuned target at or above it). Without presets this is an error: run `lsr tune` first.")
     var targetRecall: Double?
-    @Option(help: "Approximate search per query: cost (skip-ahead, or exact search where that is estimated to cost less) or skip-ahead (always).")
-    var planning: SearchPlanning = SearchParameters.default.planning
+    @Option(help: "Approximate search per query: cost (skip-ahead, or exact search where that is estimated to cost less; the default) or skip-ahead (always).")
+    var planning: SearchPlanning?
     @Flag(help: "Exact search over every posting (the oracle) instead of approximate search.")
     var exact = false
     @Flag(help: "Exact search by scoring every document's forward vector (the baseline --exact is measured against).")
@@ -56,7 +56,7 @@ struct SearchCommand: ParsableCommand {
     var parameters: SearchParameters {
         SearchParameters(
             k: k, queryCut: queryCut ?? SearchParameters.default.queryCut, heapFactor: heapFactor ?? SearchParameters.default.heapFactor,
-            planning: planning)
+            planning: planning ?? SearchParameters.default.planning)
     }
 
     func validate() throws {
@@ -64,10 +64,11 @@ struct SearchCommand: ParsableCommand {
         if exact && bruteForce { throw ValidationError("--exact and --brute-force are two exact methods: choose one") }
         if let targetRecall {
             guard targetRecall > 0 && targetRecall <= 1 else { throw ValidationError("--target-recall must be in (0, 1], got \(targetRecall)") }
-            guard queryCut == nil, heapFactor == nil, !exact, !bruteForce else {
-                throw ValidationError("--target-recall chooses the search settings: leave out --query-cut, --heap-factor, --exact and --brute-force")
+            guard queryCut == nil, heapFactor == nil, planning == nil, !exact, !bruteForce else {
+                throw ValidationError("--target-recall chooses the search settings: leave out --query-cut, --heap-factor, --planning, --exact and --brute-force")
             }
         }
+        if bruteForce && countWork { throw ValidationError("--count-work counts approximate and exact search, not --brute-force") }
         do {
             try parameters.validate()
         } catch let error as LSRError {

@@ -34,14 +34,9 @@ final class ProgressLine: @unchecked Sendable {
     }
 }
 
-/// Writes `text` to `path` atomically (temporary file beside it, then rename).
+/// Writes `text` to `path` atomically (temporary file beside it, synced, then renamed).
 func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try Data(text.utf8).write(to: url, options: .atomic)
-    } catch {
-        throw LSRError(.io, "cannot write: \(error.localizedDescription)", path: path)
-    }
+    try writeFileAtomically(Array(text.utf8), to: path)
 }
 
 func formatBytes(_ bytes: Int) -> String {

@@ -53,20 +53,29 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         let index = try input.openIndex()
+        // Fail before the long run, not after it.
+        guard access(index.path, W_OK) == 0 else {
+            throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: index.path)
+        }
         let querySet = try input.readQueries(for: index)
         let progress = ProgressLine()
         let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries) { progress.update("tune: " + $0) }
         progress.finish()
-        try index.store(result.presets)
-        print(presetTable(result.presets), terminator: "")
-        print(String(format: "tuned %d settings on %d queries in %.1f s; presets stored in %@/%@",
-                     result.points.count, querySet.vectors.count, result.seconds, input.index, SearchPresets.fileName))
         if let report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.keyEncodingStrategy = .convertToSnakeCase
             let body = TuneReport(presets: result.presets, points: result.points, measuredMicroseconds: result.measuredMicroseconds, seconds: result.seconds)
             try writeAtomically(String(decoding: try encoder.encode(body), as: UTF8.self) + "\n", to: report)
+        }
+        try index.store(result.presets)
+        print(presetTable(result.presets), terminator: "")
+        print(String(format: "tuned %d settings on %d queries in %.1f s; presets stored in %@/%@",
+                     result.points.count, querySet.vectors.count, result.seconds, input.index, SearchPresets.fileName))
+        for preset in result.presets.presets where preset.crossValidatedRecall < preset.targetRecall - 0.005 {
+            printError(String(
+                format: "lsr: warning: the preset for recall %.3f reached %.4f on held-out folds: unseen queries may fall short; tune on more queries or with a larger --margin",
+                preset.targetRecall, preset.crossValidatedRecall))
         }
     }
 }
@@ -83,8 +92,8 @@ func presetTable(_ presets: SearchPresets) -> String {
     var text = "presets (recall@\(presets.k) vs exact, tuned on \(presets.queries) queries, \(presets.created)):\n"
     let header = ["target", "method", "query_cut", "heap_factor", "tuning recall", "bound", "cross-validated", "µs (1 thread)"]
     let rows = presets.presets.map { p in
-        [String(format: "%.3f", p.targetRecall), p.method, p.method == "exact" ? "-" : "\(p.queryCut)",
-         p.method == "exact" ? "-" : String(format: "%g", Double(p.heapFactor)), String(format: "%.4f", p.tuningRecall),
+        [String(format: "%.3f", p.targetRecall), p.method.rawValue, p.method == .exact ? "-" : "\(p.queryCut)",
+         p.method == .exact ? "-" : String(format: "%g", Double(p.heapFactor)), String(format: "%.4f", p.tuningRecall),
          String(format: "%.4f", p.recallLowerBound), String(format: "%.4f", p.crossValidatedRecall), String(format: "%.1f", p.meanMicroseconds)]
     }
     let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max()! }

@@ -3,6 +3,13 @@ import LSRVectors
 
 /// Section names of an index file (format version 2) and the metadata stored in it.
 ///
+/// An index is a directory: `index.lsr` (this layout, in the container of ``IndexFileFormat``),
+/// `documents.sqlite` (`DocumentStoreSchema`: external ids and content) and, once `lsr tune` has
+/// run, `presets` (`SearchPresets` in LSRSearch: a checksummed header line and a JSON body,
+/// bound to `index.lsr` by its table checksum). An index built without summaries
+/// (`summarized: no` in the metadata's build parameters) has no blocks: every posting is in the
+/// tail region and every `sum.*` row is empty.
+///
 /// Arrays, by section (V tokens, N documents, P postings, B blocks, E summary entries; C is the
 /// component type, u16 when V ≤ 65,536 else u32; W the weight type, f16 bits or f32):
 /// - `meta`: ``IndexMetadata`` as JSON.

@@ -42,7 +42,9 @@ public enum SummaryPolicy: String, Sendable, Equatable, CaseIterable {
     case never
 }
 
-/// Everything `lsr index` can be told, with Seismic's defaults.
+/// Everything `lsr index` can be told. The defaults (n_postings 1000, centroid_fraction 0.2,
+/// summary_energy 0.5; Seismic's are 3500 / 0.1 / 0.4) were chosen on three collections with
+/// tuned presets measured on held-apart queries (`Evaluation/reports/defaults-2026-12-02.md`).
 public struct BuildConfiguration: Sendable, Equatable {
     public var pruning: PruningStrategy
     public var blocking: BlockingStrategy
@@ -63,9 +65,9 @@ public struct BuildConfiguration: Sendable, Equatable {
     public var threads: Int
 
     public init(
-        pruning: PruningStrategy = .globalThreshold(nPostings: 3500, maxFraction: 1.5),
-        blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.1, minClusterSize: 2, docCut: 15),
-        summaryEnergy: Double = 0.4, maxSummaryEntries: Int = 2048, valuePrecision: ValuePrecision = .f16,
+        pruning: PruningStrategy = .globalThreshold(nPostings: 1000, maxFraction: 1.5),
+        blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.2, minClusterSize: 2, docCut: 15),
+        summaryEnergy: Double = 0.5, maxSummaryEntries: Int = 2048, valuePrecision: ValuePrecision = .f16,
         summaries: SummaryPolicy = .automatic, seed: UInt64 = 42, threads: Int = availableCores
     ) {
         self.summaries = summaries

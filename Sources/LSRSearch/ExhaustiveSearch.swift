@@ -13,7 +13,7 @@ struct ExhaustiveSearch<Work: SearchWork>: TypedIndexVisitor {
         let storage = typed.storage
         searcher.heap.reset(capacity: min(k, storage.documentCount))
         guard !query.components.isEmpty, searcher.heap.capacity > 0 else { return [] }
-        let scores = searcher.accumulatorBuffer()
+        let scores = searcher.accumulators
         searcher.loadQuery(query)
         defer { searcher.clearQuery(query) }
         let documentCount = UInt32(storage.documentCount)
@@ -41,14 +41,14 @@ struct ExhaustiveSearch<Work: SearchWork>: TypedIndexVisitor {
         let cutoff = heap.isFull ? heap.threshold * (1 - 1e-4) - 1e-6 : -Float.infinity
         heap.reset(capacity: heap.capacity)
         let q = searcher.dense.baseAddress!
-        forEachSetBit(seen) { d in
+        forEachSetBit(seen, clearing: true) { d in
             if scores[d] >= cutoff {
                 work.scoreDocument(nonzeros: storage.forward(ofDocument: d).count)
                 heap.offer(typed.score(d, q), UInt32(d))
             }
             scores[d] = 0
         }
-        for word in seen.indices { seen[word] = 0 }
+        work.scanBitset(words: 2 * seen.count)
         let hits = heap.sortedHits()
         searcher.heap = heap
         return hits

@@ -14,10 +14,12 @@ public struct SearchParameters: Sendable, Equatable {
     /// How approximate search chooses its algorithm per query.
     public var planning: SearchPlanning
 
-    /// The defaults of `lsr search`.
-    public static let `default` = SearchParameters(k: 10, queryCut: 10, heapFactor: 0.7)
+    /// The defaults of `lsr search`: about recall@10 0.95 on the default build of gcide and of a
+    /// 250k-document mixture collection (their tuned 0.95 presets were 6 / 0.785 and 6 / 0.898;
+    /// `Evaluation/reports/defaults-2026-12-02.md`). `lsr tune` finds the setting for your data.
+    public static let `default` = SearchParameters(k: 10, queryCut: 6, heapFactor: 0.8)
 
-    public init(k: Int = 10, queryCut: Int = 10, heapFactor: Float = 0.7, planning: SearchPlanning = .costBased) {
+    public init(k: Int = 10, queryCut: Int = 6, heapFactor: Float = 0.8, planning: SearchPlanning = .costBased) {
         self.k = k
         self.queryCut = queryCut
         self.heapFactor = heapFactor

@@ -29,7 +29,7 @@ struct PlannedSearch<Work: SearchWork>: TypedIndexVisitor {
         if typed.storage.blockedPostingCount == 0 { return exhaustiveSearch(typed) }
         if parameters.planning == .costBased {
             let model = SearchCostModel.standard
-            let exhaustive = model.exhaustiveCost(typed.storage, query)
+            let exhaustive = model.exhaustiveCost(typed.storage, query, k: parameters.k)
             let skipAhead = model.expectedSkipAheadCost(typed.storage, query, parameters, cut: &searcher.cutOrder)
             if skipAhead >= exhaustive { return exhaustiveSearch(typed) }
             budget = SearchCostModel.abandonFactor * exhaustive
@@ -39,7 +39,9 @@ struct PlannedSearch<Work: SearchWork>: TypedIndexVisitor {
             listsSelected: parameters.planning == .costBased)
         let hits = skip.visit(typed)
         work = skip.work
-        return hits ?? exhaustiveSearch(typed)
+        if let hits { return hits }
+        work.abandonSkipAhead()
+        return exhaustiveSearch(typed)
     }
 
     private mutating func exhaustiveSearch<C, W>(_ typed: TypedIndex<C, W>) -> [SearchHit] {
@@ -74,6 +76,10 @@ struct SearchCostModel {
     /// Fitted to per-query times of exact and skip-ahead search on gcide (2,000 queries): exact
     /// search 2.3 ns per posting plus 2.2 ns per touched document (correlation 0.94), skip-ahead
     /// 0.30–0.35 µs per scored document.
+    /// Changes whenever the model or the plan does: presets tuned under another version may no
+    /// longer reach their targets (the plan decides which queries are answered exactly).
+    static let version = 1
+
     static let standard = SearchCostModel(
         perPosting: 2.3, perTouchedDocument: 2.2, perBitsetWord: 2, perDocument: 300, perList: 3000, perBlock: 20,
         perSummaryEntry: 3)
@@ -94,7 +100,7 @@ struct SearchCostModel {
     /// Exhaustive search's cost for `query`: every posting of its lists, the documents they
     /// touch (estimated as random draws), two passes over the visited bits and the rescoring of
     /// about 2k candidates.
-    func exhaustiveCost(_ storage: IndexStorage, _ query: QueryVector) -> Float {
+    func exhaustiveCost(_ storage: IndexStorage, _ query: QueryVector, k: Int) -> Float {
         var postings = 0
         for c in query.components where Int(c) < storage.dimension {
             postings += storage.blockedPostings(ofList: Int(c)).count + storage.tail(ofList: Int(c)).count
@@ -102,7 +108,7 @@ struct SearchCostModel {
         let documents = Float(max(1, storage.documentCount))
         let touched = documents * (1 - exp(-Float(postings) / documents))
         let words = Float((storage.documentCount + 63) / 64)
-        return perPosting * Float(postings) + perTouchedDocument * touched + 2 * perBitsetWord * words + perDocument * 20
+        return perPosting * Float(postings) + perTouchedDocument * touched + 2 * perBitsetWord * words + perDocument * Float(2 * k)
     }
 
     /// Skip-ahead search's expected cost: per visited list, its fixed cost and the expected
@@ -125,8 +131,8 @@ struct SearchCostModel {
 
     /// What a skip-ahead search has spent so far.
     @inline(__always)
-    func skipAheadCost(documents: Int, blocks: Int, summaryEntries: Int) -> Float {
-        perDocument * Float(documents) + perBlock * Float(blocks) + perSummaryEntry * Float(summaryEntries)
+    func skipAheadCost(lists: Int, documents: Int, blocks: Int, summaryEntries: Int) -> Float {
+        perList * Float(lists) + perDocument * Float(documents) + perBlock * Float(blocks) + perSummaryEntry * Float(summaryEntries)
     }
 }
 

@@ -29,6 +29,9 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     /// When and by which lsr the presets were made.
     public var created: String
     public var lsrVersion: String
+    /// The version of the search planner they were tuned with: it decides which queries are
+    /// answered exactly, so presets of another version may miss their targets.
+    public var plannerVersion: Int
     /// One preset per target, ascending.
     public var presets: [SearchPreset]
 
@@ -44,6 +47,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
         self.method = method
         self.created = created
         self.lsrVersion = lsrVersion
+        plannerVersion = SearchCostModel.version
         self.presets = presets.sorted { $0.targetRecall < $1.targetRecall }
     }
 
@@ -87,11 +91,31 @@ public struct SearchPresets: Codable, Sendable, Equatable {
         guard body.withUnsafeBytes({ XXHash64.hash($0) }) == checksum else { throw corrupt("checksum mismatch: the file is damaged") }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var presets: SearchPresets
         do {
-            return try decoder.decode(SearchPresets.self, from: Data(body))
+            presets = try decoder.decode(SearchPresets.self, from: Data(body))
         } catch {
             throw corrupt("unreadable body: \(error)")
         }
+        guard presets.k >= 1 else { throw corrupt("k is \(presets.k)") }
+        for preset in presets.presets {
+            guard preset.targetRecall > 0 && preset.targetRecall <= 1 else { throw corrupt("target recall \(preset.targetRecall) is outside (0, 1]") }
+            if preset.method == .approximate {
+                do {
+                    try preset.parameters(k: presets.k).validate()
+                } catch let error as LSRError {
+                    throw corrupt("the preset for recall \(preset.targetRecall): \(error.message)")
+                }
+            }
+        }
+        guard presets.plannerVersion == SearchCostModel.version else {
+            throw LSRError(
+                .unsupportedVersion,
+                "the presets were tuned with search planner \(presets.plannerVersion), this lsr plans with \(SearchCostModel.version); run `lsr tune` again",
+                path: path)
+        }
+        presets.presets.sort { $0.targetRecall < $1.targetRecall }
+        return presets
     }
 }
 
@@ -99,8 +123,15 @@ public struct SearchPresets: Codable, Sendable, Equatable {
 public struct SearchPreset: Codable, Sendable, Equatable {
     /// The recall@k (against exact search) the preset is meant to reach on unseen queries.
     public var targetRecall: Double
-    /// `approximate` (skip-ahead with cost-based planning) or `exact`.
-    public var method: String
+    /// How a preset searches.
+    public enum Method: String, Codable, Sendable {
+        /// Approximate search with cost-based planning at `queryCut` and `heapFactor`.
+        case approximate
+        /// Exact search (cheaper than any approximate setting that reaches the target).
+        case exact
+    }
+
+    public var method: Method
     public var queryCut: Int
     public var heapFactor: Float
     /// Mean recall@k on the tuning queries, and that mean less the safety margin (what cleared
@@ -113,7 +144,7 @@ public struct SearchPreset: Codable, Sendable, Equatable {
     public var meanMicroseconds: Double
 
     public init(
-        targetRecall: Double, method: String, queryCut: Int, heapFactor: Float, tuningRecall: Double, recallLowerBound: Double,
+        targetRecall: Double, method: Method, queryCut: Int, heapFactor: Float, tuningRecall: Double, recallLowerBound: Double,
         crossValidatedRecall: Double, meanMicroseconds: Double
     ) {
         self.targetRecall = targetRecall
@@ -127,7 +158,7 @@ public struct SearchPreset: Codable, Sendable, Equatable {
     }
 
     /// How to search with this preset for `k` results.
-    public var searchMethod: SearchMethod { method == "exact" ? .exact : .approximate }
+    public var searchMethod: SearchMethod { method == .exact ? .exact : .approximate }
 
     /// The search parameters of this preset.
     public func parameters(k: Int) -> SearchParameters {
@@ -165,30 +196,4 @@ extension Index {
 private func hex16(_ value: UInt64) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: 16 - digits.count) + digits
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: temporary) }
-    var written = 0
-    while written < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            unlink(temporary)
-            throw LSRError(.io, "write failed: \(reason)", path: temporary)
-        }
-        written += n
-    }
-    let synced = fsync(fd) == 0
-    close(fd)
-    guard synced, rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw LSRError(.io, "cannot write: \(reason)", path: path)
-    }
 }

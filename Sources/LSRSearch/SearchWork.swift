@@ -15,6 +15,10 @@ protocol SearchWork {
     mutating func accumulate(postings: Int)
     /// Exhaustive search's candidate pass went over a touched document.
     mutating func touchDocument()
+    /// Exhaustive search went over words of the visited bits.
+    mutating func scanBitset(words: Int)
+    /// The planner abandoned a skip-ahead search that passed its budget.
+    mutating func abandonSkipAhead()
     /// The planner answered the query with exhaustive search.
     mutating func chooseExhaustive()
 }
@@ -28,6 +32,8 @@ struct UncountedWork: SearchWork {
     @inline(__always) mutating func scoreDocument(nonzeros: Int) {}
     @inline(__always) mutating func accumulate(postings: Int) {}
     @inline(__always) mutating func touchDocument() {}
+    @inline(__always) mutating func scanBitset(words: Int) {}
+    @inline(__always) mutating func abandonSkipAhead() {}
     @inline(__always) mutating func chooseExhaustive() {}
 }
 
@@ -51,6 +57,10 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
     public var postingsAccumulated = 0
     /// Documents those postings touched.
     public var documentsTouched = 0
+    /// Words of the visited bits exhaustive search went over.
+    public var bitsetWords = 0
+    /// Skip-ahead searches abandoned for exhaustive search (their work is counted too).
+    public var abandonedSearches = 0
 
     public init() {}
 
@@ -70,6 +80,8 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
     }
     mutating func accumulate(postings: Int) { postingsAccumulated += postings }
     mutating func touchDocument() { documentsTouched += 1 }
+    mutating func scanBitset(words: Int) { bitsetWords += words }
+    mutating func abandonSkipAhead() { abandonedSearches += 1 }
     mutating func chooseExhaustive() { exhaustiveQueries += 1 }
 
     /// Each count divided by the number of queries, by name (snake case).
@@ -82,6 +94,7 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
             "blocks_scanned": Double(blocksScanned) / n, "postings_scanned": Double(postingsScanned) / n,
             "documents_scored": Double(documentsScored) / n, "nonzeros_scored": Double(nonzerosScored) / n,
             "postings_accumulated": Double(postingsAccumulated) / n, "documents_touched": Double(documentsTouched) / n,
+            "bitset_words": Double(bitsetWords) / n, "abandoned_fraction": Double(abandonedSearches) / n,
             "estimated_us": estimatedNanoseconds / 1000 / n,
         ]
     }
@@ -92,7 +105,7 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
         let m = SearchCostModel.standard
         var cost = Double(m.perPosting) * Double(postingsAccumulated) + Double(m.perDocument) * Double(documentsScored)
         cost += Double(m.perList) * Double(lists) + Double(m.perBlock) * Double(blocks) + Double(m.perSummaryEntry) * Double(summaryEntries)
-        cost += Double(m.perTouchedDocument) * Double(documentsTouched)
+        cost += Double(m.perTouchedDocument) * Double(documentsTouched) + Double(m.perBitsetWord) * Double(bitsetWords)
         return cost
     }
 
@@ -111,6 +124,8 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
         sum.nonzerosScored += b.nonzerosScored
         sum.postingsAccumulated += b.postingsAccumulated
         sum.documentsTouched += b.documentsTouched
+        sum.bitsetWords += b.bitsetWords
+        sum.abandonedSearches += b.abandonedSearches
         return sum
     }
 }

@@ -20,8 +20,8 @@ public final class Searcher {
     let blockSums: UnsafeMutableBufferPointer<BlockSums>
     /// Room for every document: each is queued at most once per query (the visited ones).
     let queueStorage: UnsafeMutablePointer<UInt32>
-    /// Accumulated scores of exhaustive search, allocated at its first use.
-    private(set) var accumulators: UnsafeMutableBufferPointer<Float>?
+    /// Accumulated scores of exhaustive search, zero between queries.
+    let accumulators: UnsafeMutableBufferPointer<Float>
     var heap = TopKHeap()
     /// The query's positions ordered by weight (reused).
     var cutOrder: [Int] = []
@@ -36,6 +36,8 @@ public final class Searcher {
         blockSums = .allocate(capacity: IndexLayout.maximumBlocksPerList + 1)
         blockSums.initialize(repeating: BlockSums())
         queueStorage = .allocate(capacity: max(1, storage.documentCount))
+        accumulators = .allocate(capacity: max(1, storage.documentCount))
+        accumulators.initialize(repeating: 0)
     }
 
     deinit {
@@ -43,7 +45,7 @@ public final class Searcher {
         visited.deallocate()
         blockSums.deallocate()
         queueStorage.deallocate()
-        accumulators?.deallocate()
+        accumulators.deallocate()
     }
 
     /// Approximate top-k: per query, the planner runs Seismic's skip-ahead search, or exact
@@ -105,25 +107,18 @@ public final class Searcher {
         let dimension = index.storage.dimension
         for c in query.components where Int(c) < dimension { dense[Int(c)] = 0 }
     }
-
-    /// The score accumulators of exhaustive search, one per document, all zero.
-    func accumulatorBuffer() -> UnsafeMutableBufferPointer<Float> {
-        if let accumulators { return accumulators }
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, index.storage.documentCount))
-        buffer.initialize(repeating: 0)
-        accumulators = buffer
-        return buffer
-    }
 }
 
-/// Calls `body` with the position of every set bit of `words`, in ascending order.
+/// Calls `body` with the position of every set bit of `words`, in ascending order, zeroing
+/// each word after its bits when `clearing`.
 @inline(__always)
-func forEachSetBit(_ words: UnsafeMutableBufferPointer<UInt64>, _ body: (Int) -> Void) {
+func forEachSetBit(_ words: UnsafeMutableBufferPointer<UInt64>, clearing: Bool = false, _ body: (Int) -> Void) {
     for w in words.indices where words[w] != 0 {
         var bits = words[w]
         while bits != 0 {
             body(w << 6 | bits.trailingZeroBitCount)
             bits &= bits - 1
         }
+        if clearing { words[w] = 0 }
     }
 }

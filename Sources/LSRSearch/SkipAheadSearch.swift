@@ -56,16 +56,20 @@ struct SkipAheadSearch<Work: SearchWork>: TypedIndexVisitor {
         var queue = ScoringQueue(storage: searcher.queueStorage)
         let q = dense.baseAddress!
         var abandoned = false
+        var listsVisited = 0
         lists: for position in searcher.cutOrder {
             let t = Int(query.components[position])
             guard t < storage.dimension else { continue }
             let blocks = storage.blocks(ofList: t)
             if blocks.isEmpty { continue }
+            listsVisited += 1
             work.visitList(postings: storage.blockedPostings(ofList: t).count)
             scoreSummaries(list: t, blockCount: blocks.count, typed)
             for b in 0 ..< blocks.count {
                 evaluateBlock(b, of: blocks, list: t, typed, &queue, &heap)
-                if model.skipAheadCost(documents: queue.scoredCount, blocks: blocksEvaluated, summaryEntries: summaryEntriesRead) > budget {
+                let spent = model.skipAheadCost(
+                    lists: listsVisited, documents: queue.scoredCount, blocks: blocksEvaluated, summaryEntries: summaryEntriesRead)
+                if spent > budget {
                     abandoned = true
                     break lists
                 }

@@ -103,14 +103,14 @@ public struct Tuner: Sendable {
         progress?("exact top-\(k) of \(vectors.count) queries")
         let exact = index.searchCountingWork(vectors, parameters: SearchParameters(k: k), method: .exact, threads: threads)
         let truth = exact.hits.map { $0.map(\.document) }
-        var points: [TuningPoint] = [TuningPoint(method: "exact", queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: vectors.count),
+        var points: [TuningPoint] = [TuningPoint(method: .exact, queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: vectors.count),
                                                  costs: exact.work.map(\.estimatedNanoseconds), margin: margin)]
 
         func evaluate(_ queryCut: Int, _ heapFactor: Float) -> TuningPoint {
-            if let known = points.first(where: { $0.queryCut == queryCut && $0.heapFactor == heapFactor && $0.method == "approximate" }) { return known }
+            if let known = points.first(where: { $0.queryCut == queryCut && $0.heapFactor == heapFactor && $0.method == .approximate }) { return known }
             let run = index.searchCountingWork(vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
             let recalls = zip(run.hits, truth).map { RecallAgainstExact.recall(approximate: $0.0.map(\.document), exact: $0.1, k: k) }
-            let point = TuningPoint(method: "approximate", queryCut: queryCut, heapFactor: heapFactor, recalls: recalls,
+            let point = TuningPoint(method: .approximate, queryCut: queryCut, heapFactor: heapFactor, recalls: recalls,
                                     costs: run.work.map(\.estimatedNanoseconds), margin: margin)
             points.append(point)
             return point
@@ -152,7 +152,7 @@ public struct Tuner: Sendable {
         for target in targets {
             var passes: [(pass: TuningPoint, fail: TuningPoint?)] = []
             for queryCut in queryCuts {
-                let tried = points.filter { $0.method == "approximate" && $0.queryCut == queryCut }
+                let tried = points.filter { $0.method == .approximate && $0.queryCut == queryCut }
                 guard let pass = tried.filter({ $0.bound >= target }).max(by: { $0.heapFactor < $1.heapFactor }) else { continue }
                 passes.append((pass, tried.filter { $0.bound < target && $0.heapFactor > pass.heapFactor }.min { $0.heapFactor < $1.heapFactor }))
             }
@@ -189,11 +189,17 @@ public struct Tuner: Sendable {
             }
         }
         let folds = crossValidationFolds(count: vectors.count)
+        var chosen = candidatesByTarget.map { candidates in
+            selection == .measuredTime ? candidates.min { measured[$0.key]! < measured[$1.key]! }! : candidates[0]
+        }
+        // A lower target never gets a slower setting than a higher one (timing noise and
+        // different candidate sets could otherwise invert them).
+        func speed(_ point: TuningPoint) -> Double { measured[point.key] ?? point.meanCost }
+        for i in stride(from: targets.count - 2, through: 0, by: -1) where speed(chosen[i + 1]) < speed(chosen[i]) {
+            chosen[i] = chosen[i + 1]
+        }
         for (i, target) in targets.enumerated() {
-            let candidates = candidatesByTarget[i]
-            let chosen = selection == .measuredTime
-                ? candidates.min { measured[$0.key]! < measured[$1.key]! }!
-                : candidates[0]
+            let chosen = chosen[i]
             let microseconds = measured[chosen.key] ?? chosen.meanCost / 1000
             presets.append(SearchPreset(
                 targetRecall: target, method: chosen.method, queryCut: chosen.queryCut, heapFactor: chosen.heapFactor,
@@ -248,7 +254,7 @@ public struct TuningResult: Sendable {
 
 /// One evaluated setting.
 public struct TuningPointSummary: Sendable, Codable, Equatable {
-    public var method: String
+    public var method: SearchPreset.Method
     public var queryCut: Int
     public var heapFactor: Float
     public var recall: Double
@@ -258,7 +264,7 @@ public struct TuningPointSummary: Sendable, Codable, Equatable {
 
 /// One evaluated setting with its per-query recalls and estimated costs.
 struct TuningPoint {
-    let method: String
+    let method: SearchPreset.Method
     let queryCut: Int
     let heapFactor: Float
     let recalls: [Double]
@@ -267,7 +273,7 @@ struct TuningPoint {
     let bound: Double
     let meanCost: Double
 
-    init(method: String, queryCut: Int, heapFactor: Float, recalls: [Double], costs: [Double], margin: Double) {
+    init(method: SearchPreset.Method, queryCut: Int, heapFactor: Float, recalls: [Double], costs: [Double], margin: Double) {
         self.method = method
         self.queryCut = queryCut
         self.heapFactor = heapFactor
@@ -278,8 +284,8 @@ struct TuningPoint {
         meanCost = costs.reduce(0, +) / Double(max(1, costs.count))
     }
 
-    var key: String { "\(method):\(queryCut):\(heapFactor)" }
-    var searchMethod: SearchMethod { method == "exact" ? .exact : .approximate }
+    var key: String { "\(method.rawValue):\(queryCut):\(heapFactor)" }
+    var searchMethod: SearchMethod { method == .exact ? .exact : .approximate }
     func parameters(k: Int) -> SearchParameters { SearchParameters(k: k, queryCut: max(1, queryCut), heapFactor: heapFactor > 0 ? heapFactor : 1) }
 
     var summary: TuningPointSummary {

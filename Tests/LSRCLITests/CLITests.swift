@@ -182,7 +182,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(early.stderr.split(separator: "\n").count, 1, early.stderr)
 
         let report = directory.file("tune.json")
-        let tuned = try runLSR(["tune", "--index", index, "--queries", tuneQueries, "--target-recall", "0.9,0.95", "--threads", "2", "--report", report])
+        // Two standard errors of margin: this test is about the commands, TuningTests about
+        // how the recall holds on unseen queries.
+        let tuned = try runLSR([
+            "tune", "--index", index, "--queries", tuneQueries, "--target-recall", "0.9,0.95", "--threads", "2", "--margin", "2", "--report", report,
+        ])
         XCTAssertEqual(tuned.status, 0, tuned.stderr)
         XCTAssertTrue(tuned.stdout.contains("0.900") && tuned.stdout.contains("0.950"), tuned.stdout)
         let reportJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]

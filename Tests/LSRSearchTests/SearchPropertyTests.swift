@@ -138,6 +138,39 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(plans, [true, false], "both plans should occur on this collection")
     }
 
+    /// A skip-ahead search estimated cheap that turns out to score nearly every document is
+    /// abandoned for exhaustive search, whose results it then returns; the searcher's scratch
+    /// is clean afterwards (the next queries equal a fresh searcher's).
+    func testAbandonedSkipAheadFallsBackToExactResults() throws {
+        // Every document holds the same 30 tokens: summaries never prune, so skip-ahead scores
+        // everything although the estimate at heap factor 1.0 expects 8% of it.
+        var generator = SplitMix64(seed: 37)
+        var lines = ""
+        for d in 0 ..< 2000 {
+            let pairs = (0 ..< 30).map { "\"t\($0)\": \(Float.random(in: 0.1 ... 2, using: &generator))" }
+            lines += "{\"id\": \"d\(d)\", \"vector\": {\(pairs.joined(separator: ", "))}}\n"
+        }
+        let input = directory.write(lines, to: "same.jsonl")
+        try IndexBuilder(configuration: BuildConfiguration(pruning: .none, summaryEnergy: 1, summaries: .always, seed: 37))
+            .build(input: try VectorFileReader(path: input), outputPath: directory.file("same"))
+        let index = try Index(path: directory.file("same"))
+        let queries = (0 ..< 5).map { q in
+            "{\"id\": \"q\(q)\", \"vector\": {" + (0 ..< 30).map { "\"t\($0)\": \(Float(($0 * 7 + q) % 11 + 1) / 4)" }.joined(separator: ", ") + "}}"
+        }
+        let set = try index.readQueries(path: directory.write(queries.joined(separator: "\n") + "\n", to: "q.jsonl"))
+        let searcher = Searcher(index: index)
+        let parameters = SearchParameters(k: 10, queryCut: 1, heapFactor: 1)
+        var work = SearchWorkCounts()
+        for query in set.vectors {
+            XCTAssertEqual(searcher.search(query, parameters: parameters, counting: &work), searcher.searchExact(query, k: 10))
+        }
+        XCTAssertEqual(work.abandonedSearches, set.vectors.count, "\(work)")
+        XCTAssertEqual(work.exhaustiveQueries, set.vectors.count)
+        let fresh = Searcher(index: index)
+        let skipAhead = SearchParameters(k: 10, queryCut: 3, heapFactor: 0.9, planning: .skipAhead)
+        for query in set.vectors { XCTAssertEqual(searcher.search(query, parameters: skipAhead), fresh.search(query, parameters: skipAhead)) }
+    }
+
     /// An index without summaries (automatic policy, nothing pruned) answers approximate
     /// queries exactly, and is little more than its forward index and lists.
     func testUnprunedCollectionGetsNoSummariesAndExactAnswers() throws {

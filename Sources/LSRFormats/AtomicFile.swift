@@ -1,0 +1,35 @@
+import Foundation
+import LSRVectors
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path` and syncs
+/// the directory: readers see the old file or the new one, never a part.
+/// - Throws: `LSRError.io`; the old file is then untouched.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw LSRError(.io, "cannot write: \(String(cString: strerror(errno)))", path: path) }
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary)
+            throw LSRError(.io, "write failed: \(reason)", path: path)
+        }
+        written += n
+    }
+    let synced = fsync(fd) == 0
+    close(fd)
+    guard synced, rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw LSRError(.io, "cannot write: \(reason)", path: path)
+    }
+    let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if directory >= 0 {
+        fsync(directory)
+        close(directory)
+    }
+}
