@@ -16,9 +16,9 @@ struct SkipAheadSearch<Work: SearchWork>: TypedIndexVisitor {
     let parameters: SearchParameters
     var work: Work
     /// Abandon the search once its work costs more than this.
-    var budget = Float.infinity
+    let budget: Float
     /// Whether `searcher.cutOrder` already holds the lists to visit (the planner chose them).
-    var listsSelected = false
+    let listsSelected: Bool
     private var blocksEvaluated = 0
     private var summaryEntriesRead = 0
     // The searcher's scratch, copied out: the hot loops read no class property.

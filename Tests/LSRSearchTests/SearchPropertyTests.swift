@@ -108,15 +108,11 @@ final class PlannerTests: XCTestCase {
     override func setUp() { directory = TemporaryDirectory() }
     override func tearDown() { directory.cleanUp() }
 
-    private func build(_ collection: SyntheticCollection, _ configuration: BuildConfiguration, name: String) throws -> Index {
-        try directory.buildIndex(collection, configuration, name: name)
-    }
-
     /// Where the planner chooses exhaustive search, the results are exactly exact search's; where
     /// it chooses skip-ahead, they are skip-ahead's. Both kinds of plan occur.
     func testPlannedSearchEqualsTheAlgorithmItChose() throws {
         let collection = SyntheticCollection(seed: 31, count: 3000, dimension: 200, meanLength: 20)
-        let index = try build(
+        let index = try directory.buildIndex(
             collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 40, maxFraction: 1.5), summaries: .always, seed: 31), name: "plan")
         let queries = SyntheticCollection(seed: 32, count: 60, dimension: 200, meanLength: 12, idPrefix: "q", skew: 1)
         let set = try directory.queries(queries, for: index, name: "q")
@@ -175,11 +171,11 @@ final class PlannerTests: XCTestCase {
     /// queries exactly, and is little more than its forward index and lists.
     func testUnprunedCollectionGetsNoSummariesAndExactAnswers() throws {
         let collection = SyntheticCollection(seed: 33, count: 800, dimension: 100, meanLength: 15)
-        let index = try build(collection, BuildConfiguration(seed: 33), name: "small")
+        let index = try directory.buildIndex(collection, BuildConfiguration(seed: 33), name: "small")
         XCTAssertEqual(index.metadata.buildParameters["summarized"], "no")
         XCTAssertEqual(index.metadata.blockCount, 0)
         XCTAssertEqual(index.metadata.summaryEntryCount, 0)
-        let summarized = try build(collection, BuildConfiguration(summaries: .always, seed: 33), name: "always")
+        let summarized = try directory.buildIndex(collection, BuildConfiguration(summaries: .always, seed: 33), name: "always")
         XCTAssertGreaterThan(summarized.metadata.summaryEntryCount, 0)
         XCTAssertLessThan(index.fileBytes, summarized.fileBytes)
         let queries = SyntheticCollection(seed: 34, count: 30, dimension: 100, meanLength: 8, idPrefix: "q")
@@ -195,7 +191,7 @@ final class PlannerTests: XCTestCase {
     /// A heavily pruned collection keeps its summaries under the automatic policy.
     func testPrunedCollectionGetsSummaries() throws {
         let collection = SyntheticCollection(seed: 35, count: 3000, dimension: 100, meanLength: 20)
-        let index = try build(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 30, maxFraction: 1.5), seed: 35), name: "pruned")
+        let index = try directory.buildIndex(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 30, maxFraction: 1.5), seed: 35), name: "pruned")
         XCTAssertEqual(index.metadata.buildParameters["summarized"], "yes")
         XCTAssertGreaterThan(index.metadata.summaryEntryCount, 0)
         XCTAssertGreaterThanOrEqual(Double(index.metadata.buildParameters["pruning_ratio"] ?? "0") ?? 0, BuildConfiguration.minimumPruningRatio)
