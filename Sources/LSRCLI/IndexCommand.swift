@@ -39,6 +39,8 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Seed of the centroid draws; same seed, same index bytes.")
     var seed: UInt64 = 42
     @OptionGroup var threading: ThreadOptions
+    @Option(help: "Memory the build may hold, in bytes or with a K, M or G suffix (binary units), e.g. 1G (default: half the physical memory). A smaller budget builds the inverted lists in more passes; the index bytes are the same. Too small for the collection: a one-line error naming the budget that would do.")
+    var memoryBudget: ByteCount?
     @Flag(help: "Replace an existing index at --output.")
     var force = false
 
@@ -55,7 +57,7 @@ struct IndexCommand: ParsableCommand {
             ?? .randomCentroids(centroidFraction: centroidFraction, minClusterSize: minClusterSize, docCut: docCut)
         return BuildConfiguration(
             pruning: pruningStrategy, blocking: blocking, summaryEnergy: summaryEnergy, maxSummaryEntries: maxSummaryEntries, valuePrecision: precision,
-            summaries: summaries, seed: seed, threads: threading.threads)
+            summaries: summaries, seed: seed, threads: threading.threads, memoryBudget: memoryBudget?.bytes)
     }
 
     func validate() throws {
@@ -77,19 +79,13 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         let output = outputPath
         let reader = try VectorFileReader(path: input, idsPath: ids, vocabularyPath: vocab)
-        let progress = ProgressLine()
+        let progress = BuildProgressLine()
         let statistics = try IndexBuilder(configuration: configuration).build(
-            input: reader, outputPath: output, overwrite: force
-        ) { step in
-            if let total = step.total {
-                progress.update("\(step.stage.rawValue): \(step.completed)/\(total)")
-            } else {
-                progress.update("\(step.stage.rawValue): \(step.completed)")
-            }
-        }
+            input: reader, outputPath: output, overwrite: force, progress: progress.update)
         progress.finish()
         print("""
             indexed \(statistics.documents) documents (\(statistics.nonzeros) nonzeros, \(statistics.vocabularySize) tokens) in \(String(format: "%.2f", statistics.seconds)) s
+            inverted lists built in \(statistics.listRanges) pass\(statistics.listRanges == 1 ? "" : "es") over the forward index (memory budget \(formatBytes(statistics.memoryBudget)))
             postings: \(statistics.postings), kept in blocks: \(statistics.blockedPostings), blocks: \(statistics.blocks), summary entries: \(statistics.summaryEntries)
             index: \(output) (\(formatBytes(statistics.indexBytes)) + document store \(formatBytes(statistics.documentStoreBytes)))
             """)
@@ -99,4 +95,64 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension ValuePrecision: ExpressibleByArgument {}
+
+/// The build's progress line: stage, units done, rate and, when the total is known, an ETA.
+final class BuildProgressLine: @unchecked Sendable {
+    // @unchecked Sendable: `stage` and `started` are touched under `lock`.
+    private let line = ProgressLine()
+    private let lock = NSLock()
+    private var stage: BuildProgress.Stage?
+    private var started = ContinuousClock.now
+
+    func update(_ step: BuildProgress) {
+        lock.lock()
+        if step.stage != stage {
+            stage = step.stage
+            started = .now
+        }
+        let elapsed = Double((ContinuousClock.now - started).components.attoseconds) * 1e-18 + Double((ContinuousClock.now - started).components.seconds)
+        lock.unlock()
+        var text = "\(step.stage.rawValue): \(step.completed)"
+        if let total = step.total { text += "/\(total)" }
+        if elapsed >= 1, step.completed > 0 {
+            let rate = Double(step.completed) / elapsed
+            let unit = step.stage == .reading ? " documents/s" : "/s"
+            text += String(format: " (%.0f%@", rate, unit)
+            if let total = step.total, total > step.completed {
+                text += ", ETA " + formatDuration(Double(total - step.completed) / rate)
+            }
+            text += ")"
+        }
+        line.update(text)
+    }
+
+    func finish() { line.finish() }
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded(.up))
+    return s < 60 ? "\(s) s" : s < 3600 ? "\(s / 60) min \(s % 60) s" : "\(s / 3600) h \(s % 3600 / 60) min"
+}
+
+/// A byte count written as a number with an optional binary-unit suffix: 1073741824, 512M, 1.5G.
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+
+    init?(argument: String) {
+        let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        var text = argument.uppercased()
+        if text.hasSuffix("IB") || (text.hasSuffix("B") && text.count > 1 && units[text[text.index(text.endIndex, offsetBy: -2)]] != nil) {
+            text.removeLast(text.hasSuffix("IB") ? 2 : 1)
+        }
+        var scale = 1.0
+        if let last = text.last, let unit = units[last] {
+            scale = unit
+            text.removeLast()
+        }
+        guard let number = Double(text), number.isFinite, number >= 0, number * scale < Double(Int.max) else { return nil }
+        bytes = Int((number * scale).rounded())
+    }
+
+    static var defaultValueDescription: String { "half the physical memory" }
+}
 extension SummaryPolicy: ExpressibleByArgument {}

@@ -42,31 +42,72 @@ public struct IndexSectionEntry: Sendable, Equatable {
 }
 
 /// Writes an index file section by section; ``finish()`` writes the table and header and syncs.
+///
+/// A section is written whole (``addSection(_:bytes:)``) or streamed in pieces
+/// (``beginSection(_:)``, ``append(_:)``, ``endSection()``), its checksum computed on the way,
+/// so that a builder never needs a large section in memory.
 public final class IndexFileWriter {
     public let path: String
     private let descriptor: Int32
+    /// Where the next byte goes.
     private var offset = IndexFileFormat.headerSize
     public private(set) var entries: [IndexSectionEntry] = []
+    private var current: (name: String, start: Int, hasher: XXHash64.Hasher)?
+    /// Bytes not yet written, which belong at `offset - buffered.count`.
+    private var buffered: [UInt8] = []
+    private static let bufferCapacity = 4 << 20
 
     /// Creates (truncating) the file at `path`.
     public init(path: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: path) }
+        buffered.reserveCapacity(IndexFileWriter.bufferCapacity)
     }
 
     deinit { close(descriptor) }
 
-    /// Appends a section holding `bytes`.
-    public func addSection(_ name: String, bytes: UnsafeRawBufferPointer) throws {
+    /// Starts a section named `name` at the next 64-byte boundary.
+    public func beginSection(_ name: String) throws {
+        precondition(current == nil, "section '\(current?.name ?? "")' is still open")
         precondition(name.utf8.count <= IndexFileFormat.maximumNameLength && !name.isEmpty, "section name '\(name)'")
         precondition(!entries.contains { $0.name == name }, "duplicate section '\(name)'")
         let aligned = (offset + IndexFileFormat.alignment - 1) / IndexFileFormat.alignment * IndexFileFormat.alignment
-        try writeAll(UnsafeRawBufferPointer(start: nil, count: 0), at: offset, zeroFill: aligned - offset)
-        offset = aligned
-        try writeAll(bytes, at: offset, zeroFill: 0)
-        entries.append(IndexSectionEntry(name: name, offset: offset, length: bytes.count, checksum: XXHash64.hash(bytes)))
+        try writeBuffered(zeros: aligned - offset)
+        current = (name, offset, XXHash64.Hasher())
+    }
+
+    /// Appends bytes to the open section.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(current != nil, "no open section")
+        current!.hasher.update(bytes)
+        if buffered.count + bytes.count > IndexFileWriter.bufferCapacity { try flush() }
+        if bytes.count >= IndexFileWriter.bufferCapacity {
+            try writeAll(bytes, at: offset)
+        } else {
+            buffered.append(contentsOf: bytes)
+        }
         offset += bytes.count
+    }
+
+    /// Appends the raw little-endian elements of `array` to the open section.
+    public func append<T: BitwiseCopyable>(contentsOf array: [T]) throws {
+        try array.withUnsafeBytes { try append($0) }
+    }
+
+    /// Closes the open section and records it in the table.
+    public func endSection() throws {
+        precondition(current != nil, "no open section")
+        let (name, start, hasher) = current!
+        entries.append(IndexSectionEntry(name: name, offset: start, length: offset - start, checksum: hasher.finalize()))
+        current = nil
+    }
+
+    /// Appends a section holding `bytes`.
+    public func addSection(_ name: String, bytes: UnsafeRawBufferPointer) throws {
+        try beginSection(name)
+        try append(bytes)
+        try endSection()
     }
 
     /// Appends a section holding the raw little-endian elements of `array`.
@@ -76,6 +117,7 @@ public final class IndexFileWriter {
 
     /// Writes the table and header, then fsyncs the file.
     public func finish() throws {
+        precondition(current == nil, "section '\(current?.name ?? "")' is still open")
         var table: [UInt8] = []
         for entry in entries {
             var name = Array(entry.name.utf8)
@@ -87,7 +129,10 @@ public final class IndexFileWriter {
             appendLE(UInt64(0), to: &table)
         }
         let tableOffset = (offset + 7) / 8 * 8
-        try table.withUnsafeBytes { (raw) in try writeAll(raw, at: tableOffset, zeroFill: 0) }
+        try writeBuffered(zeros: tableOffset - offset)
+        buffered += table
+        offset += table.count
+        try flush()
         let fileLength = tableOffset + table.count
         var header = IndexFileFormat.magic
         appendLE(IndexFileFormat.version, to: &header)
@@ -97,16 +142,24 @@ public final class IndexFileWriter {
         appendLE(table.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
         appendLE(header.withUnsafeBytes { XXHash64.hash($0) }, to: &header)
         header += [UInt8](repeating: 0, count: IndexFileFormat.headerSize - header.count)
-        try header.withUnsafeBytes { (raw) in try writeAll(raw, at: 0, zeroFill: 0) }
+        try header.withUnsafeBytes { (raw) in try writeAll(raw, at: 0) }
         guard fsync(descriptor) == 0 else { throw LSRError(.io, "fsync failed: \(String(cString: strerror(errno)))", path: path) }
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int, zeroFill: Int) throws {
-        if zeroFill > 0 {
-            let zeros = [UInt8](repeating: 0, count: zeroFill)
-            try zeros.withUnsafeBytes { (raw) in try writeAll(raw, at: position, zeroFill: 0) }
-            return
-        }
+    private func writeBuffered(zeros count: Int) throws {
+        guard count > 0 else { return }
+        if buffered.count + count > IndexFileWriter.bufferCapacity { try flush() }
+        buffered.append(contentsOf: repeatElement(0, count: count))
+        offset += count
+    }
+
+    private func flush() throws {
+        guard !buffered.isEmpty else { return }
+        try buffered.withUnsafeBytes { try writeAll($0, at: offset - buffered.count) }
+        buffered.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
         var written = 0
         while written < bytes.count {
             let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))

@@ -28,6 +28,8 @@ public final class VectorFileReader {
     private let idsPath: String?
     private var tokenIDs: [String: UInt32] = [:]
     private var readerComponentsBySource: [UInt32: UInt32] = [:]
+    /// The vector count a binary file declares in its header, once reading has started.
+    public private(set) var declaredCount: Int?
     private var seenIDs = Set<String>()
     private let checksDuplicateIDs: Bool
 
@@ -226,6 +228,7 @@ public final class VectorFileReader {
         guard let count = try input.readUInt32() else {
             throw LSRError(.invalidInput, "empty file: expected a u32 vector count", path: path, byteOffset: 0)
         }
+        declaredCount = Int(count)
         let ids = try idsPath.map { (p) in try readLines(p) }
         if let ids, ids.count != Int(count), let idsPath {
             throw LSRError(

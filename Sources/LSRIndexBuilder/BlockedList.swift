@@ -24,10 +24,9 @@ struct BlockedList: Sendable {
 
 /// Read-only inputs shared by the per-list workers.
 struct BlockingContext: @unchecked Sendable {
-    // @unchecked Sendable: every array is immutable while workers run.
-    let forward: SparseDataset
-    let lists: InvertedLists
-    let kept: [Bool]
+    // @unchecked Sendable: every buffer is immutable while workers run.
+    let forward: BuildForward
+    let plan: PruningPlan
     /// The `docCut` heaviest components of each document (fewer for short documents), with values.
     let headOffsets: [Int]
     let headComponents: [UInt32]
@@ -35,16 +34,15 @@ struct BlockingContext: @unchecked Sendable {
     let dimension: Int
     let configuration: BuildConfiguration
 
-    init(forward: SparseDataset, lists: InvertedLists, kept: [Bool], dimension: Int, configuration: BuildConfiguration) {
+    init(forward: BuildForward, plan: PruningPlan, dimension: Int, configuration: BuildConfiguration) {
         self.forward = forward
-        self.lists = lists
-        self.kept = kept
+        self.plan = plan
         self.dimension = dimension
         self.configuration = configuration
         var offsets = [0]
         var components: [UInt32] = []
         var values: [Float] = []
-        if case let .randomCentroids(_, _, docCut) = configuration.blocking {
+        if plan.summarized, case let .randomCentroids(_, _, docCut) = configuration.blocking {
             offsets.reserveCapacity(forward.count + 1)
             var order: [Int] = []
             for d in 0 ..< forward.count {
@@ -65,6 +63,14 @@ struct BlockingContext: @unchecked Sendable {
         headComponents = components
         headValues = values
     }
+
+    /// Bytes the document heads take for `documents` documents of `nonzeros` nonzeros in all
+    /// (an upper bound: every document keeps at most `docCut` components).
+    static func headBytes(documents: Int, nonzeros: Int, configuration: BuildConfiguration) -> Int {
+        guard case let .randomCentroids(_, _, docCut) = configuration.blocking else { return 0 }
+        let entries = min(nonzeros, documents.multipliedReportingOverflow(by: docCut).partialValue)
+        return (documents + 1) * MemoryLayout<Int>.stride + entries * (MemoryLayout<UInt32>.stride + MemoryLayout<Float>.stride)
+    }
 }
 
 /// Per-thread scratch for blocking lists; sized once for the vocabulary.
@@ -76,6 +82,9 @@ final class BlockingWorkspace: @unchecked Sendable {
     let componentMaximum: UnsafeMutableBufferPointer<Float>
     let componentCount: UnsafeMutableBufferPointer<Int32>
     var touched: [UInt32] = []
+    /// Which postings of the list at hand pruning keeps, and the sort scratch deciding it.
+    var kept: [Bool] = []
+    var order: [Int] = []
 
     init(dimension: Int) {
         componentMaximum = .allocate(capacity: dimension)

@@ -63,13 +63,19 @@ public struct BuildConfiguration: Sendable, Equatable {
     public var seed: UInt64
     /// Worker threads; the default uses every core.
     public var threads: Int
+    /// Bytes the build may hold in memory; nil: half the physical memory. The inverted lists
+    /// are built in as many passes as the budget requires; the index bytes do not depend on it.
+    /// A budget too small for the collection's fixed part (about 8 bytes per nonzero plus
+    /// 130 per document) fails after reading the input, naming the budget that would do.
+    public var memoryBudget: Int?
 
     public init(
         pruning: PruningStrategy = .globalThreshold(nPostings: 1000, maxFraction: 1.5),
         blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.2, minClusterSize: 2, docCut: 15),
         summaryEnergy: Double = 0.5, maxSummaryEntries: Int = 2048, valuePrecision: ValuePrecision = .f16,
-        summaries: SummaryPolicy = .automatic, seed: UInt64 = 42, threads: Int = availableCores
+        summaries: SummaryPolicy = .automatic, seed: UInt64 = 42, threads: Int = availableCores, memoryBudget: Int? = nil
     ) {
+        self.memoryBudget = memoryBudget
         self.summaries = summaries
         self.pruning = pruning
         self.blocking = blocking
@@ -110,9 +116,13 @@ public struct BuildConfiguration: Sendable, Equatable {
         }
         guard maxSummaryEntries >= 1 else { throw fail("max-summary-entries", "≥ 1", maxSummaryEntries) }
         guard threads >= 1 else { throw fail("threads", "≥ 1", threads) }
+        if let memoryBudget, memoryBudget < BuildMemory.minimumBudget {
+            throw fail("memory-budget", "≥ \(BuildMemory.minimumBudget >> 20) MiB", "\(memoryBudget) bytes")
+        }
     }
 
-    /// The parameters as stable `name: value` text for the index metadata.
+    /// The parameters as stable `name: value` text for the index metadata (not threads or the
+    /// memory budget, which do not change the index).
     var recorded: [String: String] {
         var fields: [String: String] = [
             "summary_energy": "\(summaryEnergy)", "max_summary_entries": "\(maxSummaryEntries)", "precision": valuePrecision.rawValue, "seed": "\(seed)",
@@ -139,9 +149,13 @@ public struct BuildConfiguration: Sendable, Equatable {
 /// Where a build is, for progress reporting.
 public struct BuildProgress: Sendable {
     public enum Stage: String, Sendable {
+        /// Documents read (of the count a binary file declares).
         case reading = "reading vectors"
+        /// List ranges inverted (of the ranges the memory budget needs).
         case inverting = "inverting"
+        /// Lists pruned, clustered and summarized.
         case blocking = "clustering blocks"
+        /// Sections of `index.lsr` written.
         case writing = "writing index"
     }
     public var stage: Stage
@@ -165,4 +179,9 @@ public struct BuildStatistics: Sendable {
     public var seconds: Double
     public var skippedEmptyLines: Int
     public var droppedZeroWeights: Int
+    /// Passes over the forward index that built the inverted lists (1 when the budget held
+    /// every list at once).
+    public var listRanges: Int
+    /// The memory budget the build planned with.
+    public var memoryBudget: Int
 }

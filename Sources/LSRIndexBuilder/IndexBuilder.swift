@@ -6,11 +6,18 @@ import LSRVectors
 ///
 /// The pipeline (Bruch, Nardini, Rulli, Venturini, "Efficient Inverted Indexes for Approximate
 /// Retrieval over Learned Sparse Representations", SIGIR 2024):
-/// 1. stream the vectors into a CSR forward index and the document store;
-/// 2. number tokens canonically (ascending bytes) and round weights to the storage precision;
-/// 3. invert, and statically prune each list (``PruningStrategy``);
-/// 4. split each pruned list into blocks (``BlockingStrategy``) and summarize each block;
-/// 5. write `index.lsr` and `documents.sqlite` into a temporary directory, sync, rename.
+/// 1. stream the vectors, weights rounded to the storage precision, into the document store and
+///    a forward index in scratch files (``ReadCollection``);
+/// 2. number tokens canonically (ascending bytes);
+/// 3. decide static pruning for the whole collection (``PruningPlan``);
+/// 4. per range of lists that fits the memory budget (``BuildMemory``): invert with one pass
+///    over the forward index, prune, split each list into blocks (``BlockingStrategy``),
+///    summarize each block, and stream the results to scratch files in list order;
+/// 5. write `index.lsr` from them and `documents.sqlite` into a temporary directory, sync,
+///    rename.
+///
+/// The index bytes depend on the input and the configuration only, not on the memory budget
+/// or the thread count.
 public struct IndexBuilder: Sendable {
     public var configuration: BuildConfiguration
 
@@ -44,98 +51,87 @@ public struct IndexBuilder: Sendable {
     }
 
     private func write(input: VectorFileReader, into directory: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
+        let scratch = try ScratchDirectory(inside: directory)
+        defer { scratch.remove() }
         let storePath = directory + "/" + DocumentStoreSchema.fileName
         let store = try DocumentStoreWriter(path: storePath)
-        var dataset = SparseDataset()
-        let storesHalves = configuration.valuePrecision == .f16
-        try input.forEach { record in
-            if storesHalves, let j = record.values.firstIndex(where: { $0 > HalfPrecision.greatestFiniteMagnitude }) {
-                throw LSRError(
-                    .invalidInput,
-                    "document '\(record.id)' has weight \(record.values[j]), beyond half precision's 65504; rebuild with --precision f32",
-                    path: input.path, line: record.line, field: "vector." + input.tokens[Int(record.components[j])])
-            }
-            dataset.append(components: record.components, values: record.values)
-            try store.add(position: record.position, id: record.id, content: record.content)
-            if dataset.count % 10_000 == 0 { progress?(BuildProgress(stage: .reading, completed: dataset.count, total: nil)) }
-        }
+        let collection = try ReadCollection.read(
+            input, store: store, scratch: scratch, precision: configuration.valuePrecision, progress: progress)
         try store.finish()
-        guard dataset.count > 0 else {
-            throw LSRError(.invalidInput, "no vectors: the input holds no documents", path: input.path)
-        }
-        progress?(BuildProgress(stage: .reading, completed: dataset.count, total: dataset.count))
+        let forward = collection.forward
 
-        let (vocabulary, sourceIDs) = canonicalizeVocabulary(&dataset, reader: input)
-        // Summaries, clustering and scores all see the stored (rounded) weights.
-        if storesHalves { dataset.transformValues(HalfPrecision.round) }
+        let (vocabulary, sourceIDs, rename) = canonicalizeVocabulary(used: collection.used, reader: input)
+        forward.renameComponents(rename)
+        var listLengths = [Int](repeating: 0, count: vocabulary.count)
+        for (old, count) in collection.postingCounts.enumerated() where collection.used[old] { listLengths[Int(rename[old])] = count }
 
-        progress?(BuildProgress(stage: .inverting, completed: 0, total: 1))
-        let lists = InvertedLists(forward: dataset, dimension: vocabulary.count)
-        var kept = lists.keptPostings(configuration.pruning)
-        let pruningRatio = lists.pruningRatio(kept: kept)
-        let summarized: Bool
-        switch configuration.summaries {
-        case .always: summarized = true
-        case .never: summarized = false
-        case .automatic: summarized = pruningRatio >= BuildConfiguration.minimumPruningRatio
-        }
-        // Without summaries every posting goes to the tail region, which exact search reads.
-        if !summarized { kept = [Bool](repeating: false, count: kept.count) }
-        progress?(BuildProgress(stage: .inverting, completed: 1, total: 1))
+        let plan = PruningPlan(configuration, forward: forward, listLengths: listLengths, histogram: collection.histogram)
+        let workers = workerCount(vocabulary.count, threads: configuration.threads)
+        let budget = configuration.memoryBudget ?? BuildMemory.defaultBudget
+        let ranges = try BuildMemory.ranges(
+            budget: budget, documents: forward.count, nonzeros: forward.nonzeroCount, listLengths: listLengths,
+            workers: workers, configuration: configuration)
+        let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration)
+        let summaries = try SummarySections(
+            dimension: vocabulary.count, componentWidth: vocabulary.count <= 1 << 16 ? 2 : 4, scratch: scratch)
+        let postings = try PostingSpools(scratch: scratch, precision: configuration.valuePrecision, summaries: summaries)
+        try blockAllLists(context, ranges: ranges, listLengths: listLengths, workers: workers, into: postings, progress: progress)
+        try postings.finish()
 
-        let context = BlockingContext(forward: dataset, lists: lists, kept: kept, dimension: vocabulary.count, configuration: configuration)
-        let blocked = blockAllLists(context, progress: progress)
-
-        progress?(BuildProgress(stage: .writing, completed: 0, total: 1))
         let indexPath = directory + "/" + IndexLayout.indexFileName
         var statistics = try IndexSerializer(
-            forward: dataset, vocabulary: vocabulary, sourceIDs: sourceIDs, lists: blocked,
-            configuration: configuration, pruningRatio: pruningRatio, summarized: summarized
-        ).write(to: indexPath)
-        progress?(BuildProgress(stage: .writing, completed: 1, total: 1))
+            forward: forward, vocabulary: vocabulary, sourceIDs: sourceIDs, postings: postings,
+            configuration: configuration, plan: plan
+        ).write(to: indexPath, progress: progress)
         statistics.documentStoreBytes = fileSize(storePath)
         statistics.skippedEmptyLines = input.skippedEmptyLines
         statistics.droppedZeroWeights = input.droppedZeroWeights
+        statistics.listRanges = ranges.ranges.count
+        statistics.memoryBudget = budget
         return statistics
     }
 
-    /// Keeps the tokens that occur, numbers them in ascending byte order and renames the
-    /// dataset's components accordingly.
-    private func canonicalizeVocabulary(_ dataset: inout SparseDataset, reader: VectorFileReader) -> (Vocabulary, [UInt32]?) {
-        var used = [Bool](repeating: false, count: reader.tokens.count)
-        for c in dataset.components { used[Int(c)] = true }
+    /// Keeps the tokens that occur, numbers them in ascending byte order.
+    /// - Returns: the vocabulary, the binary component id of each token (binary input), and the
+    ///   new id of each used reader component.
+    private func canonicalizeVocabulary(used: [Bool], reader: VectorFileReader) -> (Vocabulary, [UInt32]?, [UInt32]) {
         let usedIDs = used.indices.filter { used[$0] }
         let (vocabulary, newIDs) = Vocabulary.canonicalizing(usedIDs.map { reader.tokens[$0] })
-        var rename = [UInt32](repeating: 0, count: reader.tokens.count)
+        var rename = [UInt32](repeating: 0, count: used.count)
         var sourceIDs = [UInt32](repeating: 0, count: usedIDs.count)
         for (i, old) in usedIDs.enumerated() {
             rename[old] = newIDs[i]
             sourceIDs[Int(newIDs[i])] = reader.sourceComponent(of: UInt32(old))
         }
-        dataset.renameComponents(rename)
-        return (vocabulary, reader.format == .binary ? sourceIDs : nil)
+        return (vocabulary, reader.format == .binary ? sourceIDs : nil, rename)
     }
 
-    private func blockAllLists(_ context: BlockingContext, progress: (@Sendable (BuildProgress) -> Void)?) -> [BlockedList] {
-        let listCount = context.lists.listCount
-        let order = (0 ..< listCount).sorted {
-            let a = context.lists.starts[$0 + 1] - context.lists.starts[$0]
-            let b = context.lists.starts[$1 + 1] - context.lists.starts[$1]
-            return a != b ? a > b : $0 < $1
-        }
-        let workers = workerCount(listCount, threads: configuration.threads)
+    /// Inverts, prunes, blocks and summarizes every list, one range of lists at a time, and
+    /// streams them in list order into `postings`.
+    private func blockAllLists(
+        _ context: BlockingContext, ranges: ListRanges, listLengths: [Int], workers: Int, into postings: PostingSpools,
+        progress: (@Sendable (BuildProgress) -> Void)?
+    ) throws {
+        let listCount = listLengths.count
         let workspaces = (0 ..< workers).map { _ in BlockingWorkspace(dimension: context.dimension) }
-        let slots = ParallelSlots<BlockedList>(count: listCount)
+        let range = PostingRange(capacity: ranges.largestRange)
         let done = IndexDispenser()
-        parallelForEach(listCount, threads: workers) { worker, i in
-            let t = order[i]
-            slots[t] = context.blockList(t, workspace: workspaces[worker])
-            let finished = done.take() + 1
-            if finished % 256 == 0 || finished == listCount {
-                progress?(BuildProgress(stage: .blocking, completed: finished, total: listCount))
+        for (r, lists) in ranges.ranges.enumerated() {
+            progress?(BuildProgress(stage: .inverting, completed: r, total: ranges.ranges.count))
+            range.fill(lists, lengths: listLengths, forward: context.forward)
+            let sink = OrderedSink<BlockedList>(first: lists.lowerBound) { try postings.append($0) }
+            parallelForEach(lists.count, threads: workers) { worker, i in
+                guard sink.failure == nil else { return }
+                let t = lists.lowerBound + i
+                let (documents, values) = range.postings(of: t)
+                sink.deliver(t, context.blockList(t, documents: documents, values: values, workspace: workspaces[worker]))
+                let finished = done.take() + 1
+                if finished % 256 == 0 || finished == listCount {
+                    progress?(BuildProgress(stage: .blocking, completed: finished, total: listCount))
+                }
             }
+            if let failure = sink.failure { throw failure }
         }
-        return slots.collect()
     }
 }
 

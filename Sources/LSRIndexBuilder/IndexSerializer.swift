@@ -2,57 +2,36 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// Lays the built structures out as the sections of `index.lsr` (see ``IndexLayout``).
+/// Lays the built structures out as the sections of `index.lsr` (see ``IndexLayout``),
+/// streaming the large ones from the forward index and the scratch files.
 struct IndexSerializer {
-    let forward: SparseDataset
+    let forward: BuildForward
     let vocabulary: Vocabulary
     let sourceIDs: [UInt32]?
-    let lists: [BlockedList]
+    let postings: PostingSpools
     let configuration: BuildConfiguration
-    let pruningRatio: Double
-    let summarized: Bool
+    let plan: PruningPlan
 
-    func write(to path: String) throws -> BuildStatistics {
+    func write(to path: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
         let writer = try IndexFileWriter(path: path)
         let narrow = vocabulary.count <= 1 << 16
-
-        // Postings: blocked region, then tail region.
-        var documents: [UInt32] = []
-        var values: [Float] = []
-        var listBlocks: [UInt32] = [0]
-        var blockOffsets: [UInt64] = [0]
-        var blockMinimum: [Float] = []
-        var blockScale: [Float] = []
-        var summaries = SummarySections(dimension: vocabulary.count, componentWidth: narrow ? 2 : 4)
-        let blockedCount = lists.reduce(0) { $0 + $1.blockDocuments.count }
-        let tailCount = lists.reduce(0) { $0 + $1.tailDocuments.count }
-        documents.reserveCapacity(blockedCount + tailCount)
-        values.reserveCapacity(blockedCount + tailCount)
-        for list in lists {
-            documents += list.blockDocuments
-            values += list.blockValues
-            for size in list.blockSizes { blockOffsets.append(blockOffsets.last! + UInt64(size)) }
-            listBlocks.append(UInt32(blockOffsets.count - 1))
-            blockMinimum += list.blockMinimums
-            blockScale += list.blockScales
-            summaries.append(list)
-        }
-        summaries.finish()
-        var listTail: [UInt64] = [UInt64(documents.count)]
-        for list in lists {
-            documents += list.tailDocuments
-            values += list.tailValues
-            listTail.append(UInt64(documents.count))
+        let summaries = postings.summaries
+        let postingCount = postings.blockedCount + postings.tailCount
+        let sectionCount = 20
+        var written = 0
+        func report() {
+            written += 1
+            progress?(BuildProgress(stage: .writing, completed: written, total: sectionCount))
         }
 
         let metadata = IndexMetadata(
             formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
             nonzeroCount: forward.nonzeroCount, componentWidth: narrow ? 2 : 4, valuePrecision: configuration.valuePrecision,
-            postingCount: documents.count, blockedPostingCount: blockedCount, blockCount: blockMinimum.count,
-            summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.codes.count,
+            postingCount: postingCount, blockedPostingCount: postings.blockedCount, blockCount: postings.blockCount,
+            summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.entryCount,
             hasSourceComponentIDs: sourceIDs != nil,
             buildParameters: configuration.recorded.merging([
-                "pruning_ratio": String(format: "%.3f", pruningRatio), "summarized": summarized ? "yes" : "no",
+                "pruning_ratio": String(format: "%.3f", plan.pruningRatio), "summarized": plan.summarized ? "yes" : "no",
             ]) { $1 })
         try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
 
@@ -65,43 +44,77 @@ struct IndexSerializer {
         try writer.addSection(IndexLayout.vocabularyBytes, array: tokenBytes)
         try writer.addSection(IndexLayout.vocabularyOffsets, array: tokenOffsets)
         if let sourceIDs { try writer.addSection(IndexLayout.vocabularySource, array: sourceIDs) }
+        report()
 
+        try writer.beginSection(IndexLayout.forwardOffsets)
         if forward.nonzeroCount <= Int(UInt32.max) {
-            try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt32($0) })
+            try appendConverted(forward.offsets, to: writer) { UInt32($0) }
         } else {
-            try writer.addSection(IndexLayout.forwardOffsets, array: forward.offsets.map { UInt64($0) })
+            try appendConverted(forward.offsets, to: writer) { UInt64($0) }
         }
-        try writer.addSection(IndexLayout.forwardVectors, array: forwardVectors(componentWidth: narrow ? 2 : 4))
-        try writer.addSection(IndexLayout.postingDocuments, array: documents)
-        try writeValues(IndexLayout.postingValues, values, writer)
-        try writer.addSection(IndexLayout.listBlocks, array: listBlocks)
-        try writer.addSection(IndexLayout.listTail, array: listTail)
-        if blockOffsets.last! <= UInt64(UInt32.max) {
-            try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets.map { UInt32($0) })
+        try writer.endSection()
+        try writer.beginSection(IndexLayout.forwardVectors)
+        try appendForwardVectors(to: writer, componentWidth: narrow ? 2 : 4)
+        try writer.endSection()
+        report()
+
+        for (name, regions) in [
+            (IndexLayout.postingDocuments, [postings.blockDocuments, postings.tailDocuments]),
+            (IndexLayout.postingValues, [postings.blockValues, postings.tailValues]),
+        ] {
+            try writer.beginSection(name)
+            for region in regions { try region.copy(into: writer) }
+            try writer.endSection()
+            report()
+        }
+        try writer.addSection(IndexLayout.listBlocks, array: postings.listBlocks)
+        try writer.addSection(IndexLayout.listTail, array: postings.tailEnds.map { $0 + UInt64(postings.blockedCount) })
+        try writer.beginSection(IndexLayout.blockOffsets)
+        if postings.blockedCount <= Int(UInt32.max) {
+            try postings.blockOffsets.forEachChunk(of: UInt64.self) { chunk in try writer.append(contentsOf: chunk.map { UInt32($0) }) }
         } else {
-            try writer.addSection(IndexLayout.blockOffsets, array: blockOffsets)
+            try postings.blockOffsets.copy(into: writer)
         }
-        try writer.addSection(IndexLayout.blockMinimum, array: blockMinimum)
-        try writer.addSection(IndexLayout.blockScale, array: blockScale)
+        try writer.endSection()
+        for (name, spool) in [(IndexLayout.blockMinimum, postings.blockMinimum), (IndexLayout.blockScale, postings.blockScale)] {
+            try writer.beginSection(name)
+            try spool.copy(into: writer)
+            try writer.endSection()
+        }
+        report()
         try summaries.write(to: writer)
         try writer.finish()
+        progress?(BuildProgress(stage: .writing, completed: sectionCount, total: sectionCount))
 
         return BuildStatistics(
             documents: forward.count, nonzeros: forward.nonzeroCount, vocabularySize: vocabulary.count,
-            postings: documents.count, blockedPostings: blockedCount, blocks: blockMinimum.count,
-            summaryEntries: summaries.codes.count, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
-            skippedEmptyLines: 0, droppedZeroWeights: 0)
+            postings: postingCount, blockedPostings: postings.blockedCount, blocks: postings.blockCount,
+            summaryEntries: summaries.entryCount, indexBytes: fileSize(path), documentStoreBytes: 0, seconds: 0,
+            skippedEmptyLines: 0, droppedZeroWeights: 0, listRanges: 0, memoryBudget: 0)
     }
 
-    /// The `fwd.vectors` bytes: per document its components, then its weights (see ``IndexLayout``).
-    private func forwardVectors(componentWidth: Int) -> [UInt8] {
+    /// Appends `values` converted element by element, a chunk at a time.
+    private func appendConverted<T: BitwiseCopyable>(_ values: [Int], to writer: IndexFileWriter, _ convert: (Int) -> T) throws {
+        let chunk = 1 << 20
+        for start in stride(from: 0, to: values.count, by: chunk) {
+            try writer.append(contentsOf: values[start ..< min(start + chunk, values.count)].map(convert))
+        }
+    }
+
+    /// The `fwd.vectors` bytes: per document its components, then its weights (see
+    /// ``IndexLayout``), encoded a few MiB at a time.
+    private func appendForwardVectors(to writer: IndexFileWriter, componentWidth: Int) throws {
         let precision = configuration.valuePrecision
         let slot = IndexLayout.forwardEntryBytes(componentWidth: componentWidth, valuePrecision: precision) / 2
-        var bytes = [UInt8](repeating: 0, count: forward.nonzeroCount * 2 * slot)
-        bytes.withUnsafeMutableBytes { raw in
-            for d in 0 ..< forward.count {
-                let start = forward.offsets[d], n = forward.offsets[d + 1] - start
-                let componentBase = start * 2 * slot, valueBase = componentBase + n * slot
+        var bytes: [UInt8] = []
+        let flushAt = 4 << 20
+        bytes.reserveCapacity(flushAt + 1 << 16)
+        for d in 0 ..< forward.count {
+            let start = forward.offsets[d], n = forward.offsets[d + 1] - start
+            let base = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: n * 2 * slot))
+            bytes.withUnsafeMutableBytes { raw in
+                let componentBase = base, valueBase = base + n * slot
                 for j in 0 ..< n {
                     let c = forward.components[start + j], v = forward.values[start + j]
                     if componentWidth == 2 {
@@ -115,25 +128,11 @@ struct IndexSerializer {
                     }
                 }
             }
+            if bytes.count >= flushAt {
+                try writer.append(contentsOf: bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
         }
-        return bytes
-    }
-
-    private func writeValues(_ name: String, _ values: [Float], _ writer: IndexFileWriter) throws {
-        switch configuration.valuePrecision {
-        case .f16: try writer.addSection(name, array: values.map(HalfPrecision.encode))
-        case .f32: try writer.addSection(name, array: values)
-        }
-    }
-}
-
-extension IndexFileWriter {
-    /// Appends component ids as u16 when `narrow` (every id < 2¹⁶), else as u32.
-    func addComponentSection(_ name: String, _ components: [UInt32], narrow: Bool) throws {
-        if narrow {
-            try addSection(name, array: components.map { UInt16(truncatingIfNeeded: $0) })
-        } else {
-            try addSection(name, array: components)
-        }
+        try writer.append(contentsOf: bytes)
     }
 }

@@ -3,20 +3,22 @@ import LSRFormats
 import LSRVectors
 
 extension BlockingContext {
-    /// Prunes, blocks and summarizes inverted list `t`.
+    /// Prunes, blocks and summarizes inverted list `t`, whose complete postings (ascending
+    /// documents) are `documents` and `values`.
     /// - Complexity: O(L · c · h) for a list of L kept postings, c centroids per document
     ///   component and h = docCut, plus O(block nnz) for the summaries.
-    func blockList(_ t: Int, workspace: BlockingWorkspace) -> BlockedList {
+    func blockList(_ t: Int, documents: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Float>, workspace: BlockingWorkspace) -> BlockedList {
         var list = BlockedList()
         var members: [UInt32] = []
         var memberValues: [Float] = []
-        for p in lists.starts[t] ..< lists.starts[t + 1] {
-            if kept[p] {
-                members.append(lists.documents[p])
-                memberValues.append(lists.values[p])
+        plan.keep(values, into: &workspace.kept, order: &workspace.order)
+        for p in 0 ..< documents.count {
+            if workspace.kept[p] {
+                members.append(documents[p])
+                memberValues.append(values[p])
             } else {
-                list.tailDocuments.append(lists.documents[p])
-                list.tailValues.append(lists.values[p])
+                list.tailDocuments.append(documents[p])
+                list.tailValues.append(values[p])
             }
         }
         guard !members.isEmpty else { return list }
@@ -153,9 +155,9 @@ extension BlockingContext {
                                 headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
                             }
                             if let head { return head }
-                            let full = forward.components.withUnsafeBufferPointer { c in
-                                forward.values.withUnsafeBufferPointer { v in score(forward.offsets[d] ..< forward.offsets[d + 1], c, v) }
-                            }
+                            let full = score(
+                                forward.offsets[d] ..< forward.offsets[d + 1], UnsafeBufferPointer(forward.components),
+                                UnsafeBufferPointer(forward.values))
                             return full ?? (allowed?.firstIndex(of: true) ?? 0)
                         }
                     }
@@ -195,31 +197,28 @@ extension BlockingContext {
         if workspace.touched.count < nonzeros { workspace.touched = [UInt32](repeating: 0, count: nonzeros) }
         let touchedCount = workspace.touched.withUnsafeMutableBufferPointer { touched in
             forward.offsets.withUnsafeBufferPointer { offsets in
-                forward.components.withUnsafeBufferPointer { components in
-                    forward.values.withUnsafeBufferPointer { values in
-                        var count = 0
-                        // The documents are scattered over the forward index: load the next one's
-                        // vector while this one is read.
-                        func prefetch(_ i: Int) {
-                            guard i < documents.count else { return }
-                            let range = offsets[Int(documents[i])] ..< offsets[Int(documents[i]) + 1]
-                            lsr_prefetch_range(components.baseAddress! + range.lowerBound, range.count * MemoryLayout<UInt32>.stride)
-                            lsr_prefetch_range(values.baseAddress! + range.lowerBound, range.count * MemoryLayout<Float>.stride)
-                        }
-                        prefetch(0)
-                        prefetch(1)
-                        for (i, d) in documents.enumerated() {
-                            prefetch(i + 2)
-                            for j in offsets[Int(d)] ..< offsets[Int(d) + 1] {
-                                let c = Int(components[j]), v = values[j], old = componentMaximum[c]
-                                touched[count] = UInt32(c)
-                                count += old == 0 ? 1 : 0
-                                componentMaximum[c] = v > old ? v : old
-                            }
-                        }
-                        return count
+                let components = UnsafeBufferPointer(forward.components), values = UnsafeBufferPointer(forward.values)
+                var count = 0
+                // The documents are scattered over the forward index: load the next one's
+                // vector while this one is read.
+                func prefetch(_ i: Int) {
+                    guard i < documents.count else { return }
+                    let range = offsets[Int(documents[i])] ..< offsets[Int(documents[i]) + 1]
+                    lsr_prefetch_range(components.baseAddress! + range.lowerBound, range.count * MemoryLayout<UInt32>.stride)
+                    lsr_prefetch_range(values.baseAddress! + range.lowerBound, range.count * MemoryLayout<Float>.stride)
+                }
+                prefetch(0)
+                prefetch(1)
+                for (i, d) in documents.enumerated() {
+                    prefetch(i + 2)
+                    for j in offsets[Int(d)] ..< offsets[Int(d) + 1] {
+                        let c = Int(components[j]), v = values[j], old = componentMaximum[c]
+                        touched[count] = UInt32(c)
+                        count += old == 0 ? 1 : 0
+                        componentMaximum[c] = v > old ? v : old
                     }
                 }
+                return count
             }
         }
         // Largest values first (ties: lower component): keys of value bits (positive floats order

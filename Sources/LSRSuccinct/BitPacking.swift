@@ -3,10 +3,18 @@
 ///
 /// Readers use ``readBits(_:at:width:)``, an unaligned 8-byte load, so every packed array ends
 /// with one spare zero word (``BitWriter/finishedWords()`` adds it).
+///
+/// A long stream can be written out as it grows: ``drainCompleteWords()`` hands over the words
+/// no later append changes, while bit and word positions keep counting from the stream's start.
 public struct BitWriter: Sendable {
+    /// The words not drained yet.
     public private(set) var words: [UInt64] = []
-    /// Bits written so far.
+    /// Bits written so far, drained or not.
     public private(set) var bitCount = 0
+    /// Words handed over by ``drainCompleteWords()``.
+    public private(set) var drainedWordCount = 0
+    /// Words written so far, drained or not.
+    public var wordCount: Int { drainedWordCount + words.count }
 
     public init() {}
 
@@ -24,18 +32,31 @@ public struct BitWriter: Sendable {
 
     /// Appends whole words (the writer must be at a word boundary).
     public mutating func append(words more: [UInt64]) {
-        precondition(bitCount == words.count * 64, "appending words off a word boundary")
+        precondition(bitCount == wordCount * 64, "appending words off a word boundary")
         words += more
-        bitCount = words.count * 64
+        bitCount = wordCount * 64
     }
 
     /// Appends zero bits up to the next multiple of 64.
     public mutating func alignToWord() {
-        bitCount = words.count * 64
+        bitCount = wordCount * 64
     }
 
-    /// The words, plus the spare zero word readers may touch.
-    public func finishedWords() -> [UInt64] { words + [0] }
+    /// Removes and returns the words no later append changes: all of them but a partly filled
+    /// last one.
+    public mutating func drainCompleteWords() -> [UInt64] {
+        let complete = bitCount & 63 == 0 ? words.count : words.count - 1
+        let drained = Array(words[0 ..< complete])
+        words.removeSubrange(0 ..< complete)
+        drainedWordCount += complete
+        return drained
+    }
+
+    /// The words, plus the spare zero word readers may touch (of a stream never drained).
+    public func finishedWords() -> [UInt64] {
+        precondition(drainedWordCount == 0, "finishedWords() of a drained stream")
+        return words + [0]
+    }
 }
 
 public enum BitPacking {

@@ -39,7 +39,7 @@ public enum EliasFano {
         let mask = (UInt64(1) << UInt64(width)) - 1
         for value in values { bits.append(value & mask, width: width) }
         bits.alignToWord()
-        let highStart = bits.words.count
+        let highStart = bits.wordCount
         var high = [UInt64](repeating: 0, count: highWordCount(count: values.count, universe: universe, lowWidth: width))
         var previous: UInt64 = 0
         for (i, value) in values.enumerated() {

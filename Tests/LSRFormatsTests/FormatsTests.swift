@@ -9,6 +9,27 @@ final class XXHash64Tests: XCTestCase {
         XCTAssertEqual(hash(""), 0xEF46_DB37_51D8_E999)
         XCTAssertEqual(hash("a"), 0xD24E_C4F1_A98C_6E5B)
         XCTAssertEqual(hash("abc"), 0x44BC_2CF5_AD77_0999)
+        XCTAssertEqual(hash("Nobody inspects the spammish repetition"), 0xFBCE_A83C_8A37_8BF1)
+    }
+
+    /// Fed in arbitrary pieces, the streaming hasher gives the one-shot hash of the whole.
+    func testStreamingMatchesOneShot() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 31, 32, 33, 63, 64, 65, 100, 1000, 4099] {
+            let bytes = (0 ..< length).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+            let expected = bytes.withUnsafeBytes { XXHash64.hash($0) }
+            for _ in 0 ..< 20 {
+                var hasher = XXHash64.Hasher()
+                var at = 0
+                while at < length {
+                    let piece = Int.random(in: 0 ... min(70, length - at), using: &generator)
+                    bytes.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[at ..< at + piece])) }
+                    at += piece
+                }
+                XCTAssertEqual(hasher.byteCount, length)
+                XCTAssertEqual(hasher.finalize(), expected, "length \(length)")
+            }
+        }
     }
 }
 

@@ -50,6 +50,43 @@ final class BuildTests: XCTestCase {
         XCTAssertNotEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("three/index.lsr"))))
     }
 
+    /// The memory budget changes how many passes build the inverted lists, never the bytes; a
+    /// budget too small for the collection fails before writing anything, naming one that
+    /// works, and that one builds the lists in several passes.
+    func testMemoryBudgetChangesPassesNotBytes() throws {
+        let collection = SyntheticCollection(seed: 9, count: 40_000, dimension: 3_000, meanLength: 60, skew: 1.8)
+        let input = directory.write(collection.binary(), to: "d.bin")
+        func configuration(_ budget: Int?) -> BuildConfiguration {
+            BuildConfiguration(
+                pruning: .globalThreshold(nPostings: 300, maxFraction: 1.5), summaries: .always, seed: 5, threads: 2,
+                memoryBudget: budget)
+        }
+        let whole = try IndexBuilder(configuration: configuration(nil))
+            .build(input: try VectorFileReader(path: input), outputPath: directory.file("whole"))
+        XCTAssertEqual(whole.listRanges, 1)
+        XCTAssertGreaterThan(whole.blockedPostings, 0)
+        XCTAssertGreaterThan(whole.postings, whole.blockedPostings)
+
+        var failure: LSRError?
+        XCTAssertThrowsError(
+            try IndexBuilder(configuration: configuration(64 << 20))
+                .build(input: try VectorFileReader(path: input), outputPath: directory.file("small"))
+        ) { failure = $0 as? LSRError }
+        XCTAssertEqual(failure?.code, .invalidArgument)
+        XCTAssertEqual(failure?.field, "memory-budget")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("small")))
+        let named = try XCTUnwrap(failure?.message.components(separatedBy: "at least ").last?.dropLast().description).flatMap { Int($0) }
+        let budget = try XCTUnwrap(named, failure?.message ?? "") << 20
+
+        let passes = try IndexBuilder(configuration: configuration(budget))
+            .build(input: try VectorFileReader(path: input), outputPath: directory.file("passes"))
+        XCTAssertGreaterThanOrEqual(passes.listRanges, 3)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory.file("whole/index.lsr"))),
+            try Data(contentsOf: URL(fileURLWithPath: directory.file("passes/index.lsr"))))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("passes/scratch")))
+    }
+
     func testExistingIndexSurvivesRefusalAndFailedRebuild() throws {
         let collection = SyntheticCollection(seed: 5, count: 100, dimension: 30, meanLength: 5)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")

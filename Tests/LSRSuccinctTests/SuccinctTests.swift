@@ -34,6 +34,29 @@ final class BitPackingTests: XCTestCase {
         }
     }
 
+    /// Draining complete words as the stream grows gives the same words as writing it whole.
+    func testDrainedStreamEqualsTheWholeStream() {
+        var generator = TestGenerator(state: 7)
+        var whole = BitWriter(), drained = BitWriter()
+        var collected: [UInt64] = []
+        for i in 0 ..< 3_000 {
+            let width = Int.random(in: 0 ... BitPacking.maximumWidth, using: &generator)
+            let value = width == 0 ? 0 : UInt64.random(in: 0 ... (UInt64(1) << UInt64(width)) - 1, using: &generator)
+            whole.append(value, width: width)
+            drained.append(value, width: width)
+            if i % 97 == 0 {
+                whole.alignToWord(); drained.alignToWord()
+                whole.append(words: [UInt64(i), 1]); drained.append(words: [UInt64(i), 1])
+            }
+            if Int.random(in: 0 ..< 10, using: &generator) == 0 { collected += drained.drainCompleteWords() }
+            XCTAssertEqual(drained.wordCount, whole.wordCount)
+            XCTAssertEqual(drained.bitCount, whole.bitCount)
+        }
+        collected += drained.drainCompleteWords()
+        collected += drained.words
+        XCTAssertEqual(collected + [0], whole.finishedWords())
+    }
+
     func testWidthForMaximum() {
         XCTAssertEqual(BitPacking.width(forMaximum: 0), 0)
         XCTAssertEqual(BitPacking.width(forMaximum: 1), 1)

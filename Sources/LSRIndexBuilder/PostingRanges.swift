@@ -1,0 +1,90 @@
+import LSRFormats
+import LSRVectors
+
+/// Consecutive ranges of inverted lists whose complete postings fit the memory a build has left
+/// for them: the builder inverts one range at a time, with one pass over the forward index each,
+/// so that the inverted index is never in memory whole.
+struct ListRanges {
+    /// Bytes one posting takes while its range is in memory (document id and weight).
+    static let bytesPerPosting = MemoryLayout<UInt32>.stride + MemoryLayout<Float>.stride
+
+    let ranges: [Range<Int>]
+    /// Postings of the largest range.
+    let largestRange: Int
+
+    /// Greedy: each range takes lists while their postings fit in `bytes`.
+    /// - Precondition: the longest list fits in `bytes`.
+    init(listLengths: [Int], bytes: Int) {
+        let capacity = bytes / ListRanges.bytesPerPosting
+        var ranges: [Range<Int>] = []
+        var start = 0, postings = 0, largest = 0
+        for (t, length) in listLengths.enumerated() {
+            precondition(length <= capacity, "list \(t) does not fit a range")
+            if postings + length > capacity {
+                ranges.append(start ..< t)
+                largest = max(largest, postings)
+                start = t
+                postings = 0
+            }
+            postings += length
+        }
+        ranges.append(start ..< listLengths.count)
+        self.ranges = ranges
+        largestRange = max(largest, postings)
+    }
+}
+
+/// The complete inverted lists of one range of components (postings in ascending document
+/// order), in buffers reused from range to range.
+final class PostingRange: @unchecked Sendable {
+    // @unchecked Sendable: filled by one thread, then only read by the workers.
+    private(set) var lists: Range<Int> = 0 ..< 0
+    /// List `lists.lowerBound + i` is `starts[i] ..< starts[i + 1]` of the buffers.
+    private var starts: [Int] = [0]
+    private let documents: UnsafeMutableBufferPointer<UInt32>
+    private let values: UnsafeMutableBufferPointer<Float>
+
+    init(capacity: Int) {
+        documents = .allocate(capacity: max(1, capacity))
+        values = .allocate(capacity: max(1, capacity))
+    }
+
+    deinit {
+        documents.deallocate()
+        values.deallocate()
+    }
+
+    /// Collects the postings of `lists` with one pass over `forward`.
+    /// - Complexity: O(nnz) for the pass, plus O(postings in range) scattered writes.
+    func fill(_ lists: Range<Int>, lengths: [Int], forward: BuildForward) {
+        self.lists = lists
+        starts = [0]
+        starts.reserveCapacity(lists.count + 1)
+        for t in lists { starts.append(starts.last! + lengths[t]) }
+        precondition(starts.last! <= documents.count, "range exceeds its buffers")
+        var cursor = starts
+        let low = UInt32(truncatingIfNeeded: lists.lowerBound), width = UInt32(truncatingIfNeeded: lists.count)
+        let components = forward.components, weights = forward.values
+        cursor.withUnsafeMutableBufferPointer { cursor in
+            for d in 0 ..< forward.count {
+                let document = UInt32(truncatingIfNeeded: d)
+                for j in forward.offsets[d] ..< forward.offsets[d + 1] {
+                    // One unsigned comparison tests low ≤ c < low + width.
+                    let slot = components[j] &- low
+                    guard slot < width else { continue }
+                    let p = cursor[Int(slot)]
+                    documents[p] = document
+                    values[p] = weights[j]
+                    cursor[Int(slot)] = p + 1
+                }
+            }
+        }
+    }
+
+    /// The postings of list `t` (in `lists`).
+    func postings(of t: Int) -> (documents: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Float>) {
+        let i = t - lists.lowerBound
+        let range = starts[i] ..< starts[i + 1]
+        return (UnsafeBufferPointer(rebasing: documents[range]), UnsafeBufferPointer(rebasing: values[range]))
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LSRFormats
+import LSRVectors
+
+/// Takes the blocked lists in list order and streams them to scratch files: the blocked and
+/// tail regions of the postings, the per-block sections and the summaries. What stays in memory
+/// is one entry per list (``listBlocks``, ``tailEnds``).
+final class PostingSpools {
+    let precision: ValuePrecision
+    let blockDocuments: SpoolFile
+    let blockValues: SpoolFile
+    let tailDocuments: SpoolFile
+    let tailValues: SpoolFile
+    /// Block start offsets into the blocked region as u64, beginning with 0.
+    let blockOffsets: SpoolFile
+    let blockMinimum: SpoolFile
+    let blockScale: SpoolFile
+    let summaries: SummarySections
+    /// `list.blocks`: list t owns blocks `listBlocks[t] ..< listBlocks[t + 1]`.
+    private(set) var listBlocks: [UInt32] = [0]
+    /// End of each list's tail, counted from the start of the tail region.
+    private(set) var tailEnds: [UInt64] = [0]
+    private(set) var blockedCount = 0
+    private(set) var tailCount = 0
+    private(set) var blockCount = 0
+
+    init(scratch: ScratchDirectory, precision: ValuePrecision, summaries: SummarySections) throws {
+        self.precision = precision
+        self.summaries = summaries
+        blockDocuments = try scratch.spool("post.docs.blocked")
+        blockValues = try scratch.spool("post.values.blocked")
+        tailDocuments = try scratch.spool("post.docs.tail")
+        tailValues = try scratch.spool("post.values.tail")
+        blockOffsets = try scratch.spool("block.offsets")
+        blockMinimum = try scratch.spool("block.min")
+        blockScale = try scratch.spool("block.scale")
+        try blockOffsets.append(UInt64(0))
+    }
+
+    /// Appends the next list.
+    func append(_ list: BlockedList) throws {
+        try blockDocuments.append(contentsOf: list.blockDocuments)
+        try appendValues(list.blockValues, to: blockValues)
+        var end = UInt64(blockedCount)
+        for size in list.blockSizes {
+            end += UInt64(size)
+            try blockOffsets.append(end)
+        }
+        blockedCount += list.blockDocuments.count
+        blockCount += list.blockSizes.count
+        listBlocks.append(UInt32(blockCount))
+        try blockMinimum.append(contentsOf: list.blockMinimums)
+        try blockScale.append(contentsOf: list.blockScales)
+        try summaries.append(list)
+        try tailDocuments.append(contentsOf: list.tailDocuments)
+        try appendValues(list.tailValues, to: tailValues)
+        tailCount += list.tailDocuments.count
+        tailEnds.append(UInt64(tailCount))
+    }
+
+    func finish() throws {
+        try summaries.finish()
+    }
+
+    private func appendValues(_ values: [Float], to spool: SpoolFile) throws {
+        switch precision {
+        case .f16: try spool.append(contentsOf: values.map(HalfPrecision.encode))
+        case .f32: try spool.append(contentsOf: values)
+        }
+    }
+}
+
+/// Hands results computed out of order by parallel workers to `consume` in index order, as
+/// soon as each next one is ready; holds only the results that finished early.
+final class OrderedSink<Result>: @unchecked Sendable {
+    // @unchecked Sendable: every field is touched under `lock`.
+    private let lock = NSLock()
+    private var pending: [Int: Result] = [:]
+    private var next: Int
+    private let consume: (Result) throws -> Void
+    private var error: (any Error)?
+
+    /// - Parameter first: the index of the first result.
+    init(first: Int, consume: @escaping (Result) throws -> Void) {
+        next = first
+        self.consume = consume
+    }
+
+    /// The first error `consume` threw; once set, later results are dropped.
+    var failure: (any Error)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+
+    func deliver(_ index: Int, _ result: Result) {
+        lock.lock()
+        defer { lock.unlock() }
+        pending[index] = result
+        while let ready = pending.removeValue(forKey: next) {
+            next += 1
+            guard error == nil else { continue }
+            do { try consume(ready) } catch { self.error = error }
+        }
+    }
+}

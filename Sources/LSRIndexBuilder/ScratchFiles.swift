@@ -1,0 +1,154 @@
+import Foundation
+import LSRFormats
+import LSRVectors
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An append-only scratch file holding one stream a build produces (a section of `index.lsr`,
+/// or one region of a section), written through a buffer so that the stream never has to be
+/// in memory whole. It is read back in chunks (``copy(into:)``, ``forEachChunk(of:_:)``) or
+/// mapped (``ScratchMapping``).
+final class SpoolFile {
+    let path: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    /// Bytes appended so far.
+    private(set) var byteCount = 0
+    private static let bufferCapacity = 1 << 20
+
+    /// Creates (truncating) the file at `path`.
+    init(path: String) throws {
+        self.path = path
+        descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LSRError(.io, "cannot create a scratch file: \(String(cString: strerror(errno)))", path: path) }
+    }
+
+    deinit { close(descriptor) }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > SpoolFile.bufferCapacity { try flush() }
+        if bytes.count >= SpoolFile.bufferCapacity {
+            try writeAll(bytes, at: byteCount)
+        } else {
+            if buffer.capacity == 0 { buffer.reserveCapacity(SpoolFile.bufferCapacity) }
+            buffer.append(contentsOf: bytes)
+        }
+        byteCount += bytes.count
+    }
+
+    func append<T: BitwiseCopyable>(contentsOf elements: [T]) throws {
+        try elements.withUnsafeBytes { try append($0) }
+    }
+
+    func append<T: BitwiseCopyable>(contentsOf elements: UnsafeBufferPointer<T>) throws {
+        try append(UnsafeRawBufferPointer(elements))
+    }
+
+    func append<T: BitwiseCopyable>(_ element: T) throws {
+        try withUnsafeBytes(of: element) { try append($0) }
+    }
+
+    /// Writes out what is buffered; call before reading the file back.
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0, at: byteCount - buffer.count) }
+        buffer.removeAll(keepingCapacity: false)
+    }
+
+    /// Calls `body` with the file's contents as consecutive chunks of `T` (about 8 MiB each).
+    func forEachChunk<T: BitwiseCopyable>(of type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> Void) throws {
+        try flush()
+        precondition(byteCount % MemoryLayout<T>.stride == 0, "scratch file \(path) is not an array of \(T.self)")
+        let chunkElements = (8 << 20) / MemoryLayout<T>.stride
+        let chunk = UnsafeMutableBufferPointer<T>.allocate(capacity: chunkElements)
+        defer { chunk.deallocate() }
+        var position = 0
+        while position < byteCount {
+            let bytes = min(chunkElements * MemoryLayout<T>.stride, byteCount - position)
+            var read = 0
+            while read < bytes {
+                let n = pread(descriptor, UnsafeMutableRawPointer(chunk.baseAddress!) + read, bytes - read, off_t(position + read))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw LSRError(.io, "cannot read a scratch file back: \(n < 0 ? String(cString: strerror(errno)) : "it is shorter than written")", path: path) }
+                read += n
+            }
+            try body(UnsafeBufferPointer(rebasing: chunk[0 ..< bytes / MemoryLayout<T>.stride]))
+            position += bytes
+        }
+    }
+
+    /// Appends the file's bytes to the section open in `writer`.
+    func copy(into writer: IndexFileWriter) throws {
+        try forEachChunk(of: UInt8.self) { try writer.append(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LSRError(.io, "cannot write a scratch file: \(String(cString: strerror(errno)))", path: path)
+            }
+            written += n
+        }
+    }
+
+    /// Maps the file's contents (after flushing) read-write, as an array of `T`.
+    func map<T: BitwiseCopyable>(as type: T.Type) throws -> ScratchMapping<T> {
+        try flush()
+        precondition(byteCount % MemoryLayout<T>.stride == 0, "scratch file \(path) is not an array of \(T.self)")
+        return try ScratchMapping(descriptor: descriptor, count: byteCount / MemoryLayout<T>.stride, path: path)
+    }
+}
+
+/// A scratch file mapped shared and writable: changes go to the file, and the kernel may page
+/// the contents out under memory pressure instead of failing the build.
+final class ScratchMapping<T: BitwiseCopyable>: @unchecked Sendable {
+    // @unchecked Sendable: callers coordinate writes (the build mutates it before workers read).
+    let buffer: UnsafeMutableBufferPointer<T>
+    private let length: Int
+
+    fileprivate init(descriptor: Int32, count: Int, path: String) throws {
+        length = count * MemoryLayout<T>.stride
+        guard length > 0 else {
+            buffer = UnsafeMutableBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else {
+            throw LSRError(.io, "cannot map a scratch file: \(String(cString: strerror(errno)))", path: path)
+        }
+        buffer = UnsafeMutableBufferPointer(start: mapped.bindMemory(to: T.self, capacity: count), count: count)
+    }
+
+    deinit {
+        if let base = buffer.baseAddress { munmap(UnsafeMutableRawPointer(base), length) }
+    }
+}
+
+/// The scratch directory of one build, inside the build's temporary directory: removed with
+/// it on failure, and before the finished index is moved into place.
+struct ScratchDirectory {
+    let path: String
+
+    init(inside directory: String) throws {
+        path = directory + "/scratch"
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } catch {
+            throw LSRError(.io, "cannot create the scratch directory: \(error.localizedDescription)", path: path)
+        }
+    }
+
+    func spool(_ name: String) throws -> SpoolFile {
+        try SpoolFile(path: path + "/" + name)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
