@@ -49,12 +49,12 @@ struct BlockingContext: @unchecked Sendable {
                 order.removeAll(keepingCapacity: true)
                 order.append(contentsOf: forward.offsets[d] ..< forward.offsets[d + 1])
                 if order.count > docCut {
-                    order.sort { forward.values[$0] != forward.values[$1] ? forward.values[$0] > forward.values[$1] : $0 < $1 }
+                    order.sort { forward.value($0) != forward.value($1) ? forward.value($0) > forward.value($1) : $0 < $1 }
                     order.removeSubrange(docCut...)
                 }
                 for j in order {
-                    components.append(forward.components[j])
-                    values.append(forward.values[j])
+                    components.append(UInt32(forward.component(j)))
+                    values.append(forward.value(j))
                 }
                 offsets.append(components.count)
             }

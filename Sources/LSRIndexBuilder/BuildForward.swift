@@ -1,66 +1,130 @@
+import CLSRKernels
 import LSRFormats
 import LSRVectors
 
-/// The forward index a build works from: every document's vector in CSR, as stored (weights
-/// rounded to the storage precision, zeros dropped). Offsets are in memory; components and
-/// values live in mapped scratch files, so reading the input holds no collection-sized arrays.
+/// The forward index a build works from: every document's vector in CSR, as stored. Offsets
+/// are in memory; components (canonical ids, 2 bytes each when the vocabulary allows, else 4)
+/// and weights (in the storage precision) live in mapped scratch files: 4 bytes per nonzero
+/// with the defaults, as in `fwd.vectors`.
 final class BuildForward: @unchecked Sendable {
-    // @unchecked Sendable: mutated only by `renameComponents`, before any worker reads it.
-    /// Vector `d` is `offsets[d] ..< offsets[d + 1]` of `components` / `values`.
+    // @unchecked Sendable: immutable once built; workers only read it.
+    /// Vector `d` is `offsets[d] ..< offsets[d + 1]` of the entries.
     let offsets: [Int]
-    let components: UnsafeMutableBufferPointer<UInt32>
-    let values: UnsafeMutableBufferPointer<Float>
-    private let componentFile: ScratchMapping<UInt32>
-    private let valueFile: ScratchMapping<Float>
+    /// Bytes per component id: 2 or 4.
+    let componentWidth: Int
+    let precision: ValuePrecision
+    private let componentFile: ScratchMapping<UInt8>
+    private let valueFile: ScratchMapping<UInt8>
+    private let componentBase: UnsafeRawPointer
+    private let valueBase: UnsafeRawPointer
 
     var count: Int { offsets.count - 1 }
-    var nonzeroCount: Int { components.count }
+    var nonzeroCount: Int { offsets.last! }
 
-    init(offsets: [Int], components: ScratchMapping<UInt32>, values: ScratchMapping<Float>) {
-        precondition(components.buffer.count == offsets.last! && values.buffer.count == offsets.last!)
+    private init(offsets: [Int], componentWidth: Int, precision: ValuePrecision, components: ScratchMapping<UInt8>, values: ScratchMapping<UInt8>) {
+        precondition(components.buffer.count == offsets.last! * componentWidth && values.buffer.count == offsets.last! * precision.byteWidth)
         self.offsets = offsets
+        self.componentWidth = componentWidth
+        self.precision = precision
         componentFile = components
         valueFile = values
-        self.components = components.buffer
-        self.values = values.buffer
+        componentBase = UnsafeRawPointer(components.buffer.baseAddress) ?? BuildForward.empty
+        valueBase = UnsafeRawPointer(values.buffer.baseAddress) ?? BuildForward.empty
+    }
+
+    private nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8))
+
+    /// The component of entry `j`.
+    @inline(__always) func component(_ j: Int) -> Int {
+        componentWidth == 2
+            ? Int(componentBase.load(fromByteOffset: 2 &* j, as: UInt16.self)) : Int(componentBase.load(fromByteOffset: 4 &* j, as: UInt32.self))
+    }
+
+    /// The weight of entry `j`.
+    @inline(__always) func value(_ j: Int) -> Float {
+        precision == .f16
+            ? HalfPrecision.decode(valueBase.load(fromByteOffset: 2 &* j, as: UInt16.self)) : valueBase.load(fromByteOffset: 4 &* j, as: Float.self)
+    }
+
+    /// The raw bytes of entries `range`: their components and their weights.
+    func bytes(of range: Range<Int>) -> (components: UnsafeRawBufferPointer, values: UnsafeRawBufferPointer) {
+        (UnsafeRawBufferPointer(start: componentBase + range.lowerBound * componentWidth, count: range.count * componentWidth),
+         UnsafeRawBufferPointer(start: valueBase + range.lowerBound * precision.byteWidth, count: range.count * precision.byteWidth))
+    }
+
+    /// Asks the CPU to start loading the entries of vector `d`.
+    @inline(__always) func prefetch(_ d: Int) {
+        let start = offsets[d], n = offsets[d + 1] - start
+        lsr_prefetch_range(componentBase + start * componentWidth, n * componentWidth)
+        lsr_prefetch_range(valueBase + start * precision.byteWidth, n * precision.byteWidth)
     }
 
     /// Bytes of the forward index resident once every page has been touched.
-    static func residentBytes(documents: Int, nonzeros: Int) -> Int {
-        (documents + 1) * MemoryLayout<Int>.stride + nonzeros * (MemoryLayout<UInt32>.stride + MemoryLayout<Float>.stride)
+    static func residentBytes(documents: Int, nonzeros: Int, componentWidth: Int, precision: ValuePrecision) -> Int {
+        (documents + 1) * MemoryLayout<Int>.stride + nonzeros * (componentWidth + precision.byteWidth)
     }
 
-    /// Renames every component through `map` (old id → new id) and restores ascending order in
-    /// each vector.
-    /// - Complexity: O(nnz log d) for vectors of `d` entries.
-    func renameComponents(_ map: [UInt32]) {
-        var order: [Int] = []
-        var scratch: [(UInt32, Float)] = []
-        for d in 0 ..< count {
-            let range = offsets[d] ..< offsets[d + 1]
+    /// The canonical forward index of what `read` collected: components renamed through
+    /// `rename` (source id → canonical id), each vector's entries in ascending canonical order,
+    /// components narrowed to `componentWidth` bytes into a new scratch file.
+    ///
+    /// One sequential pass; the pages of the source components are released as it goes, so
+    /// that they and the result are never resident together.
+    static func canonical(from read: ReadCollection, rename: [UInt32], componentWidth: Int, scratch: ScratchDirectory) throws -> BuildForward {
+        let source = try read.componentSpool.map(as: UInt32.self)
+        let valueFile = try read.valueSpool.map(as: UInt8.self)
+        let output = try scratch.spool("forward.canonical")
+        let width = read.precision.byteWidth
+        let values = valueFile.buffer
+        var renamed: [UInt32] = [], order: [Int] = [], permuted: [UInt8] = [], narrow: [UInt16] = []
+        var released = 0
+        for d in 0 ..< read.offsets.count - 1 {
+            let start = read.offsets[d], end = read.offsets[d + 1]
+            renamed.removeAll(keepingCapacity: true)
             var ascending = true
-            var previous: UInt32? = nil
-            for j in range {
-                let renamed = map[Int(components[j])]
-                components[j] = renamed
-                if let p = previous, p >= renamed { ascending = false }
-                previous = renamed
+            for j in start ..< end {
+                let c = rename[Int(source.buffer[j])]
+                if let last = renamed.last, last >= c { ascending = false }
+                renamed.append(c)
             }
-            if ascending { continue }
-            order.removeAll(keepingCapacity: true)
-            order.append(contentsOf: range)
-            order.sort { components[$0] < components[$1] }
-            scratch.removeAll(keepingCapacity: true)
-            for j in order { scratch.append((components[j], values[j])) }
-            for (i, j) in range.enumerated() { (components[j], values[j]) = scratch[i] }
+            if !ascending {
+                order.removeAll(keepingCapacity: true)
+                order.append(contentsOf: 0 ..< renamed.count)
+                order.sort { renamed[$0] < renamed[$1] }
+                permuted.removeAll(keepingCapacity: true)
+                for i in order { permuted.append(contentsOf: values[(start + i) * width ..< (start + i + 1) * width]) }
+                for (k, byte) in permuted.enumerated() { values[start * width + k] = byte }
+                renamed = order.map { renamed[$0] }
+            }
+            if componentWidth == 2 {
+                narrow.removeAll(keepingCapacity: true)
+                for c in renamed { narrow.append(UInt16(truncatingIfNeeded: c)) }
+                try output.append(contentsOf: narrow)
+            } else {
+                try output.append(contentsOf: renamed)
+            }
+            if end - released >= 1 << 24 {
+                source.release(upTo: end)
+                released = end
+            }
         }
+        read.componentSpool.remove()
+        return BuildForward(
+            offsets: read.offsets, componentWidth: componentWidth, precision: read.precision,
+            components: try output.map(as: UInt8.self), values: valueFile)
     }
 }
 
 /// What reading the input yields besides the document store: the forward index (source
 /// component ids) and the per-component statistics the later stages plan with.
 struct ReadCollection {
-    let forward: BuildForward
+    /// Vector `d` is entries `offsets[d] ..< offsets[d + 1]` of the two spools.
+    let offsets: [Int]
+    /// Source component ids (u32), ascending in each vector.
+    let componentSpool: SpoolFile
+    /// Weights in the storage precision.
+    let valueSpool: SpoolFile
+    let precision: ValuePrecision
     /// Per source component: whether any document names it (even with a weight rounding to 0,
     /// which keeps its token in the vocabulary).
     let used: [Bool]
@@ -82,6 +146,7 @@ struct ReadCollection {
         var histogram = ValueHistogram()
         var components: [UInt32] = []
         var values: [Float] = []
+        var halves: [UInt16] = []
         try input.forEach { record in
             if precision == .f16, let j = record.values.firstIndex(where: { $0 > HalfPrecision.greatestFiniteMagnitude }) {
                 throw LSRError(
@@ -106,7 +171,14 @@ struct ReadCollection {
                 histogram.add(stored)
             }
             try componentSpool.append(contentsOf: components)
-            try valueSpool.append(contentsOf: values)
+            switch precision {
+            case .f16:
+                halves.removeAll(keepingCapacity: true)
+                for v in values { halves.append(HalfPrecision.encode(v)) }
+                try valueSpool.append(contentsOf: halves)
+            case .f32:
+                try valueSpool.append(contentsOf: values)
+            }
             offsets.append(offsets.last! + components.count)
             try store.add(position: record.position, id: record.id, content: record.content)
             if (offsets.count - 1) % 10_000 == 0 { progress?(BuildProgress(stage: .reading, completed: offsets.count - 1, total: input.declaredCount)) }
@@ -115,9 +187,9 @@ struct ReadCollection {
             throw LSRError(.invalidInput, "no vectors: the input holds no documents", path: input.path)
         }
         progress?(BuildProgress(stage: .reading, completed: offsets.count - 1, total: offsets.count - 1))
-        let forward = BuildForward(
-            offsets: offsets, components: try componentSpool.map(as: UInt32.self), values: try valueSpool.map(as: Float.self))
-        return ReadCollection(forward: forward, used: used, postingCounts: postingCounts, histogram: histogram)
+        return ReadCollection(
+            offsets: offsets, componentSpool: componentSpool, valueSpool: valueSpool, precision: precision, used: used,
+            postingCounts: postingCounts, histogram: histogram)
     }
 }
 
@@ -134,12 +206,12 @@ struct ValueHistogram {
     }
 
     /// The value v such that about `keeping` of the counted weights are ≥ v (exactly that many
-    /// unless there are ties at v); 0 when `keeping` covers every weight. `values` are the same
-    /// weights, scanned once more for the low 16 bits within the deciding bucket.
+    /// unless there are ties at v); 0 when `keeping` covers every weight. `forward` holds the
+    /// same weights, scanned once more for the low 16 bits within the deciding bucket.
     ///
     /// Positive floats order like their bit patterns, so two 16-bit histograms find it.
     /// - Complexity: O(P).
-    func threshold(keeping: Int, values: UnsafeBufferPointer<Float>) -> Float {
+    func threshold(keeping: Int, forward: BuildForward) -> Float {
         guard keeping < count else { return 0 }
         guard keeping > 0 else { return .infinity }
         var remaining = keeping
@@ -149,7 +221,10 @@ struct ValueHistogram {
             bucket -= 1
         }
         var low = [Int](repeating: 0, count: 1 << 16)
-        for v in values where Int(v.bitPattern >> 16) == bucket { low[Int(v.bitPattern & 0xFFFF)] += 1 }
+        for j in 0 ..< forward.nonzeroCount {
+            let bits = forward.value(j).bitPattern
+            if Int(bits >> 16) == bucket { low[Int(bits & 0xFFFF)] += 1 }
+        }
         var lowBucket = low.count - 1
         while low[lowBucket] < remaining {
             remaining -= low[lowBucket]

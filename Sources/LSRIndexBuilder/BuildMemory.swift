@@ -10,7 +10,8 @@ import Darwin
 /// The memory model behind ``BuildConfiguration/memoryBudget``.
 ///
 /// A build holds, whatever the budget: the forward index (offsets in memory, components and
-/// weights in mapped scratch files: 8 bytes per nonzero once touched), each document's `docCut`
+/// weights in mapped scratch files: 4 bytes per nonzero once touched with 2-byte component ids
+/// and f16 weights), the ids the reader keeps to refuse repeats, each document's `docCut`
 /// heaviest components, per-worker scratch sized by the vocabulary and by the longest list,
 /// and a fixed allowance for buffers and the runtime. What the budget leaves goes to the
 /// inverted lists, 8 bytes per posting: they are built in as few ranges of consecutive lists
@@ -32,6 +33,10 @@ enum BuildMemory {
     /// runtime, whatever the collection.
     static let baseline = 48 << 20
 
+    /// What the input reader holds per document to refuse a repeated id (a set of the ids, and
+    /// the ids file of binary input), for ids of up to 15 bytes.
+    static let idBytesPerDocument = 48
+
     /// Per-worker bytes per posting of the list it works on: the list split into kept postings
     /// and tail, its blocks, the sort order deciding what pruning keeps.
     static let workerBytesPerPosting = 48
@@ -41,7 +46,10 @@ enum BuildMemory {
         documents: Int, nonzeros: Int, dimension: Int, longestList: Int, workers: Int, configuration: BuildConfiguration
     ) -> Int {
         baseline
-            + BuildForward.residentBytes(documents: documents, nonzeros: nonzeros)
+            + BuildForward.residentBytes(
+                documents: documents, nonzeros: nonzeros, componentWidth: dimension <= 1 << 16 ? 2 : 4,
+                precision: configuration.valuePrecision)
+            + documents * idBytesPerDocument
             + BlockingContext.headBytes(documents: documents, nonzeros: nonzeros, configuration: configuration)
             + workers * (dimension * 8 + longestList * workerBytesPerPosting)
     }

@@ -58,10 +58,9 @@ public struct IndexBuilder: Sendable {
         let collection = try ReadCollection.read(
             input, store: store, scratch: scratch, precision: configuration.valuePrecision, progress: progress)
         try store.finish()
-        let forward = collection.forward
-
         let (vocabulary, sourceIDs, rename) = canonicalizeVocabulary(used: collection.used, reader: input)
-        forward.renameComponents(rename)
+        let forward = try BuildForward.canonical(
+            from: collection, rename: rename, componentWidth: vocabulary.count <= 1 << 16 ? 2 : 4, scratch: scratch)
         var listLengths = [Int](repeating: 0, count: vocabulary.count)
         for (old, count) in collection.postingCounts.enumerated() where collection.used[old] { listLengths[Int(rename[old])] = count }
 

@@ -101,8 +101,9 @@ struct IndexSerializer {
         }
     }
 
-    /// The `fwd.vectors` bytes: per document its components, then its weights (see
-    /// ``IndexLayout``), encoded a few MiB at a time.
+    /// The `fwd.vectors` bytes: per document a region of 2n slots of the wider of the two
+    /// widths, its n components packed from the start and its n weights packed from slot n (see
+    /// ``IndexLayout``); a straight copy of the build's forward index when both widths agree.
     private func appendForwardVectors(to writer: IndexFileWriter, componentWidth: Int) throws {
         let precision = configuration.valuePrecision
         let slot = IndexLayout.forwardEntryBytes(componentWidth: componentWidth, valuePrecision: precision) / 2
@@ -110,21 +111,26 @@ struct IndexSerializer {
         let flushAt = 4 << 20
         bytes.reserveCapacity(flushAt + 1 << 16)
         for d in 0 ..< forward.count {
-            let start = forward.offsets[d], n = forward.offsets[d + 1] - start
-            let base = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: n * 2 * slot))
-            bytes.withUnsafeMutableBytes { raw in
-                let componentBase = base, valueBase = base + n * slot
-                for j in 0 ..< n {
-                    let c = forward.components[start + j], v = forward.values[start + j]
-                    if componentWidth == 2 {
-                        raw.storeBytes(of: UInt16(truncatingIfNeeded: c).littleEndian, toByteOffset: componentBase + 2 * j, as: UInt16.self)
-                    } else {
-                        raw.storeBytes(of: c.littleEndian, toByteOffset: componentBase + 4 * j, as: UInt32.self)
-                    }
-                    switch precision {
-                    case .f16: raw.storeBytes(of: HalfPrecision.encode(v).littleEndian, toByteOffset: valueBase + 2 * j, as: UInt16.self)
-                    case .f32: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: valueBase + 4 * j, as: UInt32.self)
+            let entries = forward.offsets[d] ..< forward.offsets[d + 1]
+            if slot == componentWidth && slot == precision.byteWidth {
+                let (components, values) = forward.bytes(of: entries)
+                bytes.append(contentsOf: components)
+                bytes.append(contentsOf: values)
+            } else {
+                let base = bytes.count, n = entries.count
+                bytes.append(contentsOf: repeatElement(0, count: n * 2 * slot))
+                bytes.withUnsafeMutableBytes { raw in
+                    for (i, j) in entries.enumerated() {
+                        let c = forward.component(j), v = forward.value(j)
+                        if componentWidth == 2 {
+                            raw.storeBytes(of: UInt16(truncatingIfNeeded: c).littleEndian, toByteOffset: base + 2 * i, as: UInt16.self)
+                        } else {
+                            raw.storeBytes(of: UInt32(truncatingIfNeeded: c).littleEndian, toByteOffset: base + 4 * i, as: UInt32.self)
+                        }
+                        switch precision {
+                        case .f16: raw.storeBytes(of: HalfPrecision.encode(v).littleEndian, toByteOffset: base + n * slot + 2 * i, as: UInt16.self)
+                        case .f32: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: base + n * slot + 4 * i, as: UInt32.self)
+                        }
                     }
                 }
             }

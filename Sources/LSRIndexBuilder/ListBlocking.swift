@@ -98,7 +98,7 @@ extension BlockingContext {
         var touched: [UInt32] = []
         for d in centroids {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
-                let c = Int(forward.components[j])
+                let c = forward.component(j)
                 if workspace.componentCount[c] == 0 { touched.append(UInt32(c)) }
                 workspace.componentCount[c] += 1
             }
@@ -113,9 +113,9 @@ extension BlockingContext {
         var entryValue = [Float](repeating: 0, count: entryStart.last!)
         for (k, d) in centroids.enumerated() {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
-                let slot = Int(workspace.componentCount[Int(forward.components[j])])
+                let slot = Int(workspace.componentCount[forward.component(j)])
                 entryCentroid[fill[slot]] = Int32(k)
-                entryValue[fill[slot]] = forward.values[j]
+                entryValue[fill[slot]] = forward.value(j)
                 fill[slot] += 1
             }
         }
@@ -155,9 +155,12 @@ extension BlockingContext {
                                 headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
                             }
                             if let head { return head }
-                            let full = score(
-                                forward.offsets[d] ..< forward.offsets[d + 1], UnsafeBufferPointer(forward.components),
-                                UnsafeBufferPointer(forward.values))
+                            // Rare (the head meets no centroid): the whole vector, decoded.
+                            let entries = forward.offsets[d] ..< forward.offsets[d + 1]
+                            let components = entries.map { UInt32(forward.component($0)) }, values = entries.map { forward.value($0) }
+                            let full = components.withUnsafeBufferPointer { c in
+                                values.withUnsafeBufferPointer { v in score(0 ..< c.count, c, v) }
+                            }
                             return full ?? (allowed?.firstIndex(of: true) ?? 0)
                         }
                     }
@@ -197,22 +200,18 @@ extension BlockingContext {
         if workspace.touched.count < nonzeros { workspace.touched = [UInt32](repeating: 0, count: nonzeros) }
         let touchedCount = workspace.touched.withUnsafeMutableBufferPointer { touched in
             forward.offsets.withUnsafeBufferPointer { offsets in
-                let components = UnsafeBufferPointer(forward.components), values = UnsafeBufferPointer(forward.values)
                 var count = 0
                 // The documents are scattered over the forward index: load the next one's
                 // vector while this one is read.
                 func prefetch(_ i: Int) {
-                    guard i < documents.count else { return }
-                    let range = offsets[Int(documents[i])] ..< offsets[Int(documents[i]) + 1]
-                    lsr_prefetch_range(components.baseAddress! + range.lowerBound, range.count * MemoryLayout<UInt32>.stride)
-                    lsr_prefetch_range(values.baseAddress! + range.lowerBound, range.count * MemoryLayout<Float>.stride)
+                    if i < documents.count { forward.prefetch(Int(documents[i])) }
                 }
                 prefetch(0)
                 prefetch(1)
                 for (i, d) in documents.enumerated() {
                     prefetch(i + 2)
                     for j in offsets[Int(d)] ..< offsets[Int(d) + 1] {
-                        let c = Int(components[j]), v = values[j], old = componentMaximum[c]
+                        let c = forward.component(j), v = forward.value(j), old = componentMaximum[c]
                         touched[count] = UInt32(c)
                         count += old == 0 ? 1 : 0
                         componentMaximum[c] = v > old ? v : old

@@ -64,17 +64,16 @@ final class PostingRange: @unchecked Sendable {
         precondition(starts.last! <= documents.count, "range exceeds its buffers")
         var cursor = starts
         let low = UInt32(truncatingIfNeeded: lists.lowerBound), width = UInt32(truncatingIfNeeded: lists.count)
-        let components = forward.components, weights = forward.values
         cursor.withUnsafeMutableBufferPointer { cursor in
             for d in 0 ..< forward.count {
                 let document = UInt32(truncatingIfNeeded: d)
                 for j in forward.offsets[d] ..< forward.offsets[d + 1] {
                     // One unsigned comparison tests low ≤ c < low + width.
-                    let slot = components[j] &- low
+                    let slot = UInt32(truncatingIfNeeded: forward.component(j)) &- low
                     guard slot < width else { continue }
                     let p = cursor[Int(slot)]
                     documents[p] = document
-                    values[p] = weights[j]
+                    values[p] = forward.value(j)
                     cursor[Int(slot)] = p + 1
                 }
             }

@@ -32,14 +32,14 @@ struct PruningPlan {
             let nonEmpty = listLengths.filter { $0 > 0 }.count
             let budget = n.multipliedReportingOverflow(by: nonEmpty)
             threshold = budget.overflow
-                ? 0 : histogram.threshold(keeping: budget.partialValue, values: UnsafeBufferPointer(forward.values))
+                ? 0 : histogram.threshold(keeping: budget.partialValue, forward: forward)
             cap = max(1, Int((Double(n) * maxFraction).rounded(.down)))
         }
         // Postings at or above the threshold per list (every posting when the threshold is 0).
         var eligible = listLengths
         if threshold > 0 {
             eligible = [Int](repeating: 0, count: listLengths.count)
-            for j in 0 ..< forward.nonzeroCount where forward.values[j] >= threshold { eligible[Int(forward.components[j])] += 1 }
+            for j in 0 ..< forward.nonzeroCount where forward.value(j) >= threshold { eligible[forward.component(j)] += 1 }
         }
         var squares = 0.0, products = 0.0
         for (length, candidates) in zip(listLengths, eligible) {

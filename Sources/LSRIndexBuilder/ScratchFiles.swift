@@ -98,6 +98,11 @@ final class SpoolFile {
         }
     }
 
+    /// Deletes the file (a mapping of it stays valid until released).
+    func remove() {
+        unlink(path)
+    }
+
     /// Maps the file's contents (after flushing) read-write, as an array of `T`.
     func map<T: BitwiseCopyable>(as type: T.Type) throws -> ScratchMapping<T> {
         try flush()
@@ -127,6 +132,15 @@ final class ScratchMapping<T: BitwiseCopyable>: @unchecked Sendable {
 
     deinit {
         if let base = buffer.baseAddress { munmap(UnsafeMutableRawPointer(base), length) }
+    }
+
+    /// Drops the pages of elements `0 ..< count` from this process (they stay in the file and
+    /// fault back in if read again), so that a sequential pass does not leave them resident.
+    func release(upTo count: Int) {
+        guard let base = buffer.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let bytes = count * MemoryLayout<T>.stride / page * page
+        if bytes > 0 { madvise(UnsafeMutableRawPointer(base), bytes, MADV_DONTNEED) }
     }
 }
 

@@ -25,14 +25,6 @@ final class VocabularyTests: XCTestCase {
         XCTAssertEqual(vocabulary.id(of: "é"), 5)
         XCTAssertNil(vocabulary.id(of: "zz"))
     }
-
-    func testRenameComponentsRestoresAscendingOrder() {
-        var dataset = SparseDataset()
-        dataset.append(components: [0, 1, 2], values: [1, 2, 3])
-        dataset.renameComponents([2, 0, 1])
-        XCTAssertEqual(Array(dataset.vector(at: 0).components), [0, 1, 2])
-        XCTAssertEqual(Array(dataset.vector(at: 0).values), [2, 3, 1])
-    }
 }
 
 final class SelectionTests: XCTestCase {
