@@ -50,8 +50,8 @@ K = 10
 
 # ---------------------------------------------------------------- environment
 
-def ensure_venv():
-    """Reruns this script inside .venv-bench, creating it first if needed."""
+def ensure_venv(script=__file__):
+    """Reruns `script` (this one by default) inside .venv-bench, creating it first if needed."""
     python = os.path.join(VENV, "bin", "python")
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
@@ -59,7 +59,7 @@ def ensure_venv():
         log(f"creating {VENV} with pyseismic-lsr")
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
         subprocess.run([python, "-m", "pip", "install", "--quiet", "pyseismic-lsr==0.5.4", "numpy"], check=True)
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
+    os.execv(python, [python, os.path.abspath(script)] + sys.argv[1:])
 
 
 def log(message):

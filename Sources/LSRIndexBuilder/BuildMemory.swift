@@ -23,8 +23,11 @@ enum BuildMemory {
         Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// The budget when none is given: half the physical memory.
-    static var defaultBudget: Int { physicalBytes / 2 }
+    /// The budget when none is given: a third of the physical memory, or what the collection's
+    /// fixed part and longest list need if that is more (so that the default never refuses a
+    /// collection the machine can hold). A third leaves room for the page cache, which the
+    /// passes over the mapped forward index and the written index use, and for other programs.
+    static var defaultBudget: Int { physicalBytes / 3 }
 
     /// The smallest budget ``BuildConfiguration/validate()`` accepts.
     static let minimumBudget = 64 << 20
@@ -54,17 +57,19 @@ enum BuildMemory {
             + workers * (dimension * 8 + longestList * workerBytesPerPosting)
     }
 
-    /// The list ranges a build of this shape uses within `budget`.
+    /// The list ranges a build of this shape uses within `budget` (nil: the default budget),
+    /// and the budget planned with.
     /// - Throws: `LSRError.invalidArgument` when the budget cannot hold the fixed part and the
     ///   longest list, naming the budget that would.
     static func ranges(
-        budget: Int, documents: Int, nonzeros: Int, listLengths: [Int], workers: Int, configuration: BuildConfiguration
-    ) throws -> ListRanges {
+        budget requested: Int?, documents: Int, nonzeros: Int, listLengths: [Int], workers: Int, configuration: BuildConfiguration
+    ) throws -> (ranges: ListRanges, budget: Int) {
         let longest = listLengths.max() ?? 0
         let fixed = fixedBytes(
             documents: documents, nonzeros: nonzeros, dimension: listLengths.count, longestList: longest, workers: workers,
             configuration: configuration)
         let needed = fixed + longest * ListRanges.bytesPerPosting
+        let budget = requested ?? max(defaultBudget, needed)
         guard budget >= needed else {
             let mebibytes = (needed + (1 << 20) - 1) >> 20
             throw LSRError(
@@ -72,6 +77,6 @@ enum BuildMemory {
                 "memory budget \(budget >> 20) MiB is too small for this collection (\(documents) documents, \(nonzeros) nonzeros): its forward index, document heads and longest list need \(mebibytes) MiB; raise --memory-budget to at least \(mebibytes)M",
                 field: "memory-budget")
         }
-        return ListRanges(listLengths: listLengths, bytes: budget - fixed)
+        return (ListRanges(listLengths: listLengths, bytes: budget - fixed), budget)
     }
 }

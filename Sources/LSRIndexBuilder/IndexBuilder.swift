@@ -66,9 +66,8 @@ public struct IndexBuilder: Sendable {
 
         let plan = PruningPlan(configuration, forward: forward, listLengths: listLengths, histogram: collection.histogram)
         let workers = workerCount(vocabulary.count, threads: configuration.threads)
-        let budget = configuration.memoryBudget ?? BuildMemory.defaultBudget
-        let ranges = try BuildMemory.ranges(
-            budget: budget, documents: forward.count, nonzeros: forward.nonzeroCount, listLengths: listLengths,
+        let (ranges, budget) = try BuildMemory.ranges(
+            budget: configuration.memoryBudget, documents: forward.count, nonzeros: forward.nonzeroCount, listLengths: listLengths,
             workers: workers, configuration: configuration)
         let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration)
         let summaries = try SummarySections(
