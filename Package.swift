@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "LSRVectorsTests", dependencies: ["LSRVectors", "LSRTestSupport"]),
         .testTarget(name: "LSRSuccinctTests", dependencies: ["LSRSuccinct"]),
         .testTarget(name: "LSRFormatsTests", dependencies: ["LSRFormats", "LSRTestSupport"]),
-        .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"]),
+        .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LSRSearchTests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(
             name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRFormats", "LSRTestSupport"],

@@ -76,8 +76,10 @@ def build_lsr(args, docs, ids, output, budget=None):
     command = [args.lsr, "index", "--input", docs, "--ids", ids, "--vocab", args.vocab, "--output", output, "--force",
                "--threads", str(args.threads)] + (["--memory-budget", budget] if budget else [])
     wall, rss, out = bench.run_measured(command, stdout=subprocess.PIPE)
+    out = out.decode()
     return {"build_s": wall, "peak_rss_bytes": rss, "bytes": os.path.getsize(os.path.join(output, "index.lsr")),
-            "store_bytes": os.path.getsize(os.path.join(output, "documents.sqlite")), "output": out.decode()}
+            "store_bytes": os.path.getsize(os.path.join(output, "documents.sqlite")),
+            "passes": int(out.split("inverted lists built in ")[1].split()[0]), "output": out}
 
 
 def lsr_run(args, index, queries, work, *options, threads=1):
@@ -138,6 +140,8 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
         shutil.rmtree(budgeted)
         if not identical:
             sys.exit("the budgeted build differs from the unbudgeted one")
+        if args.check and entry["lsr_budget_build"]["passes"] < 2:
+            sys.exit(f"--budget-check {args.budget_check} built the lists in one pass: pick a smaller budget")
 
     seismic_index = None
     if not args.check and size <= args.seismic_max_documents:
@@ -288,7 +292,7 @@ def markdown(summary):
     budget = [e for e in summary["sizes"] if "lsr_budget_build" in e]
     if budget:
         lines += ["", f"Budgeted builds (`--memory-budget {summary['budget_check']}`): "
-                  + "; ".join(f"{e['documents']:,} documents: {e['lsr_budget_build']['build_s']:.0f} s, peak "
+                  + "; ".join(f"{e['documents']:,} documents: {e['lsr_budget_build']['passes']} passes, {e['lsr_budget_build']['build_s']:.0f} s, peak "
                               f"{gib(e['lsr_budget_build']['peak_rss_bytes'])} GiB, index.lsr identical: {e['lsr_budget_build']['identical']}"
                               for e in budget) + "."]
     searched = [e for e in summary["sizes"] if "lsr_defaults" in e]

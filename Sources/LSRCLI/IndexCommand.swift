@@ -97,21 +97,22 @@ struct IndexCommand: ParsableCommand {
 extension ValuePrecision: ExpressibleByArgument {}
 
 /// The build's progress line: stage, units done, rate and, when the total is known, an ETA.
+/// Rates count from the stage's first report (stages alternate when the lists are built in
+/// several passes; their counts are cumulative).
 final class BuildProgressLine: @unchecked Sendable {
-    // @unchecked Sendable: `stage` and `started` are touched under `lock`.
+    // @unchecked Sendable: `started` is touched under `lock`.
     private let line = ProgressLine()
     private let lock = NSLock()
-    private var stage: BuildProgress.Stage?
-    private var started = ContinuousClock.now
+    private var started: [BuildProgress.Stage: ContinuousClock.Instant] = [:]
 
     func update(_ step: BuildProgress) {
+        let now = ContinuousClock.now
         lock.lock()
-        if step.stage != stage {
-            stage = step.stage
-            started = .now
-        }
-        let elapsed = Double((ContinuousClock.now - started).components.attoseconds) * 1e-18 + Double((ContinuousClock.now - started).components.seconds)
+        let since = started[step.stage] ?? now
+        started[step.stage] = since
         lock.unlock()
+        let (seconds, attoseconds) = (now - since).components
+        let elapsed = Double(seconds) + Double(attoseconds) * 1e-18
         var text = "\(step.stage.rawValue): \(step.completed)"
         if let total = step.total { text += "/\(total)" }
         if elapsed >= 1, step.completed > 0 {

@@ -94,6 +94,12 @@ public enum SummaryListField {
 }
 
 extension IndexLayout {
+    /// Bytes per stored component id for a vocabulary of `vocabularySize` tokens: 2 when every
+    /// id fits 16 bits, else 4.
+    public static func componentWidth(vocabularySize: Int) -> Int {
+        vocabularySize <= 1 << 16 ? 2 : 4
+    }
+
     /// Bytes per forward-index entry: a component and a weight, each padded to the wider of the two.
     public static func forwardEntryBytes(componentWidth: Int, valuePrecision: ValuePrecision) -> Int {
         2 * max(componentWidth, valuePrecision.byteWidth)

@@ -20,6 +20,12 @@ struct BlockedList: Sendable {
     var summaryCodes: [UInt8] = []
     var tailDocuments: [UInt32] = []
     var tailValues: [Float] = []
+
+    /// About the bytes the list's arrays hold.
+    var byteCount: Int {
+        8 * (blockDocuments.count + tailDocuments.count) + 24 * blockSizes.count + 12 * summaryComponents.count
+            + 3 * summaryCodes.count
+    }
 }
 
 /// Read-only inputs shared by the per-list workers.
@@ -44,6 +50,9 @@ struct BlockingContext: @unchecked Sendable {
         var values: [Float] = []
         if plan.summarized, case let .randomCentroids(_, _, docCut) = configuration.blocking {
             offsets.reserveCapacity(forward.count + 1)
+            let entries = min(forward.nonzeroCount, forward.count.multipliedReportingOverflow(by: docCut).partialValue)
+            components.reserveCapacity(entries)
+            values.reserveCapacity(entries)
             var order: [Int] = []
             for d in 0 ..< forward.count {
                 order.removeAll(keepingCapacity: true)

@@ -28,11 +28,11 @@ final class BuildForward: @unchecked Sendable {
         self.precision = precision
         componentFile = components
         valueFile = values
-        componentBase = UnsafeRawPointer(components.buffer.baseAddress) ?? BuildForward.empty
-        valueBase = UnsafeRawPointer(values.buffer.baseAddress) ?? BuildForward.empty
+        // No entries: any aligned non-null address, never read.
+        let none = UnsafeRawPointer(bitPattern: 64)!
+        componentBase = UnsafeRawPointer(components.buffer.baseAddress) ?? none
+        valueBase = UnsafeRawPointer(values.buffer.baseAddress) ?? none
     }
-
-    private nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8))
 
     /// The component of entry `j`.
     @inline(__always) func component(_ j: Int) -> Int {
@@ -170,6 +170,10 @@ struct ReadCollection {
                 postingCounts[Int(c)] += 1
                 histogram.add(stored)
             }
+            guard offsets.count <= Int(UInt32.max) else {
+                throw LSRError(.invalidInput, "more than \(UInt32.max) documents: document numbers are 32-bit", path: input.path, line: record.line)
+            }
+            if offsets.count == 1, let declared = input.declaredCount { offsets.reserveCapacity(declared + 1) }
             try componentSpool.append(contentsOf: components)
             switch precision {
             case .f16:

@@ -1,3 +1,4 @@
+import Foundation
 import LSRFormats
 import LSRVectors
 
@@ -12,15 +13,20 @@ import Darwin
 /// A build holds, whatever the budget: the forward index (offsets in memory, components and
 /// weights in mapped scratch files: 4 bytes per nonzero once touched with 2-byte component ids
 /// and f16 weights), the ids the reader keeps to refuse repeats, each document's `docCut`
-/// heaviest components, per-worker scratch sized by the vocabulary and by the longest list,
-/// and a fixed allowance for buffers and the runtime. What the budget leaves goes to the
+/// heaviest components, per-token arrays, per-worker scratch sized by the vocabulary and by the
+/// longest list, finished lists waiting for their turn to be written, and a fixed allowance for
+/// buffers and the runtime. What the budget leaves goes to the
 /// inverted lists, 8 bytes per posting: they are built in as few ranges of consecutive lists
 /// as fit (``ListRanges``), one pass over the forward index per range. Everything else (the
 /// document store, the finished sections) streams to disk.
 enum BuildMemory {
-    /// The physical memory of this machine.
+    /// The memory this process may use: the machine's physical memory, or the control group's
+    /// limit when it is lower (containers).
     static var physicalBytes: Int {
-        Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let machine = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let limit = (try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return min(machine, limit ?? .max)
     }
 
     /// The budget when none is given: a third of the physical memory, or what the collection's
@@ -32,29 +38,52 @@ enum BuildMemory {
     /// The smallest budget ``BuildConfiguration/validate()`` accepts.
     static let minimumBudget = 64 << 20
 
-    /// Buffers (scratch files, the index writer, the input reader), the vocabulary and the
-    /// runtime, whatever the collection.
+    /// Buffers (scratch files, the index writer, the input reader) and the runtime, whatever
+    /// the collection.
     static let baseline = 48 << 20
 
     /// What the input reader holds per document to refuse a repeated id (a set of the ids, and
     /// the ids file of binary input), for ids of up to 15 bytes.
     static let idBytesPerDocument = 48
 
+    /// Per-token arrays: the reader's token table, the vocabulary, renaming, list lengths,
+    /// the per-list offsets of the index.
+    static let bytesPerToken = 96
+
     /// Per-worker bytes per posting of the list it works on: the list split into kept postings
-    /// and tail, its blocks, the sort order deciding what pruning keeps.
+    /// and tail, the sort order deciding what pruning keeps.
     static let workerBytesPerPosting = 48
+
+    /// Per-worker bytes per kept posting: its blocks' summaries (before energy pruning, every
+    /// component of every member) and their sorting keys.
+    static let workerBytesPerKeptPosting = 160
+
+    /// Bytes one list in work may take: its postings and, for the postings pruning keeps, the
+    /// blocks' summaries.
+    static func listBytes(length: Int, plan: PruningPlan) -> Int {
+        let kept = plan.summarized ? min(length, plan.cap) : 0
+        return length * workerBytesPerPosting + kept * workerBytesPerKeptPosting
+    }
+
+    /// Bytes of finished lists allowed to wait for their turn to be written (``OrderedSink``):
+    /// one longest list's worth.
+    static func backlogBytes(longestList: Int, plan: PruningPlan) -> Int {
+        listBytes(length: longestList, plan: plan)
+    }
 
     /// Bytes the build holds besides the postings of the range in memory.
     static func fixedBytes(
-        documents: Int, nonzeros: Int, dimension: Int, longestList: Int, workers: Int, configuration: BuildConfiguration
+        forward: BuildForward, dimension: Int, longestList: Int, plan: PruningPlan, workers: Int, configuration: BuildConfiguration
     ) -> Int {
         baseline
             + BuildForward.residentBytes(
-                documents: documents, nonzeros: nonzeros, componentWidth: dimension <= 1 << 16 ? 2 : 4,
-                precision: configuration.valuePrecision)
-            + documents * idBytesPerDocument
-            + BlockingContext.headBytes(documents: documents, nonzeros: nonzeros, configuration: configuration)
-            + workers * (dimension * 8 + longestList * workerBytesPerPosting)
+                documents: forward.count, nonzeros: forward.nonzeroCount, componentWidth: forward.componentWidth,
+                precision: forward.precision)
+            + forward.count * idBytesPerDocument
+            + dimension * bytesPerToken
+            + (plan.summarized ? BlockingContext.headBytes(documents: forward.count, nonzeros: forward.nonzeroCount, configuration: configuration) : 0)
+            + workers * (dimension * 8 + listBytes(length: longestList, plan: plan))
+            + backlogBytes(longestList: longestList, plan: plan)
     }
 
     /// The list ranges a build of this shape uses within `budget` (nil: the default budget),
@@ -62,19 +91,18 @@ enum BuildMemory {
     /// - Throws: `LSRError.invalidArgument` when the budget cannot hold the fixed part and the
     ///   longest list, naming the budget that would.
     static func ranges(
-        budget requested: Int?, documents: Int, nonzeros: Int, listLengths: [Int], workers: Int, configuration: BuildConfiguration
+        budget requested: Int?, forward: BuildForward, listLengths: [Int], plan: PruningPlan, workers: Int, configuration: BuildConfiguration
     ) throws -> (ranges: ListRanges, budget: Int) {
         let longest = listLengths.max() ?? 0
         let fixed = fixedBytes(
-            documents: documents, nonzeros: nonzeros, dimension: listLengths.count, longestList: longest, workers: workers,
-            configuration: configuration)
+            forward: forward, dimension: listLengths.count, longestList: longest, plan: plan, workers: workers, configuration: configuration)
         let needed = fixed + longest * ListRanges.bytesPerPosting
         let budget = requested ?? max(defaultBudget, needed)
         guard budget >= needed else {
             let mebibytes = (needed + (1 << 20) - 1) >> 20
             throw LSRError(
                 .invalidArgument,
-                "memory budget \(budget >> 20) MiB is too small for this collection (\(documents) documents, \(nonzeros) nonzeros): its forward index, document heads and longest list need \(mebibytes) MiB; raise --memory-budget to at least \(mebibytes)M",
+                "memory budget \(budget >> 20) MiB is too small for this collection (\(forward.count) documents, \(forward.nonzeroCount) nonzeros): its forward index, document heads and longest list need \(mebibytes) MiB; raise --memory-budget to at least \(mebibytes)M",
                 field: "memory-budget")
         }
         return (ListRanges(listLengths: listLengths, bytes: budget - fixed), budget)

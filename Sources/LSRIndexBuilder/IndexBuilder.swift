@@ -60,20 +60,22 @@ public struct IndexBuilder: Sendable {
         try store.finish()
         let (vocabulary, sourceIDs, rename) = canonicalizeVocabulary(used: collection.used, reader: input)
         let forward = try BuildForward.canonical(
-            from: collection, rename: rename, componentWidth: vocabulary.count <= 1 << 16 ? 2 : 4, scratch: scratch)
+            from: collection, rename: rename, componentWidth: IndexLayout.componentWidth(vocabularySize: vocabulary.count),
+            scratch: scratch)
         var listLengths = [Int](repeating: 0, count: vocabulary.count)
         for (old, count) in collection.postingCounts.enumerated() where collection.used[old] { listLengths[Int(rename[old])] = count }
 
         let plan = PruningPlan(configuration, forward: forward, listLengths: listLengths, histogram: collection.histogram)
         let workers = workerCount(vocabulary.count, threads: configuration.threads)
         let (ranges, budget) = try BuildMemory.ranges(
-            budget: configuration.memoryBudget, documents: forward.count, nonzeros: forward.nonzeroCount, listLengths: listLengths,
-            workers: workers, configuration: configuration)
+            budget: configuration.memoryBudget, forward: forward, listLengths: listLengths, plan: plan, workers: workers,
+            configuration: configuration)
         let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration)
-        let summaries = try SummarySections(
-            dimension: vocabulary.count, componentWidth: vocabulary.count <= 1 << 16 ? 2 : 4, scratch: scratch)
+        let summaries = try SummarySections(dimension: vocabulary.count, componentWidth: forward.componentWidth, scratch: scratch)
         let postings = try PostingSpools(scratch: scratch, precision: configuration.valuePrecision, summaries: summaries)
-        try blockAllLists(context, ranges: ranges, listLengths: listLengths, workers: workers, into: postings, progress: progress)
+        try blockAllLists(
+            context, ranges: ranges, listLengths: listLengths, workers: workers,
+            backlogBytes: BuildMemory.backlogBytes(longestList: listLengths.max() ?? 0, plan: plan), into: postings, progress: progress)
         try postings.finish()
 
         let indexPath = directory + "/" + IndexLayout.indexFileName
@@ -107,7 +109,7 @@ public struct IndexBuilder: Sendable {
     /// Inverts, prunes, blocks and summarizes every list, one range of lists at a time, and
     /// streams them in list order into `postings`.
     private func blockAllLists(
-        _ context: BlockingContext, ranges: ListRanges, listLengths: [Int], workers: Int, into postings: PostingSpools,
+        _ context: BlockingContext, ranges: ListRanges, listLengths: [Int], workers: Int, backlogBytes: Int, into postings: PostingSpools,
         progress: (@Sendable (BuildProgress) -> Void)?
     ) throws {
         let listCount = listLengths.count
@@ -117,12 +119,14 @@ public struct IndexBuilder: Sendable {
         for (r, lists) in ranges.ranges.enumerated() {
             progress?(BuildProgress(stage: .inverting, completed: r, total: ranges.ranges.count))
             range.fill(lists, lengths: listLengths, forward: context.forward)
-            let sink = OrderedSink<BlockedList>(first: lists.lowerBound) { try postings.append($0) }
+            let sink = OrderedSink<BlockedList>(first: lists.lowerBound, limit: backlogBytes) { try postings.append($0) }
             parallelForEach(lists.count, threads: workers) { worker, i in
-                guard sink.failure == nil else { return }
                 let t = lists.lowerBound + i
+                sink.waitForTurn(t)
+                guard sink.failure == nil else { return sink.deliver(t, BlockedList(), bytes: 0) }
                 let (documents, values) = range.postings(of: t)
-                sink.deliver(t, context.blockList(t, documents: documents, values: values, workspace: workspaces[worker]))
+                let list = context.blockList(t, documents: documents, values: values, workspace: workspaces[worker])
+                sink.deliver(t, list, bytes: list.byteCount)
                 let finished = done.take() + 1
                 if finished % 256 == 0 || finished == listCount {
                     progress?(BuildProgress(stage: .blocking, completed: finished, total: listCount))

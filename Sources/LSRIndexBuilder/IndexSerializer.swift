@@ -14,19 +14,20 @@ struct IndexSerializer {
 
     func write(to path: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
         let writer = try IndexFileWriter(path: path)
-        let narrow = vocabulary.count <= 1 << 16
+        let componentWidth = forward.componentWidth
         let summaries = postings.summaries
         let postingCount = postings.blockedCount + postings.tailCount
-        let sectionCount = 20
+        // Progress by group: vocabulary, forward index, postings, values, blocks; summaries.
+        let groups = 6
         var written = 0
         func report() {
             written += 1
-            progress?(BuildProgress(stage: .writing, completed: written, total: sectionCount))
+            progress?(BuildProgress(stage: .writing, completed: written, total: groups))
         }
 
         let metadata = IndexMetadata(
             formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
-            nonzeroCount: forward.nonzeroCount, componentWidth: narrow ? 2 : 4, valuePrecision: configuration.valuePrecision,
+            nonzeroCount: forward.nonzeroCount, componentWidth: componentWidth, valuePrecision: configuration.valuePrecision,
             postingCount: postingCount, blockedPostingCount: postings.blockedCount, blockCount: postings.blockCount,
             summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.entryCount,
             hasSourceComponentIDs: sourceIDs != nil,
@@ -54,7 +55,7 @@ struct IndexSerializer {
         }
         try writer.endSection()
         try writer.beginSection(IndexLayout.forwardVectors)
-        try appendForwardVectors(to: writer, componentWidth: narrow ? 2 : 4)
+        try appendForwardVectors(to: writer)
         try writer.endSection()
         report()
 
@@ -84,7 +85,7 @@ struct IndexSerializer {
         report()
         try summaries.write(to: writer)
         try writer.finish()
-        progress?(BuildProgress(stage: .writing, completed: sectionCount, total: sectionCount))
+        report()
 
         return BuildStatistics(
             documents: forward.count, nonzeros: forward.nonzeroCount, vocabularySize: vocabulary.count,
@@ -104,8 +105,8 @@ struct IndexSerializer {
     /// The `fwd.vectors` bytes: per document a region of 2n slots of the wider of the two
     /// widths, its n components packed from the start and its n weights packed from slot n (see
     /// ``IndexLayout``); a straight copy of the build's forward index when both widths agree.
-    private func appendForwardVectors(to writer: IndexFileWriter, componentWidth: Int) throws {
-        let precision = configuration.valuePrecision
+    private func appendForwardVectors(to writer: IndexFileWriter) throws {
+        let componentWidth = forward.componentWidth, precision = forward.precision
         let slot = IndexLayout.forwardEntryBytes(componentWidth: componentWidth, valuePrecision: precision) / 2
         var bytes: [UInt8] = []
         let flushAt = 4 << 20

@@ -71,36 +71,56 @@ final class PostingSpools {
 }
 
 /// Hands results computed out of order by parallel workers to `consume` in index order, as
-/// soon as each next one is ready; holds only the results that finished early.
+/// soon as each next one is ready. The results that finished early wait in memory, at most
+/// `limit` bytes of them: a worker about to start a later item waits (``waitForTurn(_:)``)
+/// while they exceed it; the worker on the next item never waits, so the work always advances.
 final class OrderedSink<Result>: @unchecked Sendable {
-    // @unchecked Sendable: every field is touched under `lock`.
-    private let lock = NSLock()
-    private var pending: [Int: Result] = [:]
+    // @unchecked Sendable: every field is touched under `condition`'s lock.
+    private let condition = NSCondition()
+    private var pending: [Int: (result: Result, bytes: Int)] = [:]
+    private var pendingBytes = 0
     private var next: Int
+    private let limit: Int
     private let consume: (Result) throws -> Void
     private var error: (any Error)?
 
-    /// - Parameter first: the index of the first result.
-    init(first: Int, consume: @escaping (Result) throws -> Void) {
+    /// - Parameters:
+    ///   - first: the index of the first result.
+    ///   - limit: bytes of early results held before later items wait.
+    init(first: Int, limit: Int, consume: @escaping (Result) throws -> Void) {
         next = first
+        self.limit = limit
         self.consume = consume
     }
 
     /// The first error `consume` threw; once set, later results are dropped.
     var failure: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         return error
     }
 
-    func deliver(_ index: Int, _ result: Result) {
-        lock.lock()
-        defer { lock.unlock() }
-        pending[index] = result
+    /// Returns when item `index` may start: at once for the next item, else once the results
+    /// waiting for their turn fit the limit.
+    func waitForTurn(_ index: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        while index != next && pendingBytes > limit { condition.wait() }
+    }
+
+    /// Takes the result of item `index` (about `bytes` bytes) and consumes every result that is
+    /// now next in order.
+    func deliver(_ index: Int, _ result: Result, bytes: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        pending[index] = (result, bytes)
+        pendingBytes += bytes
         while let ready = pending.removeValue(forKey: next) {
             next += 1
+            pendingBytes -= ready.bytes
             guard error == nil else { continue }
-            do { try consume(ready) } catch { self.error = error }
+            do { try consume(ready.result) } catch { self.error = error }
         }
+        condition.broadcast()
     }
 }

@@ -7,8 +7,6 @@ import LSRVectors
 struct PruningPlan {
     let threshold: Float
     let cap: Int
-    /// Postings in each list.
-    let listLengths: [Int]
     /// Σ L² / Σ L·K over the lists (L a list's length, K its kept postings): how much longer,
     /// weighted by length, the complete lists are than the kept ones (1: nothing pruned).
     let pruningRatio: Double
@@ -20,7 +18,6 @@ struct PruningPlan {
     ///   - listLengths: postings per list (canonical component order).
     ///   - histogram: the stored weights' histogram.
     init(_ configuration: BuildConfiguration, forward: BuildForward, listLengths: [Int], histogram: ValueHistogram) {
-        self.listLengths = listLengths
         switch configuration.pruning {
         case .none:
             threshold = 0

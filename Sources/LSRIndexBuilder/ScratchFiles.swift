@@ -14,7 +14,7 @@ import Darwin
 /// mapped (``ScratchMapping``).
 final class SpoolFile {
     let path: String
-    private let descriptor: Int32
+    private var descriptor: Int32
     private var buffer: [UInt8] = []
     /// Bytes appended so far.
     private(set) var byteCount = 0
@@ -27,7 +27,7 @@ final class SpoolFile {
         guard descriptor >= 0 else { throw LSRError(.io, "cannot create a scratch file: \(String(cString: strerror(errno)))", path: path) }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > SpoolFile.bufferCapacity { try flush() }
@@ -44,10 +44,6 @@ final class SpoolFile {
         try elements.withUnsafeBytes { try append($0) }
     }
 
-    func append<T: BitwiseCopyable>(contentsOf elements: UnsafeBufferPointer<T>) throws {
-        try append(UnsafeRawBufferPointer(elements))
-    }
-
     func append<T: BitwiseCopyable>(_ element: T) throws {
         try withUnsafeBytes(of: element) { try append($0) }
     }
@@ -56,7 +52,7 @@ final class SpoolFile {
     func flush() throws {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { try writeAll($0, at: byteCount - buffer.count) }
-        buffer.removeAll(keepingCapacity: false)
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Calls `body` with the file's contents as consecutive chunks of `T` (about 8 MiB each).
@@ -98,9 +94,13 @@ final class SpoolFile {
         }
     }
 
-    /// Deletes the file (a mapping of it stays valid until released).
+    /// Deletes the file and closes it; a mapping of it stays valid until released, and the
+    /// disk space is freed with the mapping.
     func remove() {
         unlink(path)
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        buffer = []
     }
 
     /// Maps the file's contents (after flushing) read-write, as an array of `T`.

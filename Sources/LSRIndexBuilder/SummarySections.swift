@@ -90,11 +90,8 @@ final class SummarySections {
         var row = [UInt64](repeating: 0, count: SummaryListField.count)
         row[SummaryListField.entryStart] = UInt64(entryCount)
         try directory.append(contentsOf: row)
-        for (spool, stream) in [(blockSpool, blocks), (offsetSpool, offsets)] {
-            var stream = stream
-            try spool.append(contentsOf: stream.drainCompleteWords())
-            try spool.append(contentsOf: stream.words + [0])  // the partly filled word, the spare word
-        }
+        try blockSpool.append(contentsOf: blocks.drainFinishedWords())
+        try offsetSpool.append(contentsOf: offsets.drainFinishedWords())
     }
 
     /// Writes the sections, in their order in the file.

@@ -2,7 +2,7 @@
 /// little-endian words.
 ///
 /// Readers use ``readBits(_:at:width:)``, an unaligned 8-byte load, so every packed array ends
-/// with one spare zero word (``BitWriter/finishedWords()`` adds it).
+/// with one spare zero word (``BitWriter/drainFinishedWords()`` adds it).
 ///
 /// A long stream can be written out as it grows: ``drainCompleteWords()`` hands over the words
 /// no later append changes, while bit and word positions keep counting from the stream's start.
@@ -52,10 +52,14 @@ public struct BitWriter: Sendable {
         return drained
     }
 
-    /// The words, plus the spare zero word readers may touch (of a stream never drained).
-    public func finishedWords() -> [UInt64] {
-        precondition(drainedWordCount == 0, "finishedWords() of a drained stream")
-        return words + [0]
+    /// Ends the stream: removes and returns every word not drained yet, the partly filled last
+    /// one included, plus the spare zero word readers may touch.
+    public mutating func drainFinishedWords() -> [UInt64] {
+        let finished = words + [0]
+        drainedWordCount += words.count
+        words.removeAll()
+        bitCount = drainedWordCount * 64
+        return finished
     }
 }
 

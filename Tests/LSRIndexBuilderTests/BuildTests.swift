@@ -87,6 +87,57 @@ final class BuildTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("passes/scratch")))
     }
 
+    /// The bounded-memory builder writes the bytes the in-memory builder (commit f757b58) wrote,
+    /// on collections covering 2- and 4-byte component ids, f16 and f32, every pruning strategy,
+    /// fixed and clustered blocks, no summaries, empty documents and a token whose weights all
+    /// round to zero in f16. Expected values: `Fixtures/golden_builds.py` run with that builder.
+    func testBuildsMatchTheInMemoryBuildersBytes() throws {
+        let expected: [(name: String, collection: String, options: [String], checksum: UInt64)] = [
+            ("narrow-defaults", "narrow", [], 0x4C47_279A_14C8_8C2B),
+            ("narrow-always", "narrow", ["--summaries", "always", "--n-postings", "50"], 0xDCF7_4F61_0EEF_25E6),
+            ("narrow-fixed-f32", "narrow", ["--pruning", "fixed", "--n-postings", "40", "--summaries", "always", "--precision", "f32"],
+             0x0F0D_8F32_8C48_791A),
+            ("narrow-none-blocks", "narrow", ["--pruning", "none", "--summaries", "always", "--block-size", "16"], 0xA4E2_AE43_F814_59ED),
+            ("narrow-never", "narrow", ["--summaries", "never"], 0x4B08_64E5_143C_5DD2),
+            ("wide-always", "wide", ["--summaries", "always", "--n-postings", "20"], 0x1617_42C6_17DE_F668),
+        ]
+        func weight(_ i: Int, _ j: Int) -> Double { Double((i * 7 + j * 13) % 97 + 1) / 8 }
+        func record(_ i: Int, _ tokens: [(String, Double)]) -> String {
+            "{\"id\": \"d\(i)\", \"vector\": {" + tokens.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}}\n"
+        }
+        var narrow = ""
+        for i in 0 ..< 2000 {
+            if i % 97 == 0 {
+                narrow += record(i, [])
+                continue
+            }
+            var seen = Set<Int>(), tokens: [(String, Double)] = []
+            for j in 0 ..< 5 + (i * 37) % 60 {
+                let t = (i + j * j * 11) % (j < 10 ? 50 : 3000)
+                if seen.insert(t).inserted { tokens.append(("t\(t)", weight(i, j))) }
+            }
+            if i % 50 == 1 { tokens.append(("zero", 1e-09)) }
+            narrow += record(i, tokens)
+        }
+        var wide = ""
+        for i in 0 ..< 300 {
+            var seen = Set<Int>(), tokens: [(String, Double)] = []
+            for j in 0 ..< 240 {
+                let t = j < 5 ? j : (i * 240 + j) % 70001
+                if seen.insert(t).inserted { tokens.append(("w\(t)", weight(i, j))) }
+            }
+            wide += record(i, tokens)
+        }
+        let inputs = ["narrow": directory.write(narrow, to: "narrow.jsonl"), "wide": directory.write(wide, to: "wide.jsonl")]
+        for (name, collection, options, checksum) in expected {
+            let output = directory.file(name)
+            let run = try runLSR(["index", "--input", inputs[collection]!, "--output", output, "--threads", "2", "--seed", "11"] + options)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let built = try IndexFile(path: output + "/" + IndexLayout.indexFileName).tableChecksum
+            XCTAssertEqual(String(built, radix: 16), String(checksum, radix: 16), name)
+        }
+    }
+
     func testExistingIndexSurvivesRefusalAndFailedRebuild() throws {
         let collection = SyntheticCollection(seed: 5, count: 100, dimension: 30, meanLength: 5)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")

@@ -25,7 +25,7 @@ final class BitPackingTests: XCTestCase {
             writer.append(value, width: width)
             if Int.random(in: 0 ..< 50, using: &generator) == 0 { writer.alignToWord() }
         }
-        let words = writer.finishedWords()
+        let words = writer.drainFinishedWords()
         XCTAssertEqual(words.count, (writer.bitCount + 63) / 64 + 1)
         words.withUnsafeBytes { raw in
             for (position, width, value) in expected {
@@ -53,8 +53,8 @@ final class BitPackingTests: XCTestCase {
             XCTAssertEqual(drained.bitCount, whole.bitCount)
         }
         collected += drained.drainCompleteWords()
-        collected += drained.words
-        XCTAssertEqual(collected + [0], whole.finishedWords())
+        collected += drained.drainFinishedWords()
+        XCTAssertEqual(collected, whole.drainFinishedWords())
     }
 
     func testWidthForMaximum() {
@@ -88,7 +88,7 @@ final class EliasFanoTests: XCTestCase {
                 stored.append((values, universe, lowStart, highStart, lowWidth, sampleStart))
             }
         }
-        let words = writer.finishedWords()
+        let words = writer.drainFinishedWords()
         words.withUnsafeBufferPointer { words in
             samples.withUnsafeBufferPointer { samples in
                 for sequence in stored {
