@@ -8,17 +8,12 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw LSRError(.io, "cannot write: \(String(cString: strerror(errno)))", path: path) }
-    var written = 0
-    while written < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            unlink(temporary)
-            throw LSRError(.io, "write failed: \(reason)", path: path)
-        }
-        written += n
+    do {
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, at: 0, path: path) }
+    } catch {
+        close(fd)
+        unlink(temporary)
+        throw error
     }
     let synced = fsync(fd) == 0
     close(fd)
@@ -31,5 +26,20 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     if directory >= 0 {
         fsync(directory)
         close(directory)
+    }
+}
+
+/// Writes all of `bytes` to `descriptor` at byte `position`, retrying short and interrupted
+/// writes.
+/// - Throws: `LSRError.io` naming `path` (a full disk, a file size limit, …).
+package func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at position: Int, path: String) throws {
+    var written = 0
+    while written < bytes.count {
+        let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw LSRError(.io, "write failed: \(String(cString: strerror(errno)))", path: path)
+        }
+        written += n
     }
 }

@@ -160,15 +160,7 @@ public final class IndexFileWriter {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
-        var written = 0
-        while written < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LSRError(.io, "write failed: \(String(cString: strerror(errno)))", path: path)
-            }
-            written += n
-        }
+        try LSRFormats.writeAll(descriptor, bytes, at: position, path: path)
     }
 }
 

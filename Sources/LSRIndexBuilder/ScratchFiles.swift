@@ -83,15 +83,7 @@ final class SpoolFile {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
-        var written = 0
-        while written < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position + written))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LSRError(.io, "cannot write a scratch file: \(String(cString: strerror(errno)))", path: path)
-            }
-            written += n
-        }
+        try LSRFormats.writeAll(descriptor, bytes, at: position, path: path)
     }
 
     /// Deletes the file and closes it; a mapping of it stays valid until released, and the
