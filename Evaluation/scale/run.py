@@ -289,6 +289,14 @@ def markdown(summary):
         lines.append(f"| {e['documents']:,} | {e['nonzeros']:,} | {b['build_s']:.0f} s | {gib(b['peak_rss_bytes'])} GiB | {gib(b['bytes'])} GiB | "
                      + (f"{s['build_s']:.0f} s | {gib(s['peak_rss_bytes'])} GiB | {gib(s['bytes'])} GiB | {b['build_s'] / s['build_s']:.2f} | "
                         f"{b['peak_rss_bytes'] / s['peak_rss_bytes']:.2f} |" if s else "not built | | | | |"))
+    if summary.get("collection_stats"):
+        stats = summary["collection_stats"]
+        names = list(stats)
+        lines += ["", "The collection against the real one it is made from (`generate.py --stats`):", "",
+                  "| statistic | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for key in stats[names[0]]:
+            cell = lambda v: ", ".join(f"{x:.3g}" for x in v) if isinstance(v, list) else (f"{v:,}" if isinstance(v, int) else f"{v:.3f}")
+            lines.append(f"| {key} | " + " | ".join(cell(stats[n][key]) for n in names) + " |")
     budget = [e for e in summary["sizes"] if "lsr_budget_build" in e]
     if budget:
         lines += ["", f"Budgeted builds (`--memory-budget {summary['budget_check']}`): "
@@ -323,6 +331,7 @@ def main():
     p.add_argument("--ids", required=True, help="document ids, one per line")
     p.add_argument("--sizes", required=True, help="comma-separated document counts (prefixes of the collection)")
     p.add_argument("--name", default="syn", help="report name")
+    p.add_argument("--collection-stats", help="generate.py --stats output (JSON), shown in the report beside the source's")
     p.add_argument("--queries", default=os.path.join(REPO, "../shared/data/gcide/queries.jsonl"))
     p.add_argument("--vocab", default=os.path.join(REPO, "../shared/data/vocab.txt"))
     p.add_argument("--work", default=os.path.join(REPO, "Evaluation", "runs", "scale"))
@@ -372,7 +381,8 @@ def main():
     summary = {"name": args.name, "date": date, "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
                "threads": args.threads, "targets": args.targets, "tune_queries": len(tune_ids), "search_queries": len(test_ids),
-               "budget_check": args.budget_check, "sizes": entries}
+               "budget_check": args.budget_check, "sizes": entries,
+               "collection_stats": json.load(open(args.collection_stats)) if args.collection_stats else None}
     base = os.path.join(args.reports, f"scale-{args.name}-{date}")
     os.makedirs(args.reports, exist_ok=True)
     with open(base + ".json", "w") as f:
