@@ -279,9 +279,12 @@ def markdown(summary):
     gib = lambda b: f"{b / 2**30:.2f}"
     lines = [f"# lsr at scale: {summary['name']} ({summary['date']})", "",
              f"Command: `{summary['command']}`", "",
-             f"Machine: {summary['machine']}. Builds with {summary['threads']} threads; searches single-threaded on "
-             f"{summary['search_queries']} test queries (exact top-{K} from `lsr search --exact`; `lsr tune` on "
-             f"{summary['tune_queries']} other queries). Peak memory is the build process's maximum resident set.", "",
+             f"Machine: {summary['machine']}. Builds with {summary['threads']} threads (lsr: its defaults, 1000 / 0.2 / 0.5; "
+             f"Seismic: its defaults, {':'.join(map(str, summary['seismic_build']))}); peak memory is the build process's maximum "
+             f"resident set (wait4)."
+             + ("" if not any("lsr_defaults" in e for e in summary["sizes"]) else
+                f" Searches single-threaded on {summary['search_queries']} test queries (exact top-{K} from `lsr search --exact`; "
+                f"`lsr tune` on {summary['tune_queries']} other queries)."), "",
              "| documents | nonzeros | lsr build | lsr peak memory | lsr index | Seismic build | Seismic peak memory | Seismic index | build time ratio | memory ratio |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for e in summary["sizes"]:
@@ -300,7 +303,7 @@ def markdown(summary):
     budget = [e for e in summary["sizes"] if "lsr_budget_build" in e]
     if budget:
         lines += ["", f"Budgeted builds (`--memory-budget {summary['budget_check']}`): "
-                  + "; ".join(f"{e['documents']:,} documents: {e['lsr_budget_build']['passes']} passes, {e['lsr_budget_build']['build_s']:.0f} s, peak "
+                  + "; ".join(f"{e['documents']:,} documents: {e['lsr_budget_build']['passes']} pass(es), {e['lsr_budget_build']['build_s']:.0f} s, peak "
                               f"{gib(e['lsr_budget_build']['peak_rss_bytes'])} GiB, index.lsr identical: {e['lsr_budget_build']['identical']}"
                               for e in budget) + "."]
     searched = [e for e in summary["sizes"] if "lsr_defaults" in e]
@@ -381,7 +384,7 @@ def main():
     summary = {"name": args.name, "date": date, "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
                "threads": args.threads, "targets": args.targets, "tune_queries": len(tune_ids), "search_queries": len(test_ids),
-               "budget_check": args.budget_check, "sizes": entries,
+               "budget_check": args.budget_check, "seismic_build": args.seismic_build, "sizes": entries,
                "collection_stats": json.load(open(args.collection_stats)) if args.collection_stats else None}
     base = os.path.join(args.reports, f"scale-{args.name}-{date}")
     os.makedirs(args.reports, exist_ok=True)

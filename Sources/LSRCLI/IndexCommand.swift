@@ -39,7 +39,7 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Seed of the centroid draws; same seed, same index bytes.")
     var seed: UInt64 = 42
     @OptionGroup var threading: ThreadOptions
-    @Option(help: "Memory the build may hold, in bytes or with a K, M or G suffix (binary units), e.g. 1G (default: a third of the physical memory, more if the collection needs it). A smaller budget builds the inverted lists in more passes; the index bytes are the same. Too small for the collection: a one-line error naming the budget that would do.")
+    @Option(help: "Memory the build may hold, in bytes or with a K, M or G suffix (binary units), e.g. 1G (default: what the collection needs besides its inverted lists plus an eighth of them, at least 1 GiB, at most a third of the physical memory). A smaller budget builds the inverted lists in more passes; the index bytes are the same. Too small for the collection: a one-line error naming the budget that would do.")
     var memoryBudget: ByteCount?
     @Flag(help: "Replace an existing index at --output.")
     var force = false
@@ -153,7 +153,5 @@ struct ByteCount: ExpressibleByArgument {
         guard let number = Double(text), number.isFinite, number >= 0, number * scale < Double(Int.max) else { return nil }
         bytes = Int((number * scale).rounded())
     }
-
-    static var defaultValueDescription: String { "a third of the physical memory" }
 }
 extension SummaryPolicy: ExpressibleByArgument {}

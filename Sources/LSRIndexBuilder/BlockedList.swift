@@ -53,17 +53,26 @@ struct BlockingContext: @unchecked Sendable {
             let entries = min(forward.nonzeroCount, forward.count.multipliedReportingOverflow(by: docCut).partialValue)
             components.reserveCapacity(entries)
             values.reserveCapacity(entries)
-            var order: [Int] = []
+            // Keys of value bits (positive floats order like their bits) over the inverted
+            // position: descending keys are heaviest first, ties to the lower position.
+            var keys: [UInt64] = []
             for d in 0 ..< forward.count {
-                order.removeAll(keepingCapacity: true)
-                order.append(contentsOf: forward.offsets[d] ..< forward.offsets[d + 1])
-                if order.count > docCut {
-                    order.sort { forward.value($0) != forward.value($1) ? forward.value($0) > forward.value($1) : $0 < $1 }
-                    order.removeSubrange(docCut...)
-                }
-                for j in order {
-                    components.append(UInt32(forward.component(j)))
-                    values.append(forward.value(j))
+                let start = forward.offsets[d], end = forward.offsets[d + 1]
+                if end - start <= docCut {
+                    for j in start ..< end {
+                        components.append(UInt32(forward.component(j)))
+                        values.append(forward.value(j))
+                    }
+                } else {
+                    keys.removeAll(keepingCapacity: true)
+                    for j in start ..< end { keys.append(UInt64(forward.value(j).bitPattern) << 32 | UInt64(~UInt32(j - start))) }
+                    keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(docCut) }
+                    keys[0 ..< docCut].sort(by: >)
+                    for key in keys[0 ..< docCut] {
+                        let j = start + Int(~UInt32(truncatingIfNeeded: key))
+                        components.append(UInt32(forward.component(j)))
+                        values.append(forward.value(j))
+                    }
                 }
                 offsets.append(components.count)
             }

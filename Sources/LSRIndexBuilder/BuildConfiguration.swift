@@ -63,9 +63,11 @@ public struct BuildConfiguration: Sendable, Equatable {
     public var seed: UInt64
     /// Worker threads; the default uses every core.
     public var threads: Int
-    /// Bytes the build may hold in memory; nil: a third of the physical memory (more if the
-    /// collection needs it). The inverted lists are built in as many passes as the budget
-    /// requires; the index bytes do not depend on it. A budget too small for the collection's
+    /// Bytes the build may hold in memory; nil: what the collection needs besides its inverted
+    /// lists plus an eighth of them (at least 1 GiB, at most a third of the physical memory;
+    /// about 1.7 GB per million MS MARCO-like documents up to 1M, 0.7 GB per million beyond).
+    /// The inverted lists are built in as many passes as the budget requires; the index bytes
+    /// do not depend on it. A budget too small for the collection's
     /// fixed part (about 4 bytes per nonzero, 180 per document, 48 MiB, and the longest list)
     /// fails after reading the input, naming the budget that would do.
     public var memoryBudget: Int?

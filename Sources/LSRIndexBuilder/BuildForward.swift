@@ -76,7 +76,7 @@ final class BuildForward: @unchecked Sendable {
         let output = try scratch.spool("forward.canonical")
         let width = read.precision.byteWidth
         let values = valueFile.buffer
-        var renamed: [UInt32] = [], order: [Int] = [], permuted: [UInt8] = [], narrow: [UInt16] = []
+        var renamed: [UInt32] = [], keys: [UInt64] = [], permuted: [UInt8] = [], narrow: [UInt16] = []
         var released = 0
         for d in 0 ..< read.offsets.count - 1 {
             let start = read.offsets[d], end = read.offsets[d + 1]
@@ -88,13 +88,17 @@ final class BuildForward: @unchecked Sendable {
                 renamed.append(c)
             }
             if !ascending {
-                order.removeAll(keepingCapacity: true)
-                order.append(contentsOf: 0 ..< renamed.count)
-                order.sort { renamed[$0] < renamed[$1] }
+                // Keys of the new id over the position (ids are distinct within a vector).
+                keys.removeAll(keepingCapacity: true)
+                for (i, c) in renamed.enumerated() { keys.append(UInt64(c) << 32 | UInt64(i)) }
+                keys.sort()
                 permuted.removeAll(keepingCapacity: true)
-                for i in order { permuted.append(contentsOf: values[(start + i) * width ..< (start + i + 1) * width]) }
+                for key in keys {
+                    let i = start + Int(UInt32(truncatingIfNeeded: key))
+                    permuted.append(contentsOf: values[i * width ..< (i + 1) * width])
+                }
                 for (k, byte) in permuted.enumerated() { values[start * width + k] = byte }
-                renamed = order.map { renamed[$0] }
+                for (i, key) in keys.enumerated() { renamed[i] = UInt32(key >> 32) }
             }
             if componentWidth == 2 {
                 narrow.removeAll(keepingCapacity: true)
@@ -160,13 +164,16 @@ struct ReadCollection {
             }
             components.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
+            halves.removeAll(keepingCapacity: true)
             for (c, v) in zip(record.components, record.values) {
                 used[Int(c)] = true
                 // Summaries, clustering and scores all see the stored (rounded) weights.
-                let stored = precision == .f16 ? HalfPrecision.round(v) : v
+                let half = precision == .f16 ? HalfPrecision.encode(v) : 0
+                let stored = precision == .f16 ? HalfPrecision.decode(half) : v
                 guard stored != 0 else { continue }
                 components.append(c)
                 values.append(stored)
+                halves.append(half)
                 postingCounts[Int(c)] += 1
                 histogram.add(stored)
             }
@@ -176,12 +183,8 @@ struct ReadCollection {
             if offsets.count == 1, let declared = input.declaredCount { offsets.reserveCapacity(declared + 1) }
             try componentSpool.append(contentsOf: components)
             switch precision {
-            case .f16:
-                halves.removeAll(keepingCapacity: true)
-                for v in values { halves.append(HalfPrecision.encode(v)) }
-                try valueSpool.append(contentsOf: halves)
-            case .f32:
-                try valueSpool.append(contentsOf: values)
+            case .f16: try valueSpool.append(contentsOf: halves)
+            case .f32: try valueSpool.append(contentsOf: values)
             }
             offsets.append(offsets.last! + components.count)
             try store.add(position: record.position, id: record.id, content: record.content)

@@ -29,11 +29,17 @@ enum BuildMemory {
         return min(machine, limit ?? .max)
     }
 
-    /// The budget when none is given: a third of the physical memory, or what the collection's
-    /// fixed part and longest list need if that is more (so that the default never refuses a
-    /// collection the machine can hold). A third leaves room for the page cache, which the
-    /// passes over the mapped forward index and the written index use, and for other programs.
-    static var defaultBudget: Int { physicalBytes / 3 }
+    /// The budget when none is given: the fixed part plus an eighth of the inverted lists
+    /// (at least ``defaultRangeBytes``), so that a large collection takes at most about eight
+    /// passes over the forward index, each a few seconds, instead of holding its whole inverted
+    /// index; at most a third of the physical memory, but never less than the collection needs.
+    static func defaultBudget(fixed: Int, postings: Int, needed: Int) -> Int {
+        let range = max(defaultRangeBytes, postings / 8 * ListRanges.bytesPerPosting)
+        return max(needed, min(physicalBytes / 3, fixed + range))
+    }
+
+    /// The least memory the default budget gives a range of lists.
+    static let defaultRangeBytes = 1 << 30
 
     /// The smallest budget ``BuildConfiguration/validate()`` accepts.
     static let minimumBudget = 64 << 20
@@ -97,7 +103,8 @@ enum BuildMemory {
         let fixed = fixedBytes(
             forward: forward, dimension: listLengths.count, longestList: longest, plan: plan, workers: workers, configuration: configuration)
         let needed = fixed + longest * ListRanges.bytesPerPosting
-        let budget = requested ?? max(defaultBudget, needed)
+        let budget = requested
+            ?? defaultBudget(fixed: fixed, postings: listLengths.reduce(0, +), needed: needed)
         guard budget >= needed else {
             let mebibytes = (needed + (1 << 20) - 1) >> 20
             throw LSRError(
