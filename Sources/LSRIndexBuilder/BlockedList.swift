@@ -50,7 +50,7 @@ struct BlockingContext: @unchecked Sendable {
         var values: [Float] = []
         if plan.summarized, case let .randomCentroids(_, _, docCut) = configuration.blocking {
             offsets.reserveCapacity(forward.count + 1)
-            let entries = min(forward.nonzeroCount, forward.count.multipliedReportingOverflow(by: docCut).partialValue)
+            let entries = BlockingContext.headEntries(documents: forward.count, nonzeros: forward.nonzeroCount, docCut: docCut)
             components.reserveCapacity(entries)
             values.reserveCapacity(entries)
             // Keys of value bits (positive floats order like their bits) over the inverted
@@ -82,11 +82,17 @@ struct BlockingContext: @unchecked Sendable {
         headValues = values
     }
 
+    /// Head entries of `documents` documents of `nonzeros` nonzeros in all, at most (every
+    /// document keeps at most `docCut` components).
+    static func headEntries(documents: Int, nonzeros: Int, docCut: Int) -> Int {
+        min(nonzeros, documents.multipliedReportingOverflow(by: docCut).partialValue)
+    }
+
     /// Bytes the document heads take for `documents` documents of `nonzeros` nonzeros in all
     /// (an upper bound: every document keeps at most `docCut` components).
     static func headBytes(documents: Int, nonzeros: Int, configuration: BuildConfiguration) -> Int {
         guard case let .randomCentroids(_, _, docCut) = configuration.blocking else { return 0 }
-        let entries = min(nonzeros, documents.multipliedReportingOverflow(by: docCut).partialValue)
+        let entries = headEntries(documents: documents, nonzeros: nonzeros, docCut: docCut)
         return (documents + 1) * MemoryLayout<Int>.stride + entries * (MemoryLayout<UInt32>.stride + MemoryLayout<Float>.stride)
     }
 }

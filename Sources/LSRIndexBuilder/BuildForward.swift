@@ -173,7 +173,7 @@ struct ReadCollection {
                 guard stored != 0 else { continue }
                 components.append(c)
                 values.append(stored)
-                halves.append(half)
+                if precision == .f16 { halves.append(half) }
                 postingCounts[Int(c)] += 1
                 histogram.add(stored)
             }
