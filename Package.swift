@@ -19,7 +19,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LSRVectors"),
         .target(name: "LSRSuccinct"),
-        .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite"]),
+        .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite", "CLSRKernels"]),
         .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "CLSRKernels"]),
         .target(name: "CLSRKernels"),
         .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "CLSRKernels"]),
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "LSRVectorsTests", dependencies: ["LSRVectors", "LSRTestSupport"]),
         .testTarget(name: "LSRSuccinctTests", dependencies: ["LSRSuccinct"]),
         .testTarget(name: "LSRFormatsTests", dependencies: ["LSRFormats", "LSRTestSupport"]),
-        .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LSRIndexBuilderTests", dependencies: ["LSR", "LSRTestSupport", "CLSRKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "LSRSearchTests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(
             name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRFormats", "LSRTestSupport"],

@@ -163,3 +163,105 @@ void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_
 void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit) {
     ACCUMULATE(SINGLE)
 }
+
+// MARK: Builder kernels
+
+static void insertion_sort_u64(uint64_t *keys, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        uint64_t key = keys[i];
+        size_t j = i;
+        for (; j > 0 && keys[j - 1] > key; j--) keys[j] = keys[j - 1];
+        keys[j] = key;
+    }
+}
+
+static void sift_down_u64(uint64_t *keys, size_t root, size_t n) {
+    uint64_t key = keys[root];
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && keys[child + 1] > keys[child]) child++;
+        if (keys[child] <= key) break;
+        keys[root] = keys[child];
+    }
+    keys[root] = key;
+}
+
+static void heap_sort_u64(uint64_t *keys, size_t n) {
+    for (size_t i = n / 2; i-- > 0;) sift_down_u64(keys, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint64_t top = keys[0];
+        keys[0] = keys[end];
+        keys[end] = top;
+        sift_down_u64(keys, 0, end);
+    }
+}
+
+static inline void swap_u64(uint64_t *a, uint64_t *b) {
+    uint64_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void intro_sort_u64(uint64_t *keys, size_t n, int depth) {
+    while (n > 24) {
+        if (depth-- == 0) {
+            heap_sort_u64(keys, n);
+            return;
+        }
+        // Median of first, middle, last to keys[0]; Hoare partition around it.
+        size_t mid = n / 2;
+        if (keys[mid] < keys[0]) swap_u64(&keys[mid], &keys[0]);
+        if (keys[n - 1] < keys[0]) swap_u64(&keys[n - 1], &keys[0]);
+        if (keys[n - 1] < keys[mid]) swap_u64(&keys[n - 1], &keys[mid]);
+        swap_u64(&keys[0], &keys[mid]);
+        uint64_t pivot = keys[0];
+        size_t i = 0, j = n;
+        for (;;) {
+            do i++; while (i < n && keys[i] < pivot);
+            do j--; while (keys[j] > pivot);
+            if (i >= j) break;
+            swap_u64(&keys[i], &keys[j]);
+        }
+        swap_u64(&keys[0], &keys[j]);
+        // Recurse into the smaller side, loop on the larger: O(log n) stack.
+        size_t left = j, right = n - j - 1;
+        if (left < right) {
+            intro_sort_u64(keys, left, depth);
+            keys += j + 1;
+            n = right;
+        } else {
+            intro_sort_u64(keys + j + 1, right, depth);
+            n = left;
+        }
+    }
+    insertion_sort_u64(keys, n);
+}
+
+void lsr_sort_u64(uint64_t *keys, size_t n) {
+    int depth = 0;
+    for (size_t m = n; m > 1; m >>= 1) depth += 2;
+    intro_sort_u64(keys, n, depth);
+}
+
+static void portable_encode_f16(const float *values, uint16_t *halves, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        _Float16 h = (_Float16)values[j];
+        memcpy(&halves[j], &h, sizeof h);
+    }
+}
+
+#if LSR_X86
+AVX static void avx_encode_f16(const float *values, uint16_t *halves, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        _mm_storeu_si128((__m128i *)(halves + j), _mm256_cvtps_ph(_mm256_loadu_ps(values + j), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; j < n; j++) halves[j] = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(values[j]), _MM_FROUND_TO_NEAREST_INT), 0);
+}
+#endif
+
+void lsr_encode_f16(const float *values, uint16_t *halves, size_t n) {
+#if LSR_X86
+    if (vectorized) { avx_encode_f16(values, halves, n); return; }
+#endif
+    portable_encode_f16(values, halves, n);
+}

@@ -88,6 +88,7 @@ struct IndexCommand: ParsableCommand {
             inverted lists built in \(statistics.listRanges) pass\(statistics.listRanges == 1 ? "" : "es") over the forward index (memory budget \(formatBytes(statistics.memoryBudget)))
             postings: \(statistics.postings), kept in blocks: \(statistics.blockedPostings), blocks: \(statistics.blocks), summary entries: \(statistics.summaryEntries)
             index: \(output) (\(formatBytes(statistics.indexBytes)) + document store \(formatBytes(statistics.documentStoreBytes)))
+            stages: \(statistics.stageSeconds.map { "\($0.stage) \(String(format: "%.1f", $0.seconds)) s" }.joined(separator: ", "))
             """)
         if statistics.skippedEmptyLines > 0 { printError("skipped \(statistics.skippedEmptyLines) empty lines") }
         if statistics.droppedZeroWeights > 0 { printError("dropped \(statistics.droppedZeroWeights) zero weights") }

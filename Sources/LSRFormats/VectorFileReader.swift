@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRVectors
 
 /// Streams the sparse vectors of a Seismic JSONL or binary file, plain or zstd-compressed.
@@ -27,7 +28,7 @@ public final class VectorFileReader {
 
     private let idsPath: String?
     private var tokenIDs: [String: UInt32] = [:]
-    private var readerComponentsBySource: [UInt32: UInt32] = [:]
+    private var sourceNumbering = SourceNumbering()
     /// The vector count a binary file declares in its header, once reading has started.
     public private(set) var declaredCount: Int?
     private var seenIDs = Set<String>()
@@ -66,13 +67,15 @@ public final class VectorFileReader {
     }
 
     /// Reads every record in file order and hands it to `body`.
+    /// - Parameter sortingComponents: give each record's components in ascending order (else in
+    ///   an unspecified order, for a caller that renumbers and sorts them anyway).
     /// - Throws: `LSRError` naming the file, line or byte offset, and field of the first bad input,
     ///   or whatever `body` throws.
-    public func forEach(_ body: (borrowing VectorRecord) throws -> Void) throws {
+    public func forEach(sortingComponents: Bool = true, _ body: (borrowing VectorRecord) throws -> Void) throws {
         do {
             switch format {
-            case .jsonl: try readJSONL(body)
-            case .binary: try readBinary(body)
+            case .jsonl: try readJSONL(sorting: sortingComponents, body)
+            case .binary: try readBinary(sorting: sortingComponents, body)
             }
         } catch let error as LSRError {
             throw error.at(path: path)
@@ -81,10 +84,10 @@ public final class VectorFileReader {
 
     // MARK: JSONL
 
-    private func readJSONL(_ body: (borrowing VectorRecord) throws -> Void) throws {
+    private func readJSONL(sorting: Bool, _ body: (borrowing VectorRecord) throws -> Void) throws {
         var lines = LineReader(stream: try openByteStream(path))
         var record = VectorRecord(id: "", position: 0)
-        var entries: [(UInt32, Float)] = []
+        var entries: [UInt64] = []
         var position = 0
         while true {
             let more = try lines.nextLine { (line, lineNumber) -> Bool in
@@ -93,7 +96,7 @@ public final class VectorFileReader {
                     return true
                 }
                 do throws(JSONFailure) {
-                    try parseJSONLine(line, into: &record, entries: &entries)
+                    try parseJSONLine(line, into: &record, entries: &entries, sorting: sorting)
                 } catch {
                     throw LSRError(.invalidInput, error.message, path: path, line: lineNumber, field: error.field)
                 }
@@ -113,7 +116,7 @@ public final class VectorFileReader {
     }
 
     private func parseJSONLine(
-        _ line: UnsafeRawBufferPointer, into record: inout VectorRecord, entries: inout [(UInt32, Float)]
+        _ line: UnsafeRawBufferPointer, into record: inout VectorRecord, entries: inout [UInt64], sorting: Bool
     ) throws(JSONFailure) {
         var cursor = JSONCursor(line)
         var id: String?
@@ -144,18 +147,12 @@ public final class VectorFileReader {
         try cursor.expectEnd()
         guard let id else { throw JSONFailure(message: "missing", field: "id") }
         guard sawVector else { throw JSONFailure(message: "missing", field: "vector") }
-        entries.sort { $0.0 < $1.0 }
         record.id = id
         record.content = content
-        record.components.removeAll(keepingCapacity: true)
-        record.values.removeAll(keepingCapacity: true)
-        for (component, value) in entries {
-            record.components.append(component)
-            record.values.append(value)
-        }
+        Self.setEntries(&entries, of: &record, sorting: sorting)
     }
 
-    private func parseVector(_ cursor: inout JSONCursor, entries: inout [(UInt32, Float)]) throws(JSONFailure) {
+    private func parseVector(_ cursor: inout JSONCursor, entries: inout [UInt64]) throws(JSONFailure) {
         guard cursor.peek() == UInt8(ascii: "{") else {
             throw JSONFailure(message: "must be an object of token: weight", field: "vector")
         }
@@ -190,7 +187,7 @@ public final class VectorFileReader {
             if value == 0 {
                 droppedZeroWeights += 1
             } else {
-                entries.append((component, value))
+                entries.append(Self.entry(component, value))
             }
         } while cursor.consume(UInt8(ascii: ","))
         try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
@@ -223,7 +220,7 @@ public final class VectorFileReader {
 
     // MARK: Binary
 
-    private func readBinary(_ body: (borrowing VectorRecord) throws -> Void) throws {
+    private func readBinary(sorting: Bool, _ body: (borrowing VectorRecord) throws -> Void) throws {
         var input = BinaryInput(stream: try openByteStream(path))
         guard let count = try input.readUInt32() else {
             throw LSRError(.invalidInput, "empty file: expected a u32 vector count", path: path, byteOffset: 0)
@@ -240,7 +237,12 @@ public final class VectorFileReader {
         var record = VectorRecord(id: "", position: 0)
         var components: [UInt32] = []
         var values: [Float] = []
-        var entries: [(UInt32, Float)] = []
+        var entries: [UInt64] = []
+        // A local copy: no exclusivity checks on a class property per nonzero (the body may
+        // call `sourceComponent(of:)`, which reads `sourceComponentIDs`, not this).
+        var numbering = sourceNumbering
+        sourceNumbering = SourceNumbering()
+        defer { sourceNumbering = numbering }
         for position in 0 ..< Int(count) {
             let start = input.offset
             guard let nnz = try input.readUInt32() else {
@@ -279,15 +281,19 @@ public final class VectorFileReader {
                     droppedZeroWeights += 1
                     continue
                 }
-                entries.append((named ? component : readerComponent(source: component), value))
+                var readerComponent = component
+                if !named {
+                    let isNew: Bool
+                    (readerComponent, isNew) = numbering.number(component, next: UInt32(tokens.count))
+                    if isNew {
+                        tokens.append(String(component))
+                        sourceComponentIDs.append(component)
+                    }
+                }
+                entries.append(Self.entry(readerComponent, value))
             }
-            if !named { entries.sort { $0.0 < $1.0 } }
-            record.components.removeAll(keepingCapacity: true)
-            record.values.removeAll(keepingCapacity: true)
-            for (component, value) in entries {
-                record.components.append(component)
-                record.values.append(value)
-            }
+            // Vocabulary-named components are ascending already.
+            Self.setEntries(&entries, of: &record, sorting: sorting && !named)
             record.id = ids?[position] ?? String(position)
             record.content = nil
             record.position = position
@@ -311,14 +317,52 @@ extension VectorFileReader {
         binaryComponentsNamedByVocabulary == false ? sourceComponentIDs[Int(readerComponent)] : readerComponent
     }
 
-    /// The reader component of binary component `source`, numbering new ones as they appear.
-    fileprivate func readerComponent(source: UInt32) -> UInt32 {
-        if let id = readerComponentsBySource[source] { return id }
-        let id = UInt32(tokens.count)
-        tokens.append(String(source))
-        sourceComponentIDs.append(source)
-        readerComponentsBySource[source] = id
-        return id
+    /// One entry of a vector being read: its component over its weight's bits, so that sorting
+    /// the entries orders them by component (components are distinct within a vector).
+    @inline(__always) static func entry(_ component: UInt32, _ value: Float) -> UInt64 {
+        UInt64(component) << 32 | UInt64(value.bitPattern)
+    }
+
+    /// Fills `record`'s components and values from `entries`, sorted by component first when
+    /// `sorting`.
+    static func setEntries(_ entries: inout [UInt64], of record: inout VectorRecord, sorting: Bool) {
+        if sorting { entries.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) } }
+        record.components.removeAll(keepingCapacity: true)
+        record.values.removeAll(keepingCapacity: true)
+        for entry in entries {
+            record.components.append(UInt32(truncatingIfNeeded: entry >> 32))
+            record.values.append(Float(bitPattern: UInt32(truncatingIfNeeded: entry)))
+        }
+    }
+}
+
+/// Numbers binary component ids in order of first appearance: a table for ids below 2^22 (every
+/// real vocabulary), a dictionary beyond.
+struct SourceNumbering {
+    private static let directLimit: UInt32 = 1 << 22
+    private static let unseen = UInt32.max
+    private var direct: [UInt32] = []
+    private var overflow: [UInt32: UInt32] = [:]
+
+    /// The number of `source`: its earlier one, or `next` when it is new.
+    @inline(__always) mutating func number(_ source: UInt32, next: UInt32) -> (UInt32, isNew: Bool) {
+        if source < Self.directLimit, Int(source) < direct.count, direct[Int(source)] != Self.unseen {
+            return (direct[Int(source)], false)
+        }
+        return add(source, next: next)
+    }
+
+    private mutating func add(_ source: UInt32, next: UInt32) -> (UInt32, isNew: Bool) {
+        if source < Self.directLimit {
+            if Int(source) >= direct.count {
+                direct += repeatElement(Self.unseen, count: max(Int(source) + 1, 2 * direct.count) - direct.count)
+            }
+            direct[Int(source)] = next
+        } else {
+            if let known = overflow[source] { return (known, false) }
+            overflow[source] = next
+        }
+        return (next, true)
     }
 }
 

@@ -40,7 +40,8 @@ struct BlockingContext: @unchecked Sendable {
     let dimension: Int
     let configuration: BuildConfiguration
 
-    init(forward: BuildForward, plan: PruningPlan, dimension: Int, configuration: BuildConfiguration) {
+    /// Computes the document heads with `threads` threads.
+    init(forward: BuildForward, plan: PruningPlan, dimension: Int, configuration: BuildConfiguration, threads: Int) {
         self.forward = forward
         self.plan = plan
         self.dimension = dimension
@@ -50,36 +51,63 @@ struct BlockingContext: @unchecked Sendable {
         var values: [Float] = []
         if plan.summarized, case let .randomCentroids(_, _, docCut) = configuration.blocking {
             offsets.reserveCapacity(forward.count + 1)
-            let entries = BlockingContext.headEntries(documents: forward.count, nonzeros: forward.nonzeroCount, docCut: docCut)
-            components.reserveCapacity(entries)
-            values.reserveCapacity(entries)
-            // Keys of value bits (positive floats order like their bits) over the inverted
-            // position: descending keys are heaviest first, ties to the lower position.
-            var keys: [UInt64] = []
-            for d in 0 ..< forward.count {
-                let start = forward.offsets[d], end = forward.offsets[d + 1]
-                if end - start <= docCut {
-                    for j in start ..< end {
-                        components.append(UInt32(forward.component(j)))
-                        values.append(forward.value(j))
-                    }
-                } else {
-                    keys.removeAll(keepingCapacity: true)
-                    for j in start ..< end { keys.append(UInt64(forward.value(j).bitPattern) << 32 | UInt64(~UInt32(j - start))) }
-                    keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(docCut) }
-                    keys[0 ..< docCut].sort(by: >)
-                    for key in keys[0 ..< docCut] {
-                        let j = start + Int(~UInt32(truncatingIfNeeded: key))
-                        components.append(UInt32(forward.component(j)))
-                        values.append(forward.value(j))
+            for d in 0 ..< forward.count { offsets.append(offsets[d] + min(docCut, forward.offsets[d + 1] - forward.offsets[d])) }
+            components = [UInt32](repeating: 0, count: offsets[forward.count])
+            values = [Float](repeating: 0, count: offsets[forward.count])
+            let shares = workerCount(forward.count, threads: threads)
+            components.withUnsafeMutableBufferPointer { components in
+                values.withUnsafeMutableBufferPointer { values in
+                    let heads = HeadBuffers(offsets: offsets, components: components, values: values)
+                    parallelForEach(shares, threads: shares) { _, k in
+                        BlockingContext.fillHeads(
+                            forward.count * k / shares ..< forward.count * (k + 1) / shares, of: forward, docCut: docCut, into: heads)
                     }
                 }
-                offsets.append(components.count)
             }
         }
         headOffsets = offsets
         headComponents = components
         headValues = values
+    }
+
+    /// Where the heads go while threads fill them.
+    private struct HeadBuffers: @unchecked Sendable {
+        // @unchecked Sendable: each thread writes the entries of its own documents only.
+        let offsets: [Int]
+        let components: UnsafeMutableBufferPointer<UInt32>
+        let values: UnsafeMutableBufferPointer<Float>
+    }
+
+    /// Writes the heads of `documents` at their places in `heads`.
+    private static func fillHeads(
+        _ documents: Range<Int>, of forward: BuildForward, docCut: Int,
+        into heads: HeadBuffers
+    ) {
+        // Keys of value bits (positive floats order like their bits) over the inverted
+        // position: descending keys are heaviest first, ties to the lower position.
+        var keys: [UInt64] = []
+        for d in documents {
+            let start = forward.offsets[d], end = forward.offsets[d + 1]
+            var h = heads.offsets[d]
+            if end - start <= docCut {
+                for j in start ..< end {
+                    heads.components[h] = UInt32(forward.component(j))
+                    heads.values[h] = forward.value(j)
+                    h += 1
+                }
+            } else {
+                keys.removeAll(keepingCapacity: true)
+                for j in start ..< end { keys.append(UInt64(forward.value(j).bitPattern) << 32 | UInt64(~UInt32(j - start))) }
+                keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(docCut) }
+                keys[0 ..< docCut].sort(by: >)
+                for key in keys[0 ..< docCut] {
+                    let j = start + Int(~UInt32(truncatingIfNeeded: key))
+                    heads.components[h] = UInt32(forward.component(j))
+                    heads.values[h] = forward.value(j)
+                    h += 1
+                }
+            }
+        }
     }
 
     /// Head entries of `documents` documents of `nonzeros` nonzeros in all, at most (every

@@ -187,4 +187,13 @@ public struct BuildStatistics: Sendable {
     public var listRanges: Int
     /// The memory budget the build planned with.
     public var memoryBudget: Int
+    /// Wall-clock seconds of each stage, in the order they ran (list ranges' inverting and
+    /// clustering summed over the passes).
+    public var stageSeconds: [StageTime] = []
+
+    /// The time one stage of a build took.
+    public struct StageTime: Sendable {
+        public var stage: String
+        public var seconds: Double
+    }
 }

@@ -12,6 +12,9 @@ final class BuildForward: @unchecked Sendable {
     let offsets: [Int]
     /// Bytes per component id: 2 or 4.
     let componentWidth: Int
+    /// Consecutive ranges of documents, one per thread that renamed them, with their postings
+    /// per component: threads invert their own share into disjoint places (``PostingRange``).
+    let shares: [Share]
     let precision: ValuePrecision
     private let componentFile: ScratchMapping<UInt8>
     private let valueFile: ScratchMapping<UInt8>
@@ -21,9 +24,19 @@ final class BuildForward: @unchecked Sendable {
     var count: Int { offsets.count - 1 }
     var nonzeroCount: Int { offsets.last! }
 
-    private init(offsets: [Int], componentWidth: Int, precision: ValuePrecision, components: ScratchMapping<UInt8>, values: ScratchMapping<UInt8>) {
+    struct Share: Sendable {
+        let documents: Range<Int>
+        /// Postings per (canonical) component in `documents`.
+        let postingCounts: [Int]
+    }
+
+    private init(
+        offsets: [Int], componentWidth: Int, precision: ValuePrecision, components: ScratchMapping<UInt8>, values: ScratchMapping<UInt8>,
+        shares: [Share]
+    ) {
         precondition(components.buffer.count == offsets.last! * componentWidth && values.buffer.count == offsets.last! * precision.byteWidth)
         self.offsets = offsets
+        self.shares = shares
         self.componentWidth = componentWidth
         self.precision = precision
         componentFile = components
@@ -65,21 +78,49 @@ final class BuildForward: @unchecked Sendable {
     }
 
     /// The canonical forward index of what `read` collected: components renamed through
-    /// `rename` (source id → canonical id), each vector's entries in ascending canonical order,
+    /// `rename` (reader id → canonical id), each vector's entries in ascending canonical order,
     /// components narrowed to `componentWidth` bytes into a new scratch file.
     ///
-    /// One sequential pass; the pages of the source components are released as it goes, so
-    /// that they and the result are never resident together.
-    static func canonical(from read: ReadCollection, rename: [UInt32], componentWidth: Int, scratch: ScratchDirectory) throws -> BuildForward {
+    /// One sequential pass per thread over its share of the documents; the pages of the source
+    /// components are released as it goes, so that they and the result are never resident together.
+    static func canonical(
+        from read: ReadCollection, rename: [UInt32], componentWidth: Int, scratch: ScratchDirectory, threads: Int
+    ) throws -> BuildForward {
         let source = try read.componentSpool.map(as: UInt32.self)
         let valueFile = try read.valueSpool.map(as: UInt8.self)
-        let output = try scratch.spool("forward.canonical")
-        let width = read.precision.byteWidth
-        let values = valueFile.buffer
-        var renamed: [UInt32] = [], keys: [UInt64] = [], permuted: [UInt8] = [], narrow: [UInt16] = []
-        var released = 0
-        for d in 0 ..< read.offsets.count - 1 {
-            let start = read.offsets[d], end = read.offsets[d + 1]
+        let nonzeros = read.offsets.last!
+        let output = try scratch.mapping("forward.canonical", count: nonzeros * componentWidth, of: UInt8.self)
+        let documents = read.offsets.count - 1
+        let shareCount = workerCount(documents, threads: threads)
+        let offsets = read.offsets, width = read.precision.byteWidth
+        let dimension = (rename.max() ?? 0) + 1
+        let shares = ParallelSlots<Share>(count: shareCount)
+        parallelForEach(shareCount, threads: shareCount) { _, k in
+            let range = documents * k / shareCount ..< documents * (k + 1) / shareCount
+            shares[k] = Share(
+                documents: range,
+                postingCounts: renameVectors(
+                    range, offsets: offsets, rename: rename, dimension: Int(dimension), source: source, values: valueFile.buffer,
+                    valueWidth: width, output: output.buffer, componentWidth: componentWidth))
+        }
+        read.componentSpool.remove()
+        return BuildForward(
+            offsets: read.offsets, componentWidth: componentWidth, precision: read.precision, components: output, values: valueFile,
+            shares: shares.collect())
+    }
+
+    /// Renames and sorts vectors `documents` (see ``canonical(from:rename:componentWidth:scratch:threads:)``).
+    /// - Returns: the postings per canonical component (of `dimension`) in `documents`.
+    private static func renameVectors(
+        _ documents: Range<Int>, offsets: [Int], rename: [UInt32], dimension: Int, source: ScratchMapping<UInt32>,
+        values: UnsafeMutableBufferPointer<UInt8>, valueWidth width: Int, output: UnsafeMutableBufferPointer<UInt8>, componentWidth: Int
+    ) -> [Int] {
+        var counts = [Int](repeating: 0, count: dimension)
+        var renamed: [UInt32] = [], keys: [UInt64] = [], permuted: [UInt8] = []
+        let out = UnsafeMutableRawPointer(output.baseAddress)
+        var released = offsets[documents.lowerBound]
+        for d in documents {
+            let start = offsets[d], end = offsets[d + 1]
             renamed.removeAll(keepingCapacity: true)
             var ascending = true
             for j in start ..< end {
@@ -91,7 +132,7 @@ final class BuildForward: @unchecked Sendable {
                 // Keys of the new id over the position (ids are distinct within a vector).
                 keys.removeAll(keepingCapacity: true)
                 for (i, c) in renamed.enumerated() { keys.append(UInt64(c) << 32 | UInt64(i)) }
-                keys.sort()
+                keys.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
                 permuted.removeAll(keepingCapacity: true)
                 for key in keys {
                     let i = start + Int(UInt32(truncatingIfNeeded: key))
@@ -100,22 +141,20 @@ final class BuildForward: @unchecked Sendable {
                 for (k, byte) in permuted.enumerated() { values[start * width + k] = byte }
                 for (i, key) in keys.enumerated() { renamed[i] = UInt32(key >> 32) }
             }
-            if componentWidth == 2 {
-                narrow.removeAll(keepingCapacity: true)
-                for c in renamed { narrow.append(UInt16(truncatingIfNeeded: c)) }
-                try output.append(contentsOf: narrow)
-            } else {
-                try output.append(contentsOf: renamed)
+            for (i, c) in renamed.enumerated() {
+                counts[Int(c)] += 1
+                if componentWidth == 2 {
+                    out!.storeBytes(of: UInt16(truncatingIfNeeded: c), toByteOffset: 2 * (start + i), as: UInt16.self)
+                } else {
+                    out!.storeBytes(of: c, toByteOffset: 4 * (start + i), as: UInt32.self)
+                }
             }
             if end - released >= 1 << 24 {
-                source.release(upTo: end)
+                source.release(released ..< end)
                 released = end
             }
         }
-        read.componentSpool.remove()
-        return BuildForward(
-            offsets: read.offsets, componentWidth: componentWidth, precision: read.precision,
-            components: try output.map(as: UInt8.self), values: valueFile)
+        return counts
     }
 }
 
@@ -124,7 +163,7 @@ final class BuildForward: @unchecked Sendable {
 struct ReadCollection {
     /// Vector `d` is entries `offsets[d] ..< offsets[d + 1]` of the two spools.
     let offsets: [Int]
-    /// Source component ids (u32), ascending in each vector.
+    /// Reader component ids (u32), distinct within each vector, in no particular order.
     let componentSpool: SpoolFile
     /// Weights in the storage precision.
     let valueSpool: SpoolFile
@@ -139,54 +178,32 @@ struct ReadCollection {
     /// Streams `input` into the document store and into scratch files in `scratch`.
     /// - Throws: input errors naming file, line and field; `.invalidInput` for an empty input.
     static func read(
-        _ input: VectorFileReader, store: DocumentStoreWriter, scratch: ScratchDirectory, precision: ValuePrecision,
+        _ input: VectorFileReader, store: BackgroundDocumentStore, scratch: ScratchDirectory, precision: ValuePrecision,
         progress: (@Sendable (BuildProgress) -> Void)?
     ) throws -> ReadCollection {
         let componentSpool = try scratch.spool("forward.components")
         let valueSpool = try scratch.spool("forward.values")
         var offsets = [0]
-        var used: [Bool] = []
-        var postingCounts: [Int] = []
-        var histogram = ValueHistogram()
-        var components: [UInt32] = []
-        var values: [Float] = []
-        var halves: [UInt16] = []
-        try input.forEach { record in
+        var collector = VectorCollector(precision: precision)
+        // Unsorted: `canonical` renames the components and sorts each vector then.
+        try input.forEach(sortingComponents: false) { record in
             if precision == .f16, let j = record.values.firstIndex(where: { $0 > HalfPrecision.greatestFiniteMagnitude }) {
                 throw LSRError(
                     .invalidInput,
                     "document '\(record.id)' has weight \(record.values[j]), beyond half precision's 65504; rebuild with --precision f32",
                     path: input.path, line: record.line, field: "vector." + input.tokens[Int(record.components[j])])
             }
-            if used.count < input.tokens.count {
-                used += repeatElement(false, count: input.tokens.count - used.count)
-                postingCounts += repeatElement(0, count: input.tokens.count - postingCounts.count)
-            }
-            components.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
-            halves.removeAll(keepingCapacity: true)
-            for (c, v) in zip(record.components, record.values) {
-                used[Int(c)] = true
-                // Summaries, clustering and scores all see the stored (rounded) weights.
-                let half = precision == .f16 ? HalfPrecision.encode(v) : 0
-                let stored = precision == .f16 ? HalfPrecision.decode(half) : v
-                guard stored != 0 else { continue }
-                components.append(c)
-                values.append(stored)
-                if precision == .f16 { halves.append(half) }
-                postingCounts[Int(c)] += 1
-                histogram.add(stored)
-            }
             guard offsets.count <= Int(UInt32.max) else {
                 throw LSRError(.invalidInput, "more than \(UInt32.max) documents: document numbers are 32-bit", path: input.path, line: record.line)
             }
             if offsets.count == 1, let declared = input.declaredCount { offsets.reserveCapacity(declared + 1) }
-            try componentSpool.append(contentsOf: components)
+            let stored = collector.collect(record, tokenCount: input.tokens.count)
+            try componentSpool.append(contentsOf: collector.components)
             switch precision {
-            case .f16: try valueSpool.append(contentsOf: halves)
-            case .f32: try valueSpool.append(contentsOf: values)
+            case .f16: try valueSpool.append(contentsOf: collector.halves)
+            case .f32: try valueSpool.append(contentsOf: collector.values)
             }
-            offsets.append(offsets.last! + components.count)
+            offsets.append(offsets.last! + stored)
             try store.add(position: record.position, id: record.id, content: record.content)
             if (offsets.count - 1) % 10_000 == 0 { progress?(BuildProgress(stage: .reading, completed: offsets.count - 1, total: input.declaredCount)) }
         }
@@ -195,8 +212,76 @@ struct ReadCollection {
         }
         progress?(BuildProgress(stage: .reading, completed: offsets.count - 1, total: offsets.count - 1))
         return ReadCollection(
-            offsets: offsets, componentSpool: componentSpool, valueSpool: valueSpool, precision: precision, used: used,
-            postingCounts: postingCounts, histogram: histogram)
+            offsets: offsets, componentSpool: componentSpool, valueSpool: valueSpool, precision: precision, used: collector.used,
+            postingCounts: collector.postingCounts, histogram: collector.histogram)
+    }
+}
+
+/// Rounds each vector read to the storage precision, drops the weights that round to zero, and
+/// counts what the later stages plan with.
+private struct VectorCollector {
+    let precision: ValuePrecision
+    /// Per reader component: named by any document (even with a weight rounding to 0).
+    private(set) var used: [Bool] = []
+    /// Per reader component: stored postings.
+    private(set) var postingCounts: [Int] = []
+    private(set) var histogram = ValueHistogram()
+    /// The last vector collected: its stored components, and weights as floats and (f16) as half bits.
+    private(set) var components: [UInt32] = []
+    private(set) var values: [Float] = []
+    private(set) var halves: [UInt16] = []
+
+    init(precision: ValuePrecision) {
+        self.precision = precision
+    }
+
+    /// Collects `record` (whose components are below `tokenCount`).
+    /// - Returns: the entries stored.
+    mutating func collect(_ record: borrowing VectorRecord, tokenCount: Int) -> Int {
+        if used.count < tokenCount {
+            used += repeatElement(false, count: tokenCount - used.count)
+            postingCounts += repeatElement(0, count: tokenCount - postingCounts.count)
+        }
+        let n = record.components.count
+        components.removeAll(keepingCapacity: true)
+        components.append(contentsOf: repeatElement(0, count: n))
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(0, count: n))
+        halves.removeAll(keepingCapacity: true)
+        halves.append(contentsOf: repeatElement(0, count: n))
+        var stored = 0
+        record.components.withUnsafeBufferPointer { source in
+            record.values.withUnsafeBufferPointer { weights in
+                if precision == .f16 { halves.withUnsafeMutableBufferPointer { lsr_encode_f16(weights.baseAddress, $0.baseAddress, n) } }
+                used.withUnsafeMutableBufferPointer { used in
+                    postingCounts.withUnsafeMutableBufferPointer { counts in
+                        components.withUnsafeMutableBufferPointer { components in
+                            values.withUnsafeMutableBufferPointer { values in
+                                halves.withUnsafeMutableBufferPointer { halves in
+                                    for j in 0 ..< n {
+                                        let c = Int(source[j])
+                                        used[c] = true
+                                        // Summaries, clustering and scores all see the stored (rounded) weights.
+                                        let value = precision == .f16 ? HalfPrecision.decode(halves[j]) : weights[j]
+                                        guard value != 0 else { continue }
+                                        components[stored] = UInt32(truncatingIfNeeded: c)
+                                        values[stored] = value
+                                        halves[stored] = halves[j]
+                                        counts[c] += 1
+                                        histogram.add(value)
+                                        stored += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        components.removeLast(n - stored)
+        values.removeLast(n - stored)
+        halves.removeLast(n - stored)
+        return stored
     }
 }
 

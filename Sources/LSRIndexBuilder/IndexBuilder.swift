@@ -53,36 +53,53 @@ public struct IndexBuilder: Sendable {
     private func write(input: VectorFileReader, into directory: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
         let scratch = try ScratchDirectory(inside: directory)
         defer { scratch.remove() }
+        var clock = StageClock()
         let storePath = directory + "/" + DocumentStoreSchema.fileName
-        let store = try DocumentStoreWriter(path: storePath)
-        let collection = try ReadCollection.read(
-            input, store: store, scratch: scratch, precision: configuration.valuePrecision, progress: progress)
-        try store.finish()
+        let store = try BackgroundDocumentStore(path: storePath)
+        // However this returns, the store's thread is done with the directory first.
+        defer { try? store.wait() }
+        let collection: ReadCollection
+        do {
+            collection = try ReadCollection.read(
+                input, store: store, scratch: scratch, precision: configuration.valuePrecision, progress: progress)
+        } catch {
+            store.abandon()
+            throw error
+        }
+        try store.close()
+        clock.lap("reading")
         let (vocabulary, sourceIDs, rename) = canonicalizeVocabulary(used: collection.used, reader: input)
         let forward = try BuildForward.canonical(
             from: collection, rename: rename, componentWidth: IndexLayout.componentWidth(vocabularySize: vocabulary.count),
-            scratch: scratch)
+            scratch: scratch, threads: configuration.threads)
         var listLengths = [Int](repeating: 0, count: vocabulary.count)
         for (old, count) in collection.postingCounts.enumerated() where collection.used[old] { listLengths[Int(rename[old])] = count }
+        clock.lap("renaming")
 
         let plan = PruningPlan(configuration, forward: forward, listLengths: listLengths, histogram: collection.histogram)
         let workers = workerCount(vocabulary.count, threads: configuration.threads)
         let (ranges, budget) = try BuildMemory.ranges(
             budget: configuration.memoryBudget, forward: forward, listLengths: listLengths, plan: plan, workers: workers,
             configuration: configuration)
-        let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration)
+        let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration, threads: configuration.threads)
         let summaries = try SummarySections(dimension: vocabulary.count, componentWidth: forward.componentWidth, scratch: scratch)
         let postings = try PostingSpools(scratch: scratch, precision: configuration.valuePrecision, summaries: summaries)
-        try blockAllLists(
+        clock.lap("planning")
+        let invertingSeconds = try blockAllLists(
             context, ranges: ranges, listLengths: listLengths, workers: workers,
             backlogBytes: BuildMemory.backlogBytes(longestList: listLengths.max() ?? 0, plan: plan), into: postings, progress: progress)
         try postings.finish()
+        clock.split(("inverting", invertingSeconds), rest: "clustering")
 
         let indexPath = directory + "/" + IndexLayout.indexFileName
         var statistics = try IndexSerializer(
             forward: forward, vocabulary: vocabulary, sourceIDs: sourceIDs, postings: postings,
             configuration: configuration, plan: plan
         ).write(to: indexPath, progress: progress)
+        clock.lap("writing")
+        try store.wait()
+        clock.lap("document store")
+        statistics.stageSeconds = clock.stages
         statistics.documentStoreBytes = fileSize(storePath)
         statistics.skippedEmptyLines = input.skippedEmptyLines
         statistics.droppedZeroWeights = input.droppedZeroWeights
@@ -108,17 +125,21 @@ public struct IndexBuilder: Sendable {
 
     /// Inverts, prunes, blocks and summarizes every list, one range of lists at a time, and
     /// streams them in list order into `postings`.
+    /// - Returns: the seconds spent inverting (collecting the ranges' postings).
     private func blockAllLists(
         _ context: BlockingContext, ranges: ListRanges, listLengths: [Int], workers: Int, backlogBytes: Int, into postings: PostingSpools,
         progress: (@Sendable (BuildProgress) -> Void)?
-    ) throws {
+    ) throws -> Double {
+        var invertingSeconds = 0.0
         let listCount = listLengths.count
         let workspaces = (0 ..< workers).map { _ in BlockingWorkspace(dimension: context.dimension) }
         let range = PostingRange(capacity: ranges.largestRange)
         let done = IndexDispenser()
         for (r, lists) in ranges.ranges.enumerated() {
             progress?(BuildProgress(stage: .inverting, completed: r, total: ranges.ranges.count))
+            let filling = ContinuousClock.now
             range.fill(lists, lengths: listLengths, forward: context.forward)
+            invertingSeconds += (ContinuousClock.now - filling).seconds
             let sink = OrderedSink<BlockedList>(first: lists.lowerBound, limit: backlogBytes) { try postings.append($0) }
             parallelForEach(lists.count, threads: workers) { worker, i in
                 let t = lists.lowerBound + i
@@ -134,6 +155,27 @@ public struct IndexBuilder: Sendable {
             }
             if let failure = sink.failure { throw failure }
         }
+        return invertingSeconds
+    }
+}
+
+/// Times a build's stages.
+private struct StageClock {
+    private var last = ContinuousClock.now
+    private(set) var stages: [BuildStatistics.StageTime] = []
+
+    /// Ends the stage that ran since the previous lap.
+    mutating func lap(_ stage: String) {
+        let now = ContinuousClock.now
+        stages.append(.init(stage: stage, seconds: (now - last).seconds))
+        last = now
+    }
+
+    /// Ends a stage of which `part` (seconds) is reported as its own stage and the rest as `rest`.
+    mutating func split(_ part: (String, Double), rest: String) {
+        lap(rest)
+        stages[stages.count - 1].seconds -= part.1
+        stages.insert(.init(stage: part.0, seconds: part.1), at: stages.count - 1)
     }
 }
 

@@ -54,7 +54,9 @@ final class PostingRange: @unchecked Sendable {
         values.deallocate()
     }
 
-    /// Collects the postings of `lists` with one pass over `forward`.
+    /// Collects the postings of `lists` with one pass over `forward`, a thread per share of
+    /// its documents (``BuildForward/shares``), each writing its documents' postings after those
+    /// of the shares before it.
     /// - Complexity: O(nnz) for the pass, plus O(postings in range) scattered writes.
     func fill(_ lists: Range<Int>, lengths: [Int], forward: BuildForward) {
         self.lists = lists
@@ -62,19 +64,28 @@ final class PostingRange: @unchecked Sendable {
         starts.reserveCapacity(lists.count + 1)
         for t in lists { starts.append(starts.last! + lengths[t]) }
         precondition(starts.last! <= documents.count, "range exceeds its buffers")
-        var cursor = starts
+        var cursors: [[Int]] = []
+        var cursor = Array(starts.dropLast())
+        for share in forward.shares {
+            cursors.append(cursor)
+            for (i, t) in lists.enumerated() { cursor[i] += share.postingCounts[t] }
+        }
         let low = UInt32(truncatingIfNeeded: lists.lowerBound), width = UInt32(truncatingIfNeeded: lists.count)
-        cursor.withUnsafeMutableBufferPointer { cursor in
-            for d in 0 ..< forward.count {
-                let document = UInt32(truncatingIfNeeded: d)
-                for j in forward.offsets[d] ..< forward.offsets[d + 1] {
-                    // One unsigned comparison tests low ≤ c < low + width.
-                    let slot = UInt32(truncatingIfNeeded: forward.component(j)) &- low
-                    guard slot < width else { continue }
-                    let p = cursor[Int(slot)]
-                    documents[p] = document
-                    values[p] = forward.value(j)
-                    cursor[Int(slot)] = p + 1
+        let shareCursors = cursors
+        parallelForEach(shareCursors.count, threads: shareCursors.count) { _, k in
+            var cursor = shareCursors[k]
+            cursor.withUnsafeMutableBufferPointer { cursor in
+                for d in forward.shares[k].documents {
+                    let document = UInt32(truncatingIfNeeded: d)
+                    for j in forward.offsets[d] ..< forward.offsets[d + 1] {
+                        // One unsigned comparison tests low ≤ c < low + width.
+                        let slot = UInt32(truncatingIfNeeded: forward.component(j)) &- low
+                        guard slot < width else { continue }
+                        let p = cursor[Int(slot)]
+                        self.documents[p] = document
+                        self.values[p] = forward.value(j)
+                        cursor[Int(slot)] = p + 1
+                    }
                 }
             }
         }

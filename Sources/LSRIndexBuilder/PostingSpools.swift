@@ -1,3 +1,4 @@
+import CLSRKernels
 import Foundation
 import LSRFormats
 import LSRVectors
@@ -23,6 +24,8 @@ final class PostingSpools {
     private(set) var blockedCount = 0
     private(set) var tailCount = 0
     private(set) var blockCount = 0
+    /// Scratch for encoding a list's weights.
+    private var encoded: [UInt16] = []
 
     init(scratch: ScratchDirectory, precision: ValuePrecision, summaries: SummarySections) throws {
         self.precision = precision
@@ -64,7 +67,11 @@ final class PostingSpools {
 
     private func appendValues(_ values: [Float], to spool: SpoolFile) throws {
         switch precision {
-        case .f16: try spool.append(contentsOf: values.map(HalfPrecision.encode))
+        case .f16:
+            encoded.removeAll(keepingCapacity: true)
+            encoded.append(contentsOf: repeatElement(0, count: values.count))
+            values.withUnsafeBufferPointer { v in encoded.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) } }
+            try spool.append(contentsOf: encoded)
         case .f32: try spool.append(contentsOf: values)
         }
     }

@@ -126,13 +126,14 @@ final class ScratchMapping<T: BitwiseCopyable>: @unchecked Sendable {
         if let base = buffer.baseAddress { munmap(UnsafeMutableRawPointer(base), length) }
     }
 
-    /// Drops the pages of elements `0 ..< count` from this process (they stay in the file and
-    /// fault back in if read again), so that a sequential pass does not leave them resident.
-    func release(upTo count: Int) {
+    /// Drops the pages wholly inside elements `range` from this process (they stay in the file
+    /// and fault back in if read again), so that a sequential pass does not leave them resident.
+    func release(_ range: Range<Int>) {
         guard let base = buffer.baseAddress else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let bytes = count * MemoryLayout<T>.stride / page * page
-        if bytes > 0 { madvise(UnsafeMutableRawPointer(base), bytes, MADV_DONTNEED) }
+        let start = (range.lowerBound * MemoryLayout<T>.stride + page - 1) / page * page
+        let end = range.upperBound * MemoryLayout<T>.stride / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(base) + start, end - start, MADV_DONTNEED) }
     }
 }
 
@@ -152,6 +153,19 @@ struct ScratchDirectory {
 
     func spool(_ name: String) throws -> SpoolFile {
         try SpoolFile(path: path + "/" + name)
+    }
+
+    /// A new scratch file of `count` zeroed elements, mapped for writing in place (by several
+    /// threads at disjoint elements).
+    func mapping<T: BitwiseCopyable>(_ name: String, count: Int, of type: T.Type) throws -> ScratchMapping<T> {
+        let file = path + "/" + name
+        let descriptor = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LSRError(.io, "cannot create a scratch file: \(String(cString: strerror(errno)))", path: file) }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(count * MemoryLayout<T>.stride)) == 0 else {
+            throw LSRError(.io, "cannot size a scratch file: \(String(cString: strerror(errno)))", path: file)
+        }
+        return try ScratchMapping(descriptor: descriptor, count: count, path: file)
     }
 
     func remove() {

@@ -98,6 +98,11 @@ final class CLITests: XCTestCase {
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
         let index = directory.file("idx")
         XCTAssertEqual(try runLSR(["index", "--input", input, "--output", index]).status, 0)
+        // Half-precision rounding (F16C or the portable conversion) writes the same bytes.
+        let portableIndex = directory.file("idx-portable")
+        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", portableIndex], environment: ["LSR_PORTABLE": "1"]).status, 0)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: index + "/index.lsr")), try Data(contentsOf: URL(fileURLWithPath: portableIndex + "/index.lsr")))
         let queries = directory.write(SyntheticCollection(seed: 80, count: 20, dimension: 300, meanLength: 30, idPrefix: "q").jsonl(), to: "q.jsonl")
         let arguments = ["search", "--index", index, "--queries", queries, "--exact", "--k", "20"]
         let vectorized = try runLSR(arguments)

@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSR
 import LSRTestSupport
 import XCTest
@@ -39,13 +40,14 @@ final class BuildTests: XCTestCase {
     func testSameSeedSameBytesAnyThreadCount() throws {
         let collection = SyntheticCollection(seed: 4, count: 500, dimension: 60, meanLength: 8)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
-        for (name, threads) in [("one", 1), ("two", 2)] {
+        for (name, threads) in [("one", 1), ("two", 2), ("five", 5)] {
             try IndexBuilder(configuration: BuildConfiguration(seed: 7, threads: threads))
                 .build(input: try VectorFileReader(path: input), outputPath: directory.file(name))
         }
         let one = try Data(contentsOf: URL(fileURLWithPath: directory.file("one/index.lsr")))
         let two = try Data(contentsOf: URL(fileURLWithPath: directory.file("two/index.lsr")))
         XCTAssertEqual(one, two)
+        XCTAssertEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("five/index.lsr"))))
         try IndexBuilder(configuration: BuildConfiguration(seed: 8)).build(input: try VectorFileReader(path: input), outputPath: directory.file("three"))
         XCTAssertNotEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("three/index.lsr"))))
     }
@@ -247,5 +249,47 @@ final class BinaryQueryTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("--vocab"), "\(error)")
         }
         XCTAssertEqual(try Index(path: jsonlIndex).readQueries(path: binaryQueries, vocabularyPath: vocab).vectors, byToken.vectors)
+    }
+}
+
+/// The builder's C kernels against Swift's own operations.
+final class BuilderKernelTests: XCTestCase {
+    func testSortKernelMatchesSwiftSort() {
+        var generator = SplitMix64(seed: 21)
+        for n in [0, 1, 2, 3, 10, 24, 25, 26, 100, 1000, 5000] {
+            let patterns: [[UInt64]] = [
+                (0 ..< n).map { _ in generator.next() },
+                (0 ..< n).map { _ in generator.next() % 7 },
+                (0 ..< n).map { UInt64($0) },
+                (0 ..< n).map { UInt64(n - $0) },
+                [UInt64](repeating: 42, count: n),
+                (0 ..< n).map { UInt64($0 % 2 == 0 ? $0 : n - $0) << 32 | generator.next() >> 40 },
+            ]
+            for keys in patterns {
+                var sorted = keys
+                sorted.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
+                XCTAssertEqual(sorted, keys.sorted(), "n = \(n)")
+            }
+        }
+    }
+
+    /// Every half value, the midpoints between neighbours (ties round to even), values beyond
+    /// the range and random floats encode as Swift's `Float16` conversion does.
+    func testHalfEncodingKernelMatchesFloat16() {
+        var values: [Float] = [0, -0, 65504, 65519.99, 65520, 1e-8, 5.96e-8, 2.98e-8, 2.99e-8, .infinity, Float.greatestFiniteMagnitude]
+        for bits in 0 ..< UInt16(0x7C00) {
+            let value = Float(Float16(bitPattern: bits))
+            let next = Float(Float16(bitPattern: bits + 1))
+            values += [value, -value, value + (next - value) / 2, value.nextUp, value.nextDown]
+        }
+        var generator = SplitMix64(seed: 5)
+        for _ in 0 ..< 100_000 { values.append(Float(bitPattern: UInt32(truncatingIfNeeded: generator.next()) & 0x7FFF_FFFF)) }
+        values = values.filter { !$0.isNaN }
+        var halves = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in halves.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) } }
+        for (value, half) in zip(values, halves) where half != Float16(value).bitPattern {
+            XCTFail("\(value): kernel \(String(half, radix: 16)), Float16 \(String(Float16(value).bitPattern, radix: 16))")
+            break
+        }
     }
 }

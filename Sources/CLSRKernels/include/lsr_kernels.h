@@ -32,5 +32,14 @@ float lsr_dot_u32_f32(const uint32_t *components, const float *values, size_t n,
 void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
 void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
 
+/// Sorts `keys[0 ..< n]` ascending (not stable: equal keys are indistinguishable). Introsort:
+/// quicksort on a median of three, insertion sort for short runs, heapsort past a depth limit, so
+/// O(n log n) on any input. The builder's per-vector sorts pack (component << 32 | payload) keys.
+void lsr_sort_u64(uint64_t *keys, size_t n);
+
+/// Rounds `n` floats to half precision (nearest, ties to even; IEEE 754 binary16, subnormals
+/// kept) and writes their bits: F16C where the CPU has it, the compiler's conversion elsewhere,
+/// with identical results.
+void lsr_encode_f16(const float *values, uint16_t *halves, size_t n);
 
 #endif
