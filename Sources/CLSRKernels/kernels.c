@@ -1,4 +1,5 @@
-// Dot-product kernels with a runtime choice between AVX2+FMA+F16C and portable code.
+// Dot-product, accumulation and builder kernels, with a runtime choice between AVX2+FMA+F16C
+// and portable code.
 #include "lsr_kernels.h"
 
 #include <stdlib.h>
@@ -242,7 +243,7 @@ void lsr_sort_u64(uint64_t *keys, size_t n) {
     intro_sort_u64(keys, n, depth);
 }
 
-static void portable_encode_f16(const float *values, uint16_t *halves, size_t n) {
+void lsr_encode_f16_portable(const float *values, uint16_t *halves, size_t n) {
     for (size_t j = 0; j < n; j++) {
         _Float16 h = (_Float16)values[j];
         memcpy(&halves[j], &h, sizeof h);
@@ -263,5 +264,5 @@ void lsr_encode_f16(const float *values, uint16_t *halves, size_t n) {
 #if LSR_X86
     if (vectorized) { avx_encode_f16(values, halves, n); return; }
 #endif
-    portable_encode_f16(values, halves, n);
+    lsr_encode_f16_portable(values, halves, n);
 }

@@ -72,6 +72,14 @@ struct TuneCommand: ParsableCommand {
         print(presetTable(result.presets), terminator: "")
         print(String(format: "tuned %d settings on %d queries in %.1f s; presets stored in %@/%@",
                      result.points.count, querySet.vectors.count, result.seconds, input.index, SearchPresets.fileName))
+        let approximate = result.points.filter { $0.method == .approximate }
+        if let best = approximate.max(by: { $0.recallBound < $1.recallBound }) {
+            for preset in result.presets.presets where preset.method == .exact && best.recallBound < preset.targetRecall {
+                printError(String(
+                    format: "lsr: warning: no approximate setting reached recall %.3f (the best, query_cut %d heap_factor %g, reached %.4f): its preset is exact search. Static pruning caps approximate recall; an index keeping more postings per list (lsr index --n-postings) raises the cap",
+                    preset.targetRecall, best.queryCut, Double(best.heapFactor), best.recallBound))
+            }
+        }
         for preset in result.presets.presets where preset.crossValidatedRecall < preset.targetRecall - 0.005 {
             printError(String(
                 format: "lsr: warning: the preset for recall %.3f reached %.4f on held-out folds: unseen queries may fall short; tune on more queries or with a larger --margin",

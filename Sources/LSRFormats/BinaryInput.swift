@@ -37,15 +37,18 @@ struct BinaryInput {
 
     /// Appends `count` little-endian u32s, reading in bounded chunks so that a corrupt huge count
     /// fails at the end of the file instead of allocating it up front.
-    mutating func readUInt32s(_ count: Int, into output: inout [UInt32], what: String) throws {
-        try readWords(count, what: what) { output.append($0) }
+    /// `what` names the words in the error (built only then).
+    mutating func readUInt32s(_ count: Int, into output: inout [UInt32], what: @autoclosure () -> String) throws {
+        try readWords(count, into: &output, what: what())
     }
 
-    mutating func readFloat32s(_ count: Int, into output: inout [Float], what: String) throws {
-        try readWords(count, what: what) { output.append(Float(bitPattern: $0)) }
+    mutating func readFloat32s(_ count: Int, into output: inout [Float], what: @autoclosure () -> String) throws {
+        try readWords(count, into: &output, what: what())
     }
 
-    private mutating func readWords(_ count: Int, what: String, _ emit: (UInt32) -> Void) throws {
+    /// Appends `count` little-endian 4-byte words as `T` (UInt32 or Float).
+    private mutating func readWords<T: BitwiseCopyable>(_ count: Int, into output: inout [T], what: @autoclosure () -> String) throws {
+        precondition(MemoryLayout<T>.size == 4)
         var remaining = count
         let chunkWords = 1 << 16
         while remaining > 0 {
@@ -53,12 +56,22 @@ struct BinaryInput {
             let available = try fill(words * 4)
             guard available >= words * 4 else {
                 throw LSRError(
-                    .invalidInput, "truncated: \(what) need \(count * 4) bytes, the file ends first",
+                    .invalidInput, "truncated: \(what()) need \(count * 4) bytes, the file ends first",
                     byteOffset: offset + available)
             }
             buffer.withUnsafeBytes { raw in
+                let source = raw.baseAddress! + start
+                #if _endian(little)
+                if Int(bitPattern: source) % 4 == 0 {
+                    // Aligned little-endian words are the values: one copy.
+                    source.withMemoryRebound(to: T.self, capacity: words) { output.append(contentsOf: UnsafeBufferPointer(start: $0, count: words)) }
+                    return
+                }
+                #endif
+                output.reserveCapacity(output.count + words)
                 for i in 0 ..< words {
-                    emit(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                    let word = UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                    output.append(unsafeBitCast(word, to: T.self))
                 }
             }
             start += words * 4

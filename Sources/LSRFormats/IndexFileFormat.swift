@@ -214,6 +214,15 @@ public final class IndexFile: @unchecked Sendable {
     /// The file's size in bytes.
     public var byteCount: Int { length }
 
+    /// Tells the kernel how the pages of section `name` will be read (`madvise`): `random` turns
+    /// off read-ahead, so that a page fault reads that page only. A hint: errors are ignored.
+    public func advise(random: Bool, section name: String) {
+        guard let entry = entries.first(where: { $0.name == name }), entry.length > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = entry.offset / page * page
+        madvise(UnsafeMutableRawPointer(mutating: base) + start, entry.offset + entry.length - start, random ? MADV_RANDOM : MADV_NORMAL)
+    }
+
     private static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexSectionEntry] {
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }

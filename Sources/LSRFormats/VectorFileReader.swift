@@ -255,32 +255,32 @@ public final class VectorFileReader {
             entries.removeAll(keepingCapacity: true)
             try input.readUInt32s(Int(nnz), into: &components, what: "vector \(position) (nnz \(nnz)): components")
             try input.readFloat32s(Int(nnz), into: &values, what: "vector \(position) (nnz \(nnz)): values")
-            var previous: UInt32? = nil
-            for j in 0 ..< Int(nnz) {
-                let component = components[j]
-                let offset = start + 4 + 4 * j
-                if let previous, component <= previous {
+            let n = Int(nnz)
+            if let j = Self.firstInvalidEntry(components, values, componentLimit: named ? tokens.count : nil) {
+                let component = components[j], value = values[j]
+                let offset = start + 4 + 4 * j, valueOffset = start + 4 + 4 * n + 4 * j
+                if j > 0, component <= components[j - 1] {
+                    let previous = components[j - 1]
                     let problem = component == previous ? "duplicate component \(component)" : "components not ascending (\(previous) then \(component))"
                     throw LSRError(.invalidInput, "vector \(position): \(problem)", path: path, byteOffset: offset, field: "components")
                 }
-                previous = component
-                let value = values[j]
-                let valueOffset = start + 4 + 4 * Int(nnz) + 4 * j
                 guard value.isFinite else {
                     throw LSRError(.invalidInput, "vector \(position): weight \(value) is not finite", path: path, byteOffset: valueOffset, field: "values")
                 }
                 guard value >= 0 else {
                     throw LSRError(.invalidInput, "vector \(position): weight \(value) is negative", path: path, byteOffset: valueOffset, field: "values")
                 }
-                if named && Int(component) >= tokens.count {
-                    throw LSRError(
-                        .invalidInput, "vector \(position): component \(component) is beyond the vocabulary's \(tokens.count) tokens",
-                        path: path, byteOffset: offset, field: "components")
-                }
+                throw LSRError(
+                    .invalidInput, "vector \(position): component \(component) is beyond the vocabulary's \(tokens.count) tokens",
+                    path: path, byteOffset: offset, field: "components")
+            }
+            for j in 0 ..< n {
+                let value = values[j]
                 if value == 0 {
                     droppedZeroWeights += 1
                     continue
                 }
+                let component = components[j]
                 var readerComponent = component
                 if !named {
                     let isNew: Bool
@@ -315,6 +315,24 @@ extension VectorFileReader {
     /// The binary component id a reader component stands for (for binary input).
     public func sourceComponent(of readerComponent: UInt32) -> UInt32 {
         binaryComponentsNamedByVocabulary == false ? sourceComponentIDs[Int(readerComponent)] : readerComponent
+    }
+
+    /// The first entry that breaks the binary format's rules (components strictly ascending and
+    /// below `componentLimit`, weights finite and not negative), if any.
+    static func firstInvalidEntry(_ components: [UInt32], _ values: [Float], componentLimit: Int?) -> Int? {
+        let limit = UInt64(componentLimit ?? Int(UInt32.max) + 1)
+        return components.withUnsafeBufferPointer { c in
+            values.withUnsafeBufferPointer { v in
+                var previous: Int64 = -1
+                for j in 0 ..< c.count {
+                    let component = c[j], value = v[j]
+                    // `value >= 0` is false for NaN; infinity fails `isFinite`.
+                    guard Int64(component) > previous, UInt64(component) < limit, value >= 0, value.isFinite else { return j }
+                    previous = Int64(component)
+                }
+                return nil
+            }
+        }
     }
 
     /// One entry of a vector being read: its component over its weight's bits, so that sorting
@@ -355,7 +373,8 @@ struct SourceNumbering {
     private mutating func add(_ source: UInt32, next: UInt32) -> (UInt32, isNew: Bool) {
         if source < Self.directLimit {
             if Int(source) >= direct.count {
-                direct += repeatElement(Self.unseen, count: max(Int(source) + 1, 2 * direct.count) - direct.count)
+                let grown = min(max(Int(source) + 1, 2 * direct.count), Int(Self.directLimit))
+                direct += repeatElement(Self.unseen, count: grown - direct.count)
             }
             direct[Int(source)] = next
         } else {

@@ -4,7 +4,8 @@ public struct VectorRecord: Sendable {
     public var id: String
     /// The text stored with the vector, if the input had any.
     public var content: String?
-    /// Component ids in the reader's token table (``VectorFileReader/tokens``), ascending.
+    /// Component ids in the reader's token table (``VectorFileReader/tokens``), distinct;
+    /// ascending unless the reader was asked not to sort them.
     public var components: [UInt32] = []
     /// Weights parallel to `components`: finite and positive.
     public var values: [Float] = []

@@ -2,14 +2,20 @@ import Foundation
 import LSRFormats
 
 /// Writes the document store on a thread of its own while the build goes on: rows are handed
-/// over in batches (at most a few batches wait, so memory stays bounded), and the unique id
-/// index SQLite builds at the end overlaps the later build stages instead of delaying them.
+/// over in batches (of at most ``batchRows`` rows or ``batchBytes`` bytes of text; at most
+/// ``waitingBatches`` wait, so memory stays bounded), and the unique id index SQLite builds at
+/// the end overlaps the later build stages instead of delaying them.
 final class BackgroundDocumentStore: @unchecked Sendable {
-    // @unchecked Sendable: `batches`, `closed` and `error` are touched under `condition`'s lock;
-    // `batch` only by the producing thread; `store` only by the writing thread once started.
+    // @unchecked Sendable: `batches`, `closed`, `finished`, `abandoned` and `error` are touched
+    // under `condition`'s lock; `batch` and `batchTextBytes` only by the producing thread;
+    // `store` only by the writing thread once started.
     private typealias Row = (position: Int, id: String, content: String?)
-    private static let batchRows = 4096
-    private static let waitingBatches = 4
+    static let batchRows = 4096
+    static let batchBytes = 4 << 20
+    static let waitingBatches = 4
+    /// The most memory the queue holds: the waiting batches, the one being written and the one
+    /// being filled, each at its text limit plus its rows.
+    static let maximumBytes = (waitingBatches + 2) * (batchBytes + batchRows * 64)
 
     private let store: DocumentStoreWriter
     private let condition = NSCondition()
@@ -19,6 +25,7 @@ final class BackgroundDocumentStore: @unchecked Sendable {
     private var abandoned = false
     private var error: (any Error)?
     private var batch: [Row] = []
+    private var batchTextBytes = 0
 
     init(path: String) throws {
         store = try DocumentStoreWriter(path: path)
@@ -30,7 +37,8 @@ final class BackgroundDocumentStore: @unchecked Sendable {
     /// Queues one document; throws the writing thread's error, if it has failed.
     func add(position: Int, id: String, content: String?) throws {
         batch.append((position, id, content))
-        if batch.count >= Self.batchRows { try hand(final: false) }
+        batchTextBytes += id.utf8.count + (content?.utf8.count ?? 0)
+        if batch.count >= Self.batchRows || batchTextBytes >= Self.batchBytes { try hand(final: false) }
     }
 
     /// Queues what is left; the store is finished (committed, indexed, synced) in the background.
@@ -38,7 +46,8 @@ final class BackgroundDocumentStore: @unchecked Sendable {
         try hand(final: true)
     }
 
-    /// Drops what is queued and stops without finishing the store (the build failed).
+    /// Drops what is queued and stops without finishing the store (the build failed); nothing
+    /// once the store is finished.
     func abandon() {
         condition.lock()
         abandoned = true
@@ -63,6 +72,7 @@ final class BackgroundDocumentStore: @unchecked Sendable {
         if let error { throw error }
         if !batch.isEmpty { batches.append(batch) }
         batch = []
+        batchTextBytes = 0
         if final { closed = true }
         condition.broadcast()
     }

@@ -33,12 +33,20 @@ struct BlockingContext: @unchecked Sendable {
     // @unchecked Sendable: every buffer is immutable while workers run.
     let forward: BuildForward
     let plan: PruningPlan
-    /// The `docCut` heaviest components of each document (fewer for short documents), with values.
+    /// The `docCut` heaviest entries of each document (fewer for short documents), heaviest
+    /// first (ties: the lower position): document `d`'s are `headOffsets[d] ..< headOffsets[d + 1]`
+    /// of `headPositions`, positions within the document's entries in the forward index.
     let headOffsets: [Int]
-    let headComponents: [UInt32]
-    let headValues: [Float]
+    let headPositions: HeadPositions
     let dimension: Int
     let configuration: BuildConfiguration
+
+    /// Positions within a document: 2 bytes when component ids are (a document then has at most
+    /// 65,536 entries), else 4.
+    enum HeadPositions {
+        case narrow([UInt16])
+        case wide([UInt32])
+    }
 
     /// Computes the document heads with `threads` threads.
     init(forward: BuildForward, plan: PruningPlan, dimension: Int, configuration: BuildConfiguration, threads: Int) {
@@ -47,42 +55,54 @@ struct BlockingContext: @unchecked Sendable {
         self.dimension = dimension
         self.configuration = configuration
         var offsets = [0]
-        var components: [UInt32] = []
-        var values: [Float] = []
+        var narrow: [UInt16] = [], wide: [UInt32] = []
         if plan.summarized, case let .randomCentroids(_, _, docCut) = configuration.blocking {
             offsets.reserveCapacity(forward.count + 1)
             for d in 0 ..< forward.count { offsets.append(offsets[d] + min(docCut, forward.offsets[d + 1] - forward.offsets[d])) }
-            components = [UInt32](repeating: 0, count: offsets[forward.count])
-            values = [Float](repeating: 0, count: offsets[forward.count])
             let shares = workerCount(forward.count, threads: threads)
-            components.withUnsafeMutableBufferPointer { components in
-                values.withUnsafeMutableBufferPointer { values in
-                    let heads = HeadBuffers(offsets: offsets, components: components, values: values)
+            func fill<P: FixedWidthInteger & SendableMetatype>(_ positions: inout [P]) {
+                positions = [P](repeating: 0, count: offsets[forward.count])
+                positions.withUnsafeMutableBufferPointer { positions in
+                    let heads = HeadBuffer(offsets: offsets, positions: positions)
                     parallelForEach(shares, threads: shares) { _, k in
                         BlockingContext.fillHeads(
                             forward.count * k / shares ..< forward.count * (k + 1) / shares, of: forward, docCut: docCut, into: heads)
                     }
                 }
             }
+            if forward.componentWidth == 2 { fill(&narrow) } else { fill(&wide) }
         }
         headOffsets = offsets
-        headComponents = components
-        headValues = values
+        headPositions = forward.componentWidth == 2 ? .narrow(narrow) : .wide(wide)
+    }
+
+    /// Replaces `components` and `values` with document `d`'s head.
+    func gatherHead(of d: Int, components: inout [UInt32], values: inout [Float]) {
+        components.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        let start = forward.offsets[d], heads = headOffsets[d] ..< headOffsets[d + 1]
+        func gather<P: FixedWidthInteger>(_ positions: [P]) {
+            for h in heads {
+                let j = start + Int(positions[h])
+                components.append(UInt32(forward.component(j)))
+                values.append(forward.value(j))
+            }
+        }
+        switch headPositions {
+        case let .narrow(positions): gather(positions)
+        case let .wide(positions): gather(positions)
+        }
     }
 
     /// Where the heads go while threads fill them.
-    private struct HeadBuffers: @unchecked Sendable {
+    private struct HeadBuffer<P: FixedWidthInteger>: @unchecked Sendable {
         // @unchecked Sendable: each thread writes the entries of its own documents only.
         let offsets: [Int]
-        let components: UnsafeMutableBufferPointer<UInt32>
-        let values: UnsafeMutableBufferPointer<Float>
+        let positions: UnsafeMutableBufferPointer<P>
     }
 
     /// Writes the heads of `documents` at their places in `heads`.
-    private static func fillHeads(
-        _ documents: Range<Int>, of forward: BuildForward, docCut: Int,
-        into heads: HeadBuffers
-    ) {
+    private static func fillHeads<P: FixedWidthInteger>(_ documents: Range<Int>, of forward: BuildForward, docCut: Int, into heads: HeadBuffer<P>) {
         // Keys of value bits (positive floats order like their bits) over the inverted
         // position: descending keys are heaviest first, ties to the lower position.
         var keys: [UInt64] = []
@@ -90,9 +110,8 @@ struct BlockingContext: @unchecked Sendable {
             let start = forward.offsets[d], end = forward.offsets[d + 1]
             var h = heads.offsets[d]
             if end - start <= docCut {
-                for j in start ..< end {
-                    heads.components[h] = UInt32(forward.component(j))
-                    heads.values[h] = forward.value(j)
+                for position in 0 ..< end - start {
+                    heads.positions[h] = P(truncatingIfNeeded: position)
                     h += 1
                 }
             } else {
@@ -101,9 +120,7 @@ struct BlockingContext: @unchecked Sendable {
                 keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(docCut) }
                 keys[0 ..< docCut].sort(by: >)
                 for key in keys[0 ..< docCut] {
-                    let j = start + Int(~UInt32(truncatingIfNeeded: key))
-                    heads.components[h] = UInt32(forward.component(j))
-                    heads.values[h] = forward.value(j)
+                    heads.positions[h] = P(truncatingIfNeeded: ~UInt32(truncatingIfNeeded: key))
                     h += 1
                 }
             }
@@ -118,10 +135,10 @@ struct BlockingContext: @unchecked Sendable {
 
     /// Bytes the document heads take for `documents` documents of `nonzeros` nonzeros in all
     /// (an upper bound: every document keeps at most `docCut` components).
-    static func headBytes(documents: Int, nonzeros: Int, configuration: BuildConfiguration) -> Int {
+    static func headBytes(documents: Int, nonzeros: Int, componentWidth: Int, configuration: BuildConfiguration) -> Int {
         guard case let .randomCentroids(_, _, docCut) = configuration.blocking else { return 0 }
         let entries = headEntries(documents: documents, nonzeros: nonzeros, docCut: docCut)
-        return (documents + 1) * MemoryLayout<Int>.stride + entries * (MemoryLayout<UInt32>.stride + MemoryLayout<Float>.stride)
+        return (documents + 1) * MemoryLayout<Int>.stride + entries * componentWidth
     }
 }
 

@@ -4,8 +4,9 @@ import LSRVectors
 
 /// The forward index a build works from: every document's vector in CSR, as stored. Offsets
 /// are in memory; components (canonical ids, 2 bytes each when the vocabulary allows, else 4)
-/// and weights (in the storage precision) live in mapped scratch files: 4 bytes per nonzero
-/// with the defaults, as in `fwd.vectors`.
+/// in anonymous mapped memory, weights (in the storage precision) in a private mapping of the
+/// scratch file reading spooled them to (``ScratchMapping``): 4 bytes per nonzero with the
+/// defaults, as in `fwd.vectors`.
 final class BuildForward: @unchecked Sendable {
     // @unchecked Sendable: immutable once built; workers only read it.
     /// Vector `d` is `offsets[d] ..< offsets[d + 1]` of the entries.
@@ -79,17 +80,18 @@ final class BuildForward: @unchecked Sendable {
 
     /// The canonical forward index of what `read` collected: components renamed through
     /// `rename` (reader id → canonical id), each vector's entries in ascending canonical order,
-    /// components narrowed to `componentWidth` bytes into a new scratch file.
+    /// components narrowed to `componentWidth` bytes into anonymous memory.
     ///
-    /// One sequential pass per thread over its share of the documents; the pages of the source
-    /// components are released as it goes, so that they and the result are never resident together.
+    /// One sequential pass per thread over its share of the documents; each releases the pages
+    /// of the reader's components behind it (every 64 MiB), so that they and the result are
+    /// never resident whole together.
     static func canonical(
-        from read: ReadCollection, rename: [UInt32], componentWidth: Int, scratch: ScratchDirectory, threads: Int
+        from read: ReadCollection, rename: [UInt32], componentWidth: Int, threads: Int
     ) throws -> BuildForward {
         let source = try read.componentSpool.map(as: UInt32.self)
         let valueFile = try read.valueSpool.map(as: UInt8.self)
         let nonzeros = read.offsets.last!
-        let output = try scratch.mapping("forward.canonical", count: nonzeros * componentWidth, of: UInt8.self)
+        let output = try ScratchMapping<UInt8>.anonymous("canonical forward components", count: nonzeros * componentWidth)
         let documents = read.offsets.count - 1
         let shareCount = workerCount(documents, threads: threads)
         let offsets = read.offsets, width = read.precision.byteWidth
@@ -109,7 +111,7 @@ final class BuildForward: @unchecked Sendable {
             shares: shares.collect())
     }
 
-    /// Renames and sorts vectors `documents` (see ``canonical(from:rename:componentWidth:scratch:threads:)``).
+    /// Renames and sorts vectors `documents` (see ``canonical(from:rename:componentWidth:threads:)``).
     /// - Returns: the postings per canonical component (of `dimension`) in `documents`.
     private static func renameVectors(
         _ documents: Range<Int>, offsets: [Int], rename: [UInt32], dimension: Int, source: ScratchMapping<UInt32>,
@@ -168,10 +170,10 @@ struct ReadCollection {
     /// Weights in the storage precision.
     let valueSpool: SpoolFile
     let precision: ValuePrecision
-    /// Per source component: whether any document names it (even with a weight rounding to 0,
+    /// Per reader component: whether any document names it (even with a weight rounding to 0,
     /// which keeps its token in the vocabulary).
     let used: [Bool]
-    /// Per source component: stored postings.
+    /// Per reader component: stored postings.
     let postingCounts: [Int]
     let histogram: ValueHistogram
 

@@ -11,11 +11,12 @@ import Darwin
 /// The memory model behind ``BuildConfiguration/memoryBudget``.
 ///
 /// A build holds, whatever the budget: the forward index (offsets in memory, components and
-/// weights in mapped scratch files: 4 bytes per nonzero once touched with 2-byte component ids
+/// weights mapped (``ScratchMapping``): 4 bytes per nonzero once touched with 2-byte component ids
 /// and f16 weights), the ids the reader keeps to refuse repeats, each document's `docCut`
 /// heaviest components, per-token arrays, per-worker scratch sized by the vocabulary and by the
-/// longest list, finished lists waiting for their turn to be written, and a fixed allowance for
-/// buffers and the runtime. What the budget leaves goes to the
+/// longest list, finished lists waiting for their turn to be written, the per-share posting
+/// counts, the document store's queue, and a fixed allowance for buffers and the runtime. What
+/// the budget leaves goes to the
 /// inverted lists, 8 bytes per posting: they are built in as few ranges of consecutive lists
 /// as fit (``ListRanges``), one pass over the forward index per range. Everything else (the
 /// document store, the finished sections) streams to disk.
@@ -87,10 +88,16 @@ enum BuildMemory {
                 precision: forward.precision)
             + forward.count * idBytesPerDocument
             + dimension * bytesPerToken
-            + (plan.summarized ? BlockingContext.headBytes(documents: forward.count, nonzeros: forward.nonzeroCount, configuration: configuration) : 0)
+            + (plan.summarized ? BlockingContext.headBytes(
+                documents: forward.count, nonzeros: forward.nonzeroCount, componentWidth: forward.componentWidth, configuration: configuration) : 0)
             + workers * (dimension * 8 + listBytes(length: longestList, plan: plan))
             + backlogBytes(longestList: longestList, plan: plan)
+            + forward.shares.count * dimension * bytesPerShareToken
+            + BackgroundDocumentStore.maximumBytes
     }
+
+    /// Per document share and token: its posting count, and its cursor while a range is filled.
+    static let bytesPerShareToken = 16
 
     /// The list ranges a build of this shape uses within `budget` (nil: the default budget),
     /// and the budget planned with.

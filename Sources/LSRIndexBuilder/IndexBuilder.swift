@@ -56,8 +56,12 @@ public struct IndexBuilder: Sendable {
         var clock = StageClock()
         let storePath = directory + "/" + DocumentStoreSchema.fileName
         let store = try BackgroundDocumentStore(path: storePath)
-        // However this returns, the store's thread is done with the directory first.
-        defer { try? store.wait() }
+        // However this returns, the store's thread is done with the directory first (on an error,
+        // at once: the store is discarded with the directory).
+        defer {
+            store.abandon()
+            try? store.wait()
+        }
         let collection: ReadCollection
         do {
             collection = try ReadCollection.read(
@@ -71,7 +75,7 @@ public struct IndexBuilder: Sendable {
         let (vocabulary, sourceIDs, rename) = canonicalizeVocabulary(used: collection.used, reader: input)
         let forward = try BuildForward.canonical(
             from: collection, rename: rename, componentWidth: IndexLayout.componentWidth(vocabularySize: vocabulary.count),
-            scratch: scratch, threads: configuration.threads)
+            threads: configuration.threads)
         var listLengths = [Int](repeating: 0, count: vocabulary.count)
         for (old, count) in collection.postingCounts.enumerated() where collection.used[old] { listLengths[Int(rename[old])] = count }
         clock.lap("renaming")

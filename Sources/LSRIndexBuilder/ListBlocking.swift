@@ -123,6 +123,8 @@ extension BlockingContext {
         for (i, c) in touched.enumerated() { workspace.componentCount[Int(c)] = Int32(i + 1) }
 
         var scores = [Float](repeating: 0, count: centroidCount)
+        // The head of the document being assigned, gathered from the forward index.
+        var headComponents: [UInt32] = [], headValues: [Float] = []
         /// The allowed centroid with the largest dot product with document `d` (ties: lower
         /// index), scoring `d`'s head components first and all of them if the head meets no
         /// centroid.
@@ -151,8 +153,9 @@ extension BlockingContext {
                                 }
                                 return best >= 0 ? best : nil
                             }
+                            gatherHead(of: d, components: &headComponents, values: &headValues)
                             let head = headComponents.withUnsafeBufferPointer { c in
-                                headValues.withUnsafeBufferPointer { v in score(headOffsets[d] ..< headOffsets[d + 1], c, v) }
+                                headValues.withUnsafeBufferPointer { v in score(0 ..< c.count, c, v) }
                             }
                             if let head { return head }
                             // Rare (the head meets no centroid): the whole vector, decoded.

@@ -37,7 +37,8 @@ struct ListRanges {
 /// The complete inverted lists of one range of components (postings in ascending document
 /// order), in buffers reused from range to range.
 final class PostingRange: @unchecked Sendable {
-    // @unchecked Sendable: filled by one thread, then only read by the workers.
+    // @unchecked Sendable: filled by one thread per document share at disjoint places, then
+    // only read by the workers.
     private(set) var lists: Range<Int> = 0 ..< 0
     /// List `lists.lowerBound + i` is `starts[i] ..< starts[i + 1]` of the buffers.
     private var starts: [Int] = [0]
@@ -70,6 +71,8 @@ final class PostingRange: @unchecked Sendable {
             cursors.append(cursor)
             for (i, t) in lists.enumerated() { cursor[i] += share.postingCounts[t] }
         }
+        // The shares' counts add up to the lengths, so no thread writes into the next list.
+        precondition(cursor == Array(starts.dropFirst()), "share posting counts disagree with the list lengths")
         let low = UInt32(truncatingIfNeeded: lists.lowerBound), width = UInt32(truncatingIfNeeded: lists.count)
         let shareCursors = cursors
         parallelForEach(shareCursors.count, threads: shareCursors.count) { _, k in

@@ -230,6 +230,24 @@ final class CLITests: XCTestCase {
     }
 }
 
+extension CLITests {
+    /// A target no approximate setting reaches on an index that keeps 2 postings per list gets
+    /// exact search as its preset, and `lsr tune` says why and what to rebuild with.
+    func testTuneSaysWhenPruningCapsRecall() throws {
+        let documents = SyntheticCollection(seed: 54, count: 2000, dimension: 100, meanLength: 20)
+        let input = directory.write(documents.jsonl(), to: "docs.jsonl")
+        let queries = directory.write(SyntheticCollection(seed: 55, count: 200, dimension: 100, meanLength: 10, idPrefix: "q").jsonl(), to: "q.jsonl")
+        let index = directory.file("pruned")
+        let built = try runLSR(["index", "--input", input, "--output", index, "--n-postings", "2", "--summaries", "always"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let tuned = try runLSR(["tune", "--index", index, "--queries", queries, "--target-recall", "0.99", "--threads", "2"])
+        XCTAssertEqual(tuned.status, 0, tuned.stderr)
+        XCTAssertTrue(tuned.stderr.contains("no approximate setting reached recall 0.990"), tuned.stderr)
+        XCTAssertTrue(tuned.stderr.contains("--n-postings"), tuned.stderr)
+        XCTAssertTrue(tuned.stdout.contains("exact"), tuned.stdout)
+    }
+}
+
 /// Reads all lines of a (possibly compressed) text file.
 struct VectorLineSource {
     var lines: [String] = []

@@ -285,10 +285,13 @@ final class BuilderKernelTests: XCTestCase {
         var generator = SplitMix64(seed: 5)
         for _ in 0 ..< 100_000 { values.append(Float(bitPattern: UInt32(truncatingIfNeeded: generator.next()) & 0x7FFF_FFFF)) }
         values = values.filter { !$0.isNaN }
-        var halves = [UInt16](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { v in halves.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) } }
-        for (value, half) in zip(values, halves) where half != Float16(value).bitPattern {
-            XCTFail("\(value): kernel \(String(half, radix: 16)), Float16 \(String(Float16(value).bitPattern, radix: 16))")
+        var halves = [UInt16](repeating: 0, count: values.count), portable = halves
+        values.withUnsafeBufferPointer { v in
+            halves.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) }
+            portable.withUnsafeMutableBufferPointer { lsr_encode_f16_portable(v.baseAddress, $0.baseAddress, v.count) }
+        }
+        for (i, value) in values.enumerated() where halves[i] != Float16(value).bitPattern || portable[i] != halves[i] {
+            XCTFail("\(value): kernel \(String(halves[i], radix: 16)), portable \(String(portable[i], radix: 16)), Float16 \(String(Float16(value).bitPattern, radix: 16))")
             break
         }
     }

@@ -38,8 +38,10 @@ void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n
 void lsr_sort_u64(uint64_t *keys, size_t n);
 
 /// Rounds `n` floats to half precision (nearest, ties to even; IEEE 754 binary16, subnormals
-/// kept) and writes their bits: F16C where the CPU has it, the compiler's conversion elsewhere,
-/// with identical results.
+/// kept) and writes their bits: with F16C when the vectorized kernels are chosen (see above),
+/// else with `lsr_encode_f16_portable`, which gives identical results.
 void lsr_encode_f16(const float *values, uint16_t *halves, size_t n);
+/// The compiler's float → half conversion, whatever the CPU (what the tests compare with).
+void lsr_encode_f16_portable(const float *values, uint16_t *halves, size_t n);
 
 #endif
