@@ -14,16 +14,9 @@ import os
 import subprocess
 import tempfile
 
+from run import drop_page_cache  # Evaluation/scale/run.py
+
 SETTINGS = ["none", "forward", "postings", "all"]
-
-
-def drop_page_cache(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def search(lsr, index, queries, advice, work):
