@@ -87,7 +87,7 @@ public final class VectorFileReader {
     private func readJSONL(sorting: Bool, _ body: (borrowing VectorRecord) throws -> Void) throws {
         var lines = LineReader(stream: try openByteStream(path))
         var record = VectorRecord(id: "", position: 0)
-        var entries: [UInt64] = []
+        var sortKeys: [UInt64] = []
         var position = 0
         while true {
             let more = try lines.nextLine { (line, lineNumber) -> Bool in
@@ -96,7 +96,7 @@ public final class VectorFileReader {
                     return true
                 }
                 do throws(JSONFailure) {
-                    try parseJSONLine(line, into: &record, entries: &entries, sorting: sorting)
+                    try parseJSONLine(line, into: &record, sorting: sorting, sortKeys: &sortKeys)
                 } catch {
                     throw LSRError(.invalidInput, error.message, path: path, line: lineNumber, field: error.field)
                 }
@@ -116,14 +116,15 @@ public final class VectorFileReader {
     }
 
     private func parseJSONLine(
-        _ line: UnsafeRawBufferPointer, into record: inout VectorRecord, entries: inout [UInt64], sorting: Bool
+        _ line: UnsafeRawBufferPointer, into record: inout VectorRecord, sorting: Bool, sortKeys: inout [UInt64]
     ) throws(JSONFailure) {
         var cursor = JSONCursor(line)
         var id: String?
         var content: String?
         var sawVector = false
         var sawContent = false
-        entries.removeAll(keepingCapacity: true)
+        record.components.removeAll(keepingCapacity: true)
+        record.values.removeAll(keepingCapacity: true)
         guard cursor.peek() == UInt8(ascii: "{") else {
             throw JSONFailure(message: cursor.atEnd ? "empty record" : "a record must be a JSON object")
         }
@@ -139,7 +140,7 @@ public final class VectorFileReader {
             case "vector":
                 guard !sawVector else { throw JSONFailure(message: "duplicate field", field: "vector") }
                 sawVector = true
-                try parseVector(&value, entries: &entries)
+                try parseVector(&value, into: &record)
             default:
                 try value.skipValue()
             }
@@ -149,10 +150,10 @@ public final class VectorFileReader {
         guard sawVector else { throw JSONFailure(message: "missing", field: "vector") }
         record.id = id
         record.content = content
-        Self.setEntries(&entries, of: &record, sorting: sorting)
+        if sorting { Self.sortByComponent(&record, keys: &sortKeys) }
     }
 
-    private func parseVector(_ cursor: inout JSONCursor, entries: inout [UInt64]) throws(JSONFailure) {
+    private func parseVector(_ cursor: inout JSONCursor, into record: inout VectorRecord) throws(JSONFailure) {
         guard cursor.peek() == UInt8(ascii: "{") else {
             throw JSONFailure(message: "must be an object of token: weight", field: "vector")
         }
@@ -187,7 +188,8 @@ public final class VectorFileReader {
             if value == 0 {
                 droppedZeroWeights += 1
             } else {
-                entries.append(Self.entry(component, value))
+                record.components.append(component)
+                record.values.append(value)
             }
         } while cursor.consume(UInt8(ascii: ","))
         try cursor.expect(UInt8(ascii: "}"), "',' or '}'")
@@ -237,7 +239,7 @@ public final class VectorFileReader {
         var record = VectorRecord(id: "", position: 0)
         var components: [UInt32] = []
         var values: [Float] = []
-        var entries: [UInt64] = []
+        var sortKeys: [UInt64] = []
         // A local copy: no exclusivity checks on a class property per nonzero (the body may
         // call `sourceComponent(of:)`, which reads `sourceComponentIDs`, not this).
         var numbering = sourceNumbering
@@ -252,7 +254,8 @@ public final class VectorFileReader {
             }
             components.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            entries.removeAll(keepingCapacity: true)
+            record.components.removeAll(keepingCapacity: true)
+            record.values.removeAll(keepingCapacity: true)
             try input.readUInt32s(Int(nnz), into: &components, what: "vector \(position) (nnz \(nnz)): components")
             try input.readFloat32s(Int(nnz), into: &values, what: "vector \(position) (nnz \(nnz)): values")
             let n = Int(nnz)
@@ -290,10 +293,11 @@ public final class VectorFileReader {
                         sourceComponentIDs.append(component)
                     }
                 }
-                entries.append(Self.entry(readerComponent, value))
+                record.components.append(readerComponent)
+                record.values.append(value)
             }
             // Vocabulary-named components are ascending already.
-            Self.setEntries(&entries, of: &record, sorting: sorting && !named)
+            if sorting && !named { Self.sortByComponent(&record, keys: &sortKeys) }
             record.id = ids?[position] ?? String(position)
             record.content = nil
             record.position = position
@@ -335,21 +339,15 @@ extension VectorFileReader {
         }
     }
 
-    /// One entry of a vector being read: its component over its weight's bits, so that sorting
-    /// the entries orders them by component (components are distinct within a vector).
-    @inline(__always) static func entry(_ component: UInt32, _ value: Float) -> UInt64 {
-        UInt64(component) << 32 | UInt64(value.bitPattern)
-    }
-
-    /// Fills `record`'s components and values from `entries`, sorted by component first when
-    /// `sorting`.
-    static func setEntries(_ entries: inout [UInt64], of record: inout VectorRecord, sorting: Bool) {
-        if sorting { entries.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) } }
-        record.components.removeAll(keepingCapacity: true)
-        record.values.removeAll(keepingCapacity: true)
-        for entry in entries {
-            record.components.append(UInt32(truncatingIfNeeded: entry >> 32))
-            record.values.append(Float(bitPattern: UInt32(truncatingIfNeeded: entry)))
+    /// Sorts `record`'s entries by component, through `keys` (scratch): each key is a component
+    /// over its weight's bits, and components are distinct within a vector.
+    static func sortByComponent(_ record: inout VectorRecord, keys: inout [UInt64]) {
+        keys.removeAll(keepingCapacity: true)
+        for (component, value) in zip(record.components, record.values) { keys.append(UInt64(component) << 32 | UInt64(value.bitPattern)) }
+        keys.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
+        for (j, key) in keys.enumerated() {
+            record.components[j] = UInt32(truncatingIfNeeded: key >> 32)
+            record.values[j] = Float(bitPattern: UInt32(truncatingIfNeeded: key))
         }
     }
 }
