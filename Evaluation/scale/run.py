@@ -74,7 +74,7 @@ def prefix(collection, ids, size, work):
 
 def build_lsr(args, docs, ids, output, budget=None):
     command = [args.lsr, "index", "--input", docs, "--ids", ids, "--vocab", args.vocab, "--output", output, "--force",
-               "--threads", str(args.threads)] + (["--memory-budget", budget] if budget else [])
+               "--threads", str(args.threads)] + (["--memory-budget", budget] if budget else []) + args.lsr_build_options.split()
     wall, rss, out = bench.run_measured(command, stdout=subprocess.PIPE)
     out = out.decode()
     return {"build_s": wall, "peak_rss_bytes": rss, "bytes": os.path.getsize(os.path.join(output, "index.lsr")),
@@ -109,6 +109,17 @@ def drop_page_cache(path):
         os.close(fd)
 
 
+def settle(*paths):
+    """Gives every build the same start: dirty pages (the previous build's index) written back,
+    and the input read once so that each engine reads it from the page cache. Without this the
+    first build of a size reads a 9 GB input from disk and the second one finds it cached."""
+    os.sync()
+    for path in paths:
+        with open(path, "rb") as f:
+            while f.read(64 << 20):
+                pass
+
+
 def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
     entry = {"documents": size}
     docs, ids, size = prefix(args.collection, args.ids, size, work)
@@ -118,6 +129,7 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
     doc_ids = open(ids).read().split("\n")[:size]
     index = os.path.join(work, f"lsr-{size}")
     log(f"{size}: lsr build")
+    settle(docs, ids)
     entry["lsr_build"] = build_lsr(args, docs, ids, index)
     nonzeros = int(entry["lsr_build"]["output"].split("(")[1].split()[0])
     entry["nonzeros"] = nonzeros
@@ -126,6 +138,7 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
     if args.budget_check:
         budgeted = os.path.join(work, f"lsr-{size}-budget")
         log(f"{size}: lsr build under --memory-budget {args.budget_check}")
+        settle(docs, ids)
         entry["lsr_budget_build"] = build_lsr(args, docs, ids, budgeted, budget=args.budget_check)
         with open(os.path.join(index, "index.lsr"), "rb") as a, open(os.path.join(budgeted, "index.lsr"), "rb") as b:
             identical = True
@@ -146,6 +159,7 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
     seismic_index = None
     if not args.check and size <= args.seismic_max_documents:
         log(f"{size}: Seismic build")
+        settle(docs)
         built = bench.build_seismic(types.SimpleNamespace(threads=args.threads), docs, work, tuple(args.seismic_build))
         entry["seismic_build"] = {k: built[k] for k in ("build_s", "peak_rss_bytes", "bytes", "in_memory_build_s")}
         seismic_index = built["path"]
@@ -218,7 +232,7 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
             t["seismic_setting"] = f"{best['query_cut']}:{best['heap_factor']}" if best else None
         del loaded
 
-    if size == largest and not args.check:
+    if size == largest and not args.check and args.page_cache:
         cold, warm = [], []
         sample_test = write_queries([by_id[q] for q in test_ids[:args.cold_queries]], os.path.join(work, "queries-cold.jsonl"))
         for _ in range(3):
@@ -351,6 +365,8 @@ def main():
     p.add_argument("--seismic-build", default="3500:0.1:0.4", help="Seismic's build (its defaults)")
     p.add_argument("--seismic-grid", default="3:1.0,4:1.0,5:1.0,6:1.0,8:0.9,10:0.7")
     p.add_argument("--cold-queries", type=int, default=200)
+    p.add_argument("--lsr-build-options", default="", help="more `lsr index` options, e.g. \"--n-postings 1000\" (default: none)")
+    p.add_argument("--no-page-cache", dest="page_cache", action="store_false", help="skip the cold/warm page-cache measurement")
     p.add_argument("--builds-only", action="store_true", help="measure the builds only (no search)")
     p.add_argument("--check", action="store_true", help="correctness only (CI): no Seismic, no page-cache timing, no report")
     args = p.parse_args()
@@ -384,7 +400,7 @@ def main():
     summary = {"name": args.name, "date": date, "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
                "threads": args.threads, "targets": args.targets, "tune_queries": len(tune_ids), "search_queries": len(test_ids),
-               "budget_check": args.budget_check, "seismic_build": args.seismic_build, "sizes": entries,
+               "budget_check": args.budget_check, "lsr_build_options": args.lsr_build_options, "seismic_build": args.seismic_build, "sizes": entries,
                "collection_stats": json.load(open(args.collection_stats)) if args.collection_stats else None}
     base = os.path.join(args.reports, f"scale-{args.name}-{date}")
     os.makedirs(args.reports, exist_ok=True)

@@ -167,6 +167,96 @@ void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n
 
 // MARK: Builder kernels
 
+// Scores are sums of separately rounded products, as Swift computes them: no contraction to FMA.
+#pragma clang fp contract(off)
+
+/// First allowed k with the largest scores[k] > 0, or -1.
+static int32_t first_best(const float *scores, size_t count, const _Bool *allowed) {
+    int32_t best = -1;
+    float best_score = 0;
+    for (size_t k = 0; k < count; k++) {
+        if (scores[k] > best_score && (!allowed || allowed[k])) {
+            best = (int32_t)k;
+            best_score = scores[k];
+        }
+    }
+    return best;
+}
+
+#define BEST_CENTROID(DENSE_ADD, BEST)                                                        \
+    memset(scores, 0, count * sizeof(float));                                               \
+    for (size_t j = 0; j < n; j++) {                                                        \
+        int32_t slot = slot_of[components[j]] - 1;                                          \
+        if (slot < 0) continue;                                                             \
+        float v = values[j];                                                                \
+        ptrdiff_t start = entry_start[slot], end = entry_start[slot + 1];                   \
+        if ((size_t)(end - start) == count) {                                               \
+            DENSE_ADD(scores, v, entry_value + start, count);                               \
+        } else {                                                                            \
+            for (ptrdiff_t e = start; e < end; e++) scores[entry_centroid[e]] += v * entry_value[e]; \
+        }                                                                                   \
+    }                                                                                       \
+    return BEST(scores, count, allowed);
+
+static inline void portable_dense_add(float *scores, float v, const float *w, size_t count) {
+    for (size_t k = 0; k < count; k++) scores[k] += v * w[k];
+}
+
+static int32_t portable_best_centroid(const uint32_t *components, const float *values, size_t n, const int32_t *slot_of,
+                                      const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
+                                      float *scores, size_t count, const _Bool *allowed) {
+    BEST_CENTROID(portable_dense_add, first_best)
+}
+
+#if LSR_X86
+AVX static inline void avx_dense_add(float *scores, float v, const float *w, size_t count) {
+    __m256 weight = _mm256_set1_ps(v);
+    size_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+        __m256 product = _mm256_mul_ps(weight, _mm256_loadu_ps(w + k));
+        _mm256_storeu_ps(scores + k, _mm256_add_ps(_mm256_loadu_ps(scores + k), product));
+    }
+    for (; k < count; k++) scores[k] += v * w[k];
+}
+
+/// `first_best` for `allowed == NULL`: the maximum eight lanes at a time, then its first index.
+AVX static inline int32_t avx_first_best(const float *scores, size_t count, const _Bool *allowed) {
+    if (allowed) return first_best(scores, count, allowed);
+    __m256 maximum = _mm256_setzero_ps();
+    size_t k = 0;
+    for (; k + 8 <= count; k += 8) maximum = _mm256_max_ps(maximum, _mm256_loadu_ps(scores + k));
+    float lanes[8], best_score = 0;
+    _mm256_storeu_ps(lanes, maximum);
+    for (int i = 0; i < 8; i++) best_score = lanes[i] > best_score ? lanes[i] : best_score;
+    for (; k < count; k++) best_score = scores[k] > best_score ? scores[k] : best_score;
+    if (!(best_score > 0)) return -1;
+    __m256 target = _mm256_set1_ps(best_score);
+    for (k = 0; k + 8 <= count; k += 8) {
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(scores + k), target, _CMP_EQ_OQ));
+        if (mask) return (int32_t)(k + (size_t)__builtin_ctz((unsigned)mask));
+    }
+    for (; k < count; k++) {
+        if (scores[k] == best_score) return (int32_t)k;
+    }
+    return -1;
+}
+
+AVX static int32_t avx_best_centroid(const uint32_t *components, const float *values, size_t n, const int32_t *slot_of,
+                                     const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
+                                     float *scores, size_t count, const _Bool *allowed) {
+    BEST_CENTROID(avx_dense_add, avx_first_best)
+}
+#endif
+
+int32_t lsr_best_centroid(const uint32_t *components, const float *values, size_t n, const int32_t *slot_of,
+                          const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
+                          float *scores, size_t count, const _Bool *allowed) {
+#if LSR_X86
+    if (vectorized) return avx_best_centroid(components, values, n, slot_of, entry_start, entry_centroid, entry_value, scores, count, allowed);
+#endif
+    return portable_best_centroid(components, values, n, slot_of, entry_start, entry_centroid, entry_value, scores, count, allowed);
+}
+
 static void insertion_sort_u64(uint64_t *keys, size_t n) {
     for (size_t i = 1; i < n; i++) {
         uint64_t key = keys[i];
@@ -241,6 +331,27 @@ void lsr_sort_u64(uint64_t *keys, size_t n) {
     int depth = 0;
     for (size_t m = n; m > 1; m >>= 1) depth += 2;
     intro_sort_u64(keys, n, depth);
+}
+
+void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint32_t *order) {
+    if (n == 0) return;
+    uint32_t low = UINT32_MAX, high = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t c = components[j], word = c >> 6;
+        bitmap[word] |= (uint64_t)1 << (c & 63);
+        position[c] = (uint32_t)j;
+        low = word < low ? word : low;
+        high = word > high ? word : high;
+    }
+    size_t k = 0;
+    for (uint32_t word = low; word <= high; word++) {
+        uint64_t bits = bitmap[word];
+        bitmap[word] = 0;
+        while (bits) {
+            order[k++] = position[(word << 6) | (uint32_t)__builtin_ctzll(bits)];
+            bits &= bits - 1;
+        }
+    }
 }
 
 void lsr_encode_f16_portable(const float *values, uint16_t *halves, size_t n) {

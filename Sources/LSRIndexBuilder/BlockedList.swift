@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRFormats
 import LSRVectors
 
@@ -76,16 +77,39 @@ struct BlockingContext: @unchecked Sendable {
         headPositions = forward.componentWidth == 2 ? .narrow(narrow) : .wide(wide)
     }
 
-    /// Replaces `components` and `values` with document `d`'s head.
-    func gatherHead(of d: Int, components: inout [UInt32], values: inout [Float]) {
-        components.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-        let start = forward.offsets[d], heads = headOffsets[d] ..< headOffsets[d + 1]
+    /// The heads of `documents`, in their order, into `heads` (its arrays reused). The documents
+    /// are scattered over the forward index, so each one's offsets are fetched 16 documents
+    /// ahead and its entries and head positions 8 ahead.
+    func gatherHeads(of documents: [UInt32], into heads: inout GatheredHeads) {
+        heads.offsets.removeAll(keepingCapacity: true)
+        heads.components.removeAll(keepingCapacity: true)
+        heads.values.removeAll(keepingCapacity: true)
+        heads.offsets.append(0)
         func gather<P: FixedWidthInteger>(_ positions: [P]) {
-            for h in heads {
-                let j = start + Int(positions[h])
-                components.append(UInt32(forward.component(j)))
-                values.append(forward.value(j))
+            forward.offsets.withUnsafeBufferPointer { offsets in
+                headOffsets.withUnsafeBufferPointer { headOffsets in
+                    positions.withUnsafeBufferPointer { positions in
+                        for (i, document) in documents.enumerated() {
+                            if i + 16 < documents.count {
+                                let e = Int(documents[i + 16])
+                                lsr_prefetch_range(offsets.baseAddress! + e, 2 * MemoryLayout<Int>.stride)
+                                lsr_prefetch_range(headOffsets.baseAddress! + e, 2 * MemoryLayout<Int>.stride)
+                            }
+                            if i + 8 < documents.count {
+                                let e = Int(documents[i + 8]), h = headOffsets[e]
+                                forward.prefetch(e)
+                                lsr_prefetch_range(positions.baseAddress! + h, (headOffsets[e + 1] - h) * MemoryLayout<P>.stride)
+                            }
+                            let d = Int(document), start = offsets[d]
+                            for h in headOffsets[d] ..< headOffsets[d + 1] {
+                                let j = start + Int(positions[h])
+                                heads.components.append(UInt32(forward.component(j)))
+                                heads.values.append(forward.value(j))
+                            }
+                            heads.offsets.append(heads.components.count)
+                        }
+                    }
+                }
             }
         }
         switch headPositions {
@@ -151,9 +175,11 @@ final class BlockingWorkspace: @unchecked Sendable {
     let componentMaximum: UnsafeMutableBufferPointer<Float>
     let componentCount: UnsafeMutableBufferPointer<Int32>
     var touched: [UInt32] = []
-    /// Which postings of the list at hand pruning keeps, and the sort scratch deciding it.
+    /// Which postings of the list at hand pruning keeps, and the selection scratch deciding it.
     var kept: [Bool] = []
-    var order: [Int] = []
+    var keys: [UInt64] = []
+    /// The heads of the list's kept documents while they are clustered.
+    var heads = GatheredHeads()
 
     init(dimension: Int) {
         componentMaximum = .allocate(capacity: dimension)
@@ -166,4 +192,12 @@ final class BlockingWorkspace: @unchecked Sendable {
         componentMaximum.deallocate()
         componentCount.deallocate()
     }
+}
+
+/// Documents' heads gathered in a row: document i's are `offsets[i] ..< offsets[i + 1]` of
+/// `components` and `values`.
+struct GatheredHeads {
+    var offsets: [Int] = [0]
+    var components: [UInt32] = []
+    var values: [Float] = []
 }

@@ -73,6 +73,22 @@ final class BuildForward: @unchecked Sendable {
         lsr_prefetch_range(valueBase + start * precision.byteWidth, n * precision.byteWidth)
     }
 
+    /// Sums what `count` tallies over the entries, one share of them (``shares``) per thread,
+    /// each into its own `size` counters.
+    func tally(size: Int, _ count: @Sendable (_ entries: Range<Int>, _ counters: inout [Int]) -> Void) -> [Int] {
+        let tallies = ParallelSlots<[Int]>(count: shares.count)
+        parallelForEach(shares.count, threads: shares.count) { _, k in
+            var counters = [Int](repeating: 0, count: size)
+            count(offsets[shares[k].documents.lowerBound] ..< offsets[shares[k].documents.upperBound], &counters)
+            tallies[k] = counters
+        }
+        var total = [Int](repeating: 0, count: size)
+        for counters in tallies.collect() {
+            for i in 0 ..< size { total[i] += counters[i] }
+        }
+        return total
+    }
+
     /// Bytes of the forward index resident once every page has been touched.
     static func residentBytes(documents: Int, nonzeros: Int, componentWidth: Int, precision: ValuePrecision) -> Int {
         (documents + 1) * MemoryLayout<Int>.stride + nonzeros * (componentWidth + precision.byteWidth)
@@ -118,11 +134,14 @@ final class BuildForward: @unchecked Sendable {
         values: UnsafeMutableBufferPointer<UInt8>, valueWidth width: Int, output: UnsafeMutableBufferPointer<UInt8>, componentWidth: Int
     ) -> [Int] {
         var counts = [Int](repeating: 0, count: dimension)
-        var renamed: [UInt32] = [], keys: [UInt64] = [], permuted: [UInt8] = []
+        var renamed: [UInt32] = [], order: [UInt32] = []
+        var bitmap = [UInt64](repeating: 0, count: (dimension + 63) / 64), position = [UInt32](repeating: 0, count: dimension)
         let out = UnsafeMutableRawPointer(output.baseAddress)
+        let weights = UnsafeMutableRawPointer(values.baseAddress)
+        var permuted = [UInt8](repeating: 0, count: 0)
         var released = offsets[documents.lowerBound]
         for d in documents {
-            let start = offsets[d], end = offsets[d + 1]
+            let start = offsets[d], end = offsets[d + 1], n = end - start
             renamed.removeAll(keepingCapacity: true)
             var ascending = true
             for j in start ..< end {
@@ -131,17 +150,24 @@ final class BuildForward: @unchecked Sendable {
                 renamed.append(c)
             }
             if !ascending {
-                // Keys of the new id over the position (ids are distinct within a vector).
-                keys.removeAll(keepingCapacity: true)
-                for (i, c) in renamed.enumerated() { keys.append(UInt64(c) << 32 | UInt64(i)) }
-                keys.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
-                permuted.removeAll(keepingCapacity: true)
-                for key in keys {
-                    let i = start + Int(UInt32(truncatingIfNeeded: key))
-                    permuted.append(contentsOf: values[i * width ..< (i + 1) * width])
+                // Components are distinct within a vector: ordered through a bitmap, and the
+                // weights permuted along.
+                if order.count < n { order = [UInt32](repeating: 0, count: n) }
+                if permuted.count < n * width { permuted = [UInt8](repeating: 0, count: n * width) }
+                lsr_order_distinct_components(renamed, n, &bitmap, &position, &order)
+                permuted.withUnsafeMutableBytes { permuted in
+                    let from = weights! + start * width
+                    for k in 0 ..< n {
+                        let j = Int(order[k])
+                        if width == 2 {
+                            permuted.storeBytes(of: from.load(fromByteOffset: 2 * j, as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
+                        } else {
+                            permuted.storeBytes(of: from.load(fromByteOffset: 4 * j, as: UInt32.self), toByteOffset: 4 * k, as: UInt32.self)
+                        }
+                    }
+                    from.copyMemory(from: permuted.baseAddress!, byteCount: n * width)
                 }
-                for (k, byte) in permuted.enumerated() { values[start * width + k] = byte }
-                for (i, key) in keys.enumerated() { renamed[i] = UInt32(key >> 32) }
+                for k in 0 ..< n { renamed[k] = rename[Int(source.buffer[start + Int(order[k])])] }
             }
             for (i, c) in renamed.enumerated() {
                 counts[Int(c)] += 1
@@ -314,10 +340,12 @@ struct ValueHistogram {
             remaining -= high[bucket]
             bucket -= 1
         }
-        var low = [Int](repeating: 0, count: 1 << 16)
-        for j in 0 ..< forward.nonzeroCount {
-            let bits = forward.value(j).bitPattern
-            if Int(bits >> 16) == bucket { low[Int(bits & 0xFFFF)] += 1 }
+        let highBits = bucket
+        let low = forward.tally(size: 1 << 16) { entries, low in
+            for j in entries {
+                let bits = forward.value(j).bitPattern
+                if Int(bits >> 16) == highBits { low[Int(bits & 0xFFFF)] += 1 }
+            }
         }
         var lowBucket = low.count - 1
         while low[lowBucket] < remaining {

@@ -15,7 +15,8 @@ import Darwin
 /// and f16 weights), the ids the reader keeps to refuse repeats, each document's `docCut`
 /// heaviest components, per-token arrays, per-worker scratch sized by the vocabulary and by the
 /// longest list, finished lists waiting for their turn to be written, the per-share posting
-/// counts, the document store's queue, and a fixed allowance for buffers and the runtime. What
+/// counts, where each document's entries for the next range of lists start, the document
+/// store's queue, and a fixed allowance for buffers and the runtime. What
 /// the budget leaves goes to the
 /// inverted lists, 8 bytes per posting: they are built in as few ranges of consecutive lists
 /// as fit (``ListRanges``), one pass over the forward index per range. Everything else (the
@@ -86,7 +87,7 @@ enum BuildMemory {
             + BuildForward.residentBytes(
                 documents: forward.count, nonzeros: forward.nonzeroCount, componentWidth: forward.componentWidth,
                 precision: forward.precision)
-            + forward.count * idBytesPerDocument
+            + forward.count * (idBytesPerDocument + PostingRange.bytesPerDocument)
             + dimension * bytesPerToken
             + (plan.summarized ? BlockingContext.headBytes(
                 documents: forward.count, nonzeros: forward.nonzeroCount, componentWidth: forward.componentWidth, configuration: configuration) : 0)

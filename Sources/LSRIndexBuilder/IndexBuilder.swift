@@ -137,7 +137,7 @@ public struct IndexBuilder: Sendable {
         var invertingSeconds = 0.0
         let listCount = listLengths.count
         let workspaces = (0 ..< workers).map { _ in BlockingWorkspace(dimension: context.dimension) }
-        let range = PostingRange(capacity: ranges.largestRange)
+        let range = PostingRange(capacity: ranges.largestRange, documentCount: context.forward.count)
         let done = IndexDispenser()
         for (r, lists) in ranges.ranges.enumerated() {
             progress?(BuildProgress(stage: .inverting, completed: r, total: ranges.ranges.count))

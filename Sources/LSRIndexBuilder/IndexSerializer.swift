@@ -33,7 +33,7 @@ struct IndexSerializer {
             hasSourceComponentIDs: sourceIDs != nil,
             buildParameters: configuration.recorded.merging([
                 "pruning_ratio": String(format: "%.3f", plan.pruningRatio), "summarized": plan.summarized ? "yes" : "no",
-            ]) { $1 })
+            ].merging(plan.nPostings.map { ["n_postings": "\($0)"] } ?? [:]) { $1 }) { $1 })
         try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
 
         var tokenBytes: [UInt8] = []

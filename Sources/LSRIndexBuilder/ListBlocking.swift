@@ -11,7 +11,7 @@ extension BlockingContext {
         var list = BlockedList()
         var members: [UInt32] = []
         var memberValues: [Float] = []
-        plan.keep(values, into: &workspace.kept, order: &workspace.order)
+        plan.keep(values, into: &workspace.kept, keys: &workspace.keys)
         for p in 0 ..< documents.count {
             if workspace.kept[p] {
                 members.append(documents[p])
@@ -95,6 +95,9 @@ extension BlockingContext {
         let centroids = positions[0 ..< centroidCount].sorted().map { Int(members[$0]) }
 
         // An inverted index over the centroids' full vectors: component → (centroid, value).
+        // A component that a quarter of the centroids or more have gets a full row, zero where
+        // a centroid lacks it, which the kernel adds eight centroids at a time (adding v × 0 = +0
+        // leaves every score as it was, so the assignment is the one of the sparse entries).
         var touched: [UInt32] = []
         for d in centroids {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
@@ -105,73 +108,59 @@ extension BlockingContext {
         }
         var entryStart = [Int](repeating: 0, count: touched.count + 1)
         for (i, c) in touched.enumerated() {
-            entryStart[i + 1] = entryStart[i] + Int(workspace.componentCount[Int(c)])
+            let count = Int(workspace.componentCount[Int(c)])
+            entryStart[i + 1] = entryStart[i] + (4 * count >= centroidCount ? centroidCount : count)
             workspace.componentCount[Int(c)] = Int32(i)  // now: the component's slot in `touched`
         }
         var fill = entryStart
         var entryCentroid = [Int32](repeating: 0, count: entryStart.last!)
         var entryValue = [Float](repeating: 0, count: entryStart.last!)
+        for slot in touched.indices where entryStart[slot + 1] - entryStart[slot] == centroidCount {
+            for k in 0 ..< centroidCount { entryCentroid[entryStart[slot] + k] = Int32(k) }
+        }
         for (k, d) in centroids.enumerated() {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
                 let slot = Int(workspace.componentCount[forward.component(j)])
-                entryCentroid[fill[slot]] = Int32(k)
-                entryValue[fill[slot]] = forward.value(j)
-                fill[slot] += 1
+                if entryStart[slot + 1] - entryStart[slot] == centroidCount {
+                    entryValue[entryStart[slot] + k] = forward.value(j)
+                } else {
+                    entryCentroid[fill[slot]] = Int32(k)
+                    entryValue[fill[slot]] = forward.value(j)
+                    fill[slot] += 1
+                }
             }
         }
         // From here on componentCount maps a component to its slot + 1 (0: no centroid has it).
         for (i, c) in touched.enumerated() { workspace.componentCount[Int(c)] = Int32(i + 1) }
 
         var scores = [Float](repeating: 0, count: centroidCount)
-        // The head of the document being assigned, gathered from the forward index.
-        var headComponents: [UInt32] = [], headValues: [Float] = []
-        /// The allowed centroid with the largest dot product with document `d` (ties: lower
-        /// index), scoring `d`'s head components first and all of them if the head meets no
+        gatherHeads(of: members, into: &workspace.heads)
+        let heads = workspace.heads
+        /// The allowed centroid with the largest dot product with member `i` (ties: lower
+        /// index), scoring its head components first and all of them if the head meets no
         /// centroid.
-        func bestCentroid(_ d: Int, allowed: [Bool]?) -> Int {
-            let slotOf = UnsafeBufferPointer(workspace.componentCount)
-            return scores.withUnsafeMutableBufferPointer { scores in
-                entryStart.withUnsafeBufferPointer { entryStart in
-                    entryCentroid.withUnsafeBufferPointer { entryCentroid in
-                        entryValue.withUnsafeBufferPointer { entryValue in
-                            func score(_ range: Range<Int>, _ components: UnsafeBufferPointer<UInt32>, _ values: UnsafeBufferPointer<Float>) -> Int? {
-                                for k in 0 ..< centroidCount { scores[k] = 0 }
-                                for j in range {
-                                    let slot = Int(slotOf[Int(components[j])]) - 1
-                                    if slot < 0 { continue }
-                                    let v = values[j]
-                                    for e in entryStart[slot] ..< entryStart[slot + 1] {
-                                        scores[Int(entryCentroid[e])] += v * entryValue[e]
-                                    }
-                                }
-                                var best = -1
-                                var bestScore: Float = 0
-                                for k in 0 ..< centroidCount where scores[k] > bestScore {
-                                    if let allowed, !allowed[k] { continue }
-                                    best = k
-                                    bestScore = scores[k]
-                                }
-                                return best >= 0 ? best : nil
-                            }
-                            gatherHead(of: d, components: &headComponents, values: &headValues)
-                            let head = headComponents.withUnsafeBufferPointer { c in
-                                headValues.withUnsafeBufferPointer { v in score(0 ..< c.count, c, v) }
-                            }
-                            if let head { return head }
-                            // Rare (the head meets no centroid): the whole vector, decoded.
-                            let entries = forward.offsets[d] ..< forward.offsets[d + 1]
-                            let components = entries.map { UInt32(forward.component($0)) }, values = entries.map { forward.value($0) }
-                            let full = components.withUnsafeBufferPointer { c in
-                                values.withUnsafeBufferPointer { v in score(0 ..< c.count, c, v) }
-                            }
-                            return full ?? (allowed?.firstIndex(of: true) ?? 0)
-                        }
-                    }
+        func bestCentroid(_ i: Int, allowed: [Bool]?) -> Int {
+            func best(_ components: UnsafePointer<UInt32>, _ values: UnsafePointer<Float>, _ count: Int) -> Int? {
+                func best(allowing allowed: UnsafePointer<Bool>?) -> Int32 {
+                    lsr_best_centroid(
+                        components, values, count, workspace.componentCount.baseAddress, entryStart, entryCentroid,
+                        entryValue, &scores, centroidCount, allowed)
                 }
+                let k = allowed.map { $0.withUnsafeBufferPointer { best(allowing: $0.baseAddress) } } ?? best(allowing: nil)
+                return k >= 0 ? Int(k) : nil
             }
+            let start = heads.offsets[i], count = heads.offsets[i + 1] - start
+            let head = heads.components.withUnsafeBufferPointer { components in
+                heads.values.withUnsafeBufferPointer { values in best(components.baseAddress! + start, values.baseAddress! + start, count) }
+            }
+            if let head { return head }
+            // Rare (the head meets no centroid): the whole vector, decoded.
+            let entries = forward.offsets[Int(members[i])] ..< forward.offsets[Int(members[i]) + 1]
+            let components = entries.map { UInt32(forward.component($0)) }, values = entries.map { forward.value($0) }
+            return best(components, values, components.count) ?? (allowed?.firstIndex(of: true) ?? 0)
         }
 
-        var assignment = members.map { bestCentroid(Int($0), allowed: nil) }
+        var assignment = members.indices.map { bestCentroid($0, allowed: nil) }
         if minClusterSize > 1 {
             var sizes = [Int](repeating: 0, count: centroidCount)
             for a in assignment { sizes[a] += 1 }
@@ -180,7 +169,7 @@ extension BlockingContext {
                 assignment = [Int](repeating: 0, count: n)
             } else if surviving.contains(false) {
                 for i in 0 ..< n where !surviving[assignment[i]] {
-                    assignment[i] = bestCentroid(Int(members[i]), allowed: surviving)
+                    assignment[i] = bestCentroid(i, allowed: surviving)
                 }
             }
         }
@@ -245,8 +234,10 @@ extension BlockingContext {
         var candidates = min(keys.count, needed + 8)
         var keep = 0
         while true {
-            keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(candidates) }
-            keys[0 ..< candidates].sort()
+            keys.withUnsafeMutableBufferPointer {
+                $0.moveLargestToFront(candidates)
+                lsr_sort_u64($0.baseAddress, candidates)
+            }
             keys[0 ..< candidates].reverse()
             var mass: Float = 0
             keep = 0
@@ -260,7 +251,7 @@ extension BlockingContext {
         }
         // By component: keys of component over value bits.
         var byComponent = keys[0 ..< keep].map { key in UInt64(~UInt32(truncatingIfNeeded: key)) << 32 | key >> 32 }
-        byComponent.sort()
+        byComponent.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
         let entries = byComponent.map { (component: UInt32($0 >> 32), value: Float(bitPattern: UInt32(truncatingIfNeeded: $0))) }
         let minimum = entries.map(\.value).min() ?? 0
         let maximum = entries.map(\.value).max() ?? 0

@@ -44,22 +44,37 @@ final class PostingRange: @unchecked Sendable {
     private var starts: [Int] = [0]
     private let documents: UnsafeMutableBufferPointer<UInt32>
     private let values: UnsafeMutableBufferPointer<Float>
+    /// Per forward document: how many of its entries earlier ranges took. Ranges are filled in
+    /// order and a document's components ascend, so its entries in the next range start there:
+    /// every pass reads only the entries it collects (plus one per document).
+    private let resume: UnsafeMutableBufferPointer<UInt32>
 
-    init(capacity: Int) {
+    /// Bytes per forward document the range keeps whatever its capacity (`resume`).
+    static let bytesPerDocument = MemoryLayout<UInt32>.stride
+
+    /// Buffers for `capacity` postings of a forward index of `documentCount` documents.
+    init(capacity: Int, documentCount: Int) {
         documents = .allocate(capacity: max(1, capacity))
         values = .allocate(capacity: max(1, capacity))
+        resume = .allocate(capacity: max(1, documentCount))
+        resume.initialize(repeating: 0)
     }
 
     deinit {
         documents.deallocate()
         values.deallocate()
+        resume.deallocate()
     }
 
     /// Collects the postings of `lists` with one pass over `forward`, a thread per share of
     /// its documents (``BuildForward/shares``), each writing its documents' postings after those
     /// of the shares before it.
-    /// - Complexity: O(nnz) for the pass, plus O(postings in range) scattered writes.
+    /// - Precondition: `lists` starts where the previous range ended (the first at 0), and
+    ///   `forward`'s vectors are in ascending component order.
+    /// - Complexity: O(documents + postings in range), the postings' writes scattered.
     func fill(_ lists: Range<Int>, lengths: [Int], forward: BuildForward) {
+        precondition(lists.lowerBound == self.lists.upperBound, "ranges are filled in order")
+        precondition(forward.count <= resume.count, "forward index larger than the range was made for")
         self.lists = lists
         starts = [0]
         starts.reserveCapacity(lists.count + 1)
@@ -73,22 +88,25 @@ final class PostingRange: @unchecked Sendable {
         }
         // The shares' counts add up to the lengths, so no thread writes into the next list.
         precondition(cursor == Array(starts.dropFirst()), "share posting counts disagree with the list lengths")
-        let low = UInt32(truncatingIfNeeded: lists.lowerBound), width = UInt32(truncatingIfNeeded: lists.count)
+        let low = lists.lowerBound, high = lists.upperBound
         let shareCursors = cursors
         parallelForEach(shareCursors.count, threads: shareCursors.count) { _, k in
             var cursor = shareCursors[k]
             cursor.withUnsafeMutableBufferPointer { cursor in
                 for d in forward.shares[k].documents {
                     let document = UInt32(truncatingIfNeeded: d)
-                    for j in forward.offsets[d] ..< forward.offsets[d + 1] {
-                        // One unsigned comparison tests low ≤ c < low + width.
-                        let slot = UInt32(truncatingIfNeeded: forward.component(j)) &- low
-                        guard slot < width else { continue }
-                        let p = cursor[Int(slot)]
+                    let start = forward.offsets[d], end = forward.offsets[d + 1]
+                    var j = start + Int(self.resume[d])
+                    while j < end {
+                        let c = forward.component(j)
+                        if c >= high { break }
+                        let p = cursor[c - low]
                         self.documents[p] = document
                         self.values[p] = forward.value(j)
-                        cursor[Int(slot)] = p + 1
+                        cursor[c - low] = p + 1
+                        j += 1
                     }
+                    self.resume[d] = UInt32(truncatingIfNeeded: j - start)
                 }
             }
         }

@@ -58,6 +58,12 @@ final class CLITests: XCTestCase {
         let unknownFlag = try runLSR(["index", "--inptu", "x"])
         XCTAssertNotEqual(unknownFlag.status, 0)
         XCTAssertEqual(unknownFlag.stderr.split(separator: "\n").count, 1, unknownFlag.stderr)
+        for (arguments, mention) in [(["--pruning", "fixed"], "--pruning fixed needs a number"), (["--n-postings", "many"], "many")] {
+            let postings = try runLSR(["index", "--input", "x.jsonl", "--output", directory.file("p")] + arguments)
+            XCTAssertNotEqual(postings.status, 0)
+            XCTAssertTrue(postings.stderr.contains(mention), postings.stderr)
+            XCTAssertEqual(postings.stderr.split(separator: "\n").count, 1, postings.stderr)
+        }
         let bad = directory.write("{\"id\": \"a\", \"vector\": {\"t\": 1}}\n{\"id\": \"b\", \"vector\": {\"t\": -1}}\n", to: "bad.jsonl")
         let index = try runLSR(["index", "--input", bad, "--output", directory.file("idx")])
         XCTAssertNotEqual(index.status, 0)

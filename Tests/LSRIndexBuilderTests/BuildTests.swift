@@ -140,6 +140,40 @@ final class BuildTests: XCTestCase {
         }
     }
 
+    /// The default n_postings is 1000 until the lists average 12,500 postings and 8% of their
+    /// mean length beyond, and an automatic build is byte for byte the explicit build of the
+    /// number it chose, which the index records.
+    func testAutomaticPostingsGrowWithTheLists() throws {
+        func rule(_ meanListLength: Double) -> Int {
+            PruningStrategy.automaticPostings(minimum: 1000, listFraction: 0.08, meanListLength: meanListLength)
+        }
+        XCTAssertEqual([0, 100, 12_499, 12_500, 20_100, 44_170].map(rule), [1000, 1000, 1000, 1000, 1600, 3500])
+        XCTAssertEqual(rule(.infinity), 1000)
+        XCTAssertEqual(rule(.nan), 1000)
+        XCTAssertGreaterThan(rule(1e300), 1_000_000_000)
+        XCTAssertEqual(PruningStrategy.automaticPostings(minimum: 1, listFraction: 0.5, meanListLength: 10), 1)
+
+        // 40,000 documents over 60 tokens: lists of about 17,000 postings.
+        let collection = SyntheticCollection(seed: 12, count: 40_000, dimension: 60, meanLength: 25, skew: 1)
+        let input = directory.write(collection.binary(), to: "d.bin")
+        let vocab = directory.write(collection.vocabulary.joined(separator: "\n") + "\n", to: "vocab.txt")
+        let reader = { try VectorFileReader(path: input, vocabularyPath: vocab) }
+        try IndexBuilder(configuration: BuildConfiguration(seed: 3, threads: 2)).build(input: try reader(), outputPath: directory.file("auto"))
+        let automatic = try Index(path: directory.file("auto"))
+        let chosen = rule(Double(automatic.metadata.nonzeroCount) / Double(automatic.metadata.vocabularySize))
+        XCTAssertGreaterThan(chosen, 1000)
+        XCTAssertEqual(automatic.metadata.buildParameters["n_postings"], "\(chosen)")
+        try IndexBuilder(configuration: BuildConfiguration(pruning: .globalThreshold(nPostings: chosen, maxFraction: 1.5), seed: 3, threads: 2))
+            .build(input: try reader(), outputPath: directory.file("explicit"))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory.file("auto/index.lsr"))),
+            try Data(contentsOf: URL(fileURLWithPath: directory.file("explicit/index.lsr"))))
+        try IndexBuilder(configuration: BuildConfiguration(pruning: .globalThreshold(nPostings: 1000, maxFraction: 1.5), seed: 3, threads: 2))
+            .build(input: try reader(), outputPath: directory.file("thousand"))
+        XCTAssertLessThan(
+            try Index(path: directory.file("thousand")).metadata.blockedPostingCount, automatic.metadata.blockedPostingCount)
+    }
+
     func testExistingIndexSurvivesRefusalAndFailedRebuild() throws {
         let collection = SyntheticCollection(seed: 5, count: 100, dimension: 30, meanLength: 5)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
@@ -270,6 +304,83 @@ final class BuilderKernelTests: XCTestCase {
                 sorted.withUnsafeMutableBufferPointer { lsr_sort_u64($0.baseAddress, $0.count) }
                 XCTAssertEqual(sorted, keys.sorted(), "n = \(n)")
             }
+        }
+    }
+
+    /// The bitmap ordering of a vector's distinct components is the order of a sort, whatever
+    /// the spread of the ids, and leaves the bitmap clean for the next vector.
+    func testComponentOrderKernelMatchesSort() {
+        var generator = SplitMix64(seed: 33)
+        let dimension = 70_001
+        var bitmap = [UInt64](repeating: 0, count: (dimension + 63) / 64), position = [UInt32](repeating: 0, count: dimension)
+        for n in [0, 1, 2, 3, 63, 64, 65, 127, 300, 5000] {
+            for spread in [n, 2 * n + 1, 200, dimension] where spread >= n && spread > 0 {
+                var chosen = Set<UInt32>()
+                while chosen.count < n { chosen.insert(UInt32(generator.next() % UInt64(spread)) + (spread < dimension ? 9000 : 0)) }
+                let components = Array(chosen).filter { $0 < dimension }
+                var order = [UInt32](repeating: 0, count: components.count)
+                lsr_order_distinct_components(components, components.count, &bitmap, &position, &order)
+                let expected = components.indices.sorted { components[$0] < components[$1] }.map(UInt32.init)
+                XCTAssertEqual(order, expected, "n = \(n), spread = \(spread)")
+                XCTAssertTrue(bitmap.allSatisfy { $0 == 0 })
+            }
+        }
+    }
+
+    /// The centroid-assignment kernel picks what the plain loop picks (largest score above 0 among
+    /// the allowed centroids, lowest index on ties), with sparse slots, full rows and ties.
+    func testCentroidKernelMatchesPlainLoop() {
+        var generator = SplitMix64(seed: 8)
+        func below(_ n: Int) -> Int { Int(generator.next() % UInt64(n)) }
+        let weights: [Float] = [0.25, 0.5, 1, 1.5, 3, 0.1, 2.75]
+        for trial in 0 ..< 400 {
+            let centroids = 1 + below(trial % 4 == 0 ? 70 : 20), dimension = 30
+            // Slots: each a random subset of the centroids in ascending order, some padded to
+            // full rows (zero where a centroid lacks the component).
+            var slotOf = [Int32](repeating: 0, count: dimension), entryStart = [0], entryCentroid: [Int32] = [], entryValue: [Float] = []
+            var dense = [[Float]]()
+            for c in 0 ..< dimension where below(3) > 0 {
+                var row = [Float](repeating: 0, count: centroids)
+                for k in 0 ..< centroids where below(3) == 0 { row[k] = weights[below(weights.count)] }
+                dense.append(row)
+                slotOf[c] = Int32(dense.count)
+                if below(2) == 0 {
+                    entryCentroid += (0 ..< centroids).map(Int32.init)
+                    entryValue += row
+                } else {
+                    for k in 0 ..< centroids where row[k] != 0 {
+                        entryCentroid.append(Int32(k))
+                        entryValue.append(row[k])
+                    }
+                }
+                entryStart.append(entryCentroid.count)
+            }
+            let length = below(12)
+            var components: [UInt32] = []
+            while components.count < length {
+                let c = UInt32(below(dimension))
+                if !components.contains(c) { components.append(c) }
+            }
+            let values = components.map { _ in weights[below(weights.count)] }
+            let allowed: [Bool]? = below(2) == 0 ? nil : (0 ..< centroids).map { _ in below(4) > 0 }
+
+            var expectedScores = [Float](repeating: 0, count: centroids)
+            for (c, v) in zip(components, values) where slotOf[Int(c)] > 0 {
+                let row = dense[Int(slotOf[Int(c)]) - 1]
+                for k in 0 ..< centroids where row[k] != 0 { expectedScores[k] += v * row[k] }
+            }
+            var expected: Int32 = -1, best: Float = 0
+            for k in 0 ..< centroids where expectedScores[k] > best && (allowed?[k] ?? true) {
+                expected = Int32(k)
+                best = expectedScores[k]
+            }
+            var scores = [Float](repeating: 0, count: centroids)
+            let found = allowed.map { mask in
+                mask.withUnsafeBufferPointer {
+                    lsr_best_centroid(components, values, components.count, slotOf, entryStart, entryCentroid, entryValue, &scores, centroids, $0.baseAddress)
+                }
+            } ?? lsr_best_centroid(components, values, components.count, slotOf, entryStart, entryCentroid, entryValue, &scores, centroids, nil)
+            XCTAssertEqual(found, expected, "trial \(trial)")
         }
     }
 

@@ -37,11 +37,34 @@ void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n
 /// O(n log n) on any input. The builder's per-vector sorts pack (component << 32 | payload) keys.
 void lsr_sort_u64(uint64_t *keys, size_t n);
 
+/// Orders a vector's distinct components without comparisons: writes to `order[0 ..< n]` the
+/// positions j of `components[j]` in ascending component order. `bitmap` (one bit per component
+/// id, all zero) and `position` (one slot per component id) are scratch sized for the largest id;
+/// `bitmap` is all zero again on return. O(n + (largest − smallest component) / 64), no
+/// data-dependent branches but the scan's: several times faster than sorting packed keys for
+/// the ~100-entry vectors of learned sparse models.
+void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint32_t *order);
+
 /// Rounds `n` floats to half precision (nearest, ties to even; IEEE 754 binary16, subnormals
 /// kept) and writes their bits: with F16C when the vectorized kernels are chosen (see above),
 /// else with `lsr_encode_f16_portable`, which gives identical results.
 void lsr_encode_f16(const float *values, uint16_t *halves, size_t n);
 /// The compiler's float → half conversion, whatever the CPU (what the tests compare with).
 void lsr_encode_f16_portable(const float *values, uint16_t *halves, size_t n);
+
+/// Random-centroid clustering's assignment step for one document: the centroid k < count with
+/// the largest score Σ values[j] · entry_value[e], over j < n and the entries e of
+/// `entry_start[s] ..< entry_start[s + 1]` with entry_centroid[e] = k, where s + 1 =
+/// slot_of[components[j]] (0: no centroid has the component; the entries of a slot are in
+/// ascending centroid order, at most one per centroid). Only centroids with `allowed[k]` count
+/// (NULL: all); ties go to the lower k; -1 when no allowed centroid scores above 0. `scores`
+/// (count floats) is scratch. Each score is accumulated in the order of j, one rounded product
+/// and one rounded sum per term (never fused), so every kernel returns the same centroid as the
+/// plain loop; where a slot holds a full row of `count` entries (every centroid, in order: the
+/// builder pads the slots of components most centroids have, with zero weights, since adding
+/// v × 0 = +0 changes no score) it is added eight centroids at a time.
+int32_t lsr_best_centroid(const uint32_t *components, const float *values, size_t n, const int32_t *slot_of,
+                          const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
+                          float *scores, size_t count, const _Bool *allowed);
 
 #endif
