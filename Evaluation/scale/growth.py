@@ -8,8 +8,9 @@ Usage (from the repository root, after the run.py runs named in the report):
       --run "4M, auto (1600)=Evaluation/reports/scale-syn-4m-auto-2026-12-02.json" \\
       --run "4M, 1000=Evaluation/reports/scale-syn-4m-n1000-2026-12-02.json" ...
 Each --run is LABEL=REPORT; rows keep the order given. --note adds a paragraph after the table.
+The report starts with the command that made it.
 """
-import argparse, json
+import argparse, json, shlex, sys
 
 
 def cell(entry):
@@ -31,8 +32,9 @@ def main():
     lines = [f"# {args.title}", "",
              "Rows: one lsr build each (2 threads), searched single-threaded on held-out gcide queries "
              "(presets from `lsr tune` on 1,000 others, split seed 7); cells are recall@10 @ µs per query "
-             "(mean); `exact` where the tuner found no approximate setting reaching the target. "
-             "Regenerate with the command in `Evaluation/scale/growth.py`; each report names its own run.py command.", "",
+             "(mean); a recall of 1.0000 is exact search, the tuner's fallback when no approximate setting reaches the target. "
+             "Each report names its own run.py command.", "",
+             "Command: `" + " ".join(["python3", "Evaluation/scale/growth.py"] + [shlex.quote(a) for a in sys.argv[1:]]) + "`", "",
              "| build | report | documents | build s | peak GiB | index GiB | kept in blocks | defaults | "
              + " | ".join(f"preset {t:.2f}" for t in targets) + " |",
              "|---|---|---|---|---|---|---|---|" + "---|" * len(targets)]

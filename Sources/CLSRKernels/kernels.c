@@ -333,15 +333,25 @@ void lsr_sort_u64(uint64_t *keys, size_t n) {
     intro_sort_u64(keys, n, depth);
 }
 
-void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint32_t *order) {
+void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order) {
     if (n == 0) return;
     uint32_t low = UINT32_MAX, high = 0;
     for (size_t j = 0; j < n; j++) {
-        uint32_t c = components[j], word = c >> 6;
-        bitmap[word] |= (uint64_t)1 << (c & 63);
-        position[c] = (uint32_t)j;
+        uint32_t word = components[j] >> 6;
         low = word < low ? word : low;
         high = word > high ? word : high;
+    }
+    if ((size_t)(high - low) > 8 * n + 64) {
+        // Ids spread far apart (a large vocabulary): scanning the bitmap would cost more than sorting.
+        for (size_t j = 0; j < n; j++) keys[j] = (uint64_t)components[j] << 32 | j;
+        lsr_sort_u64(keys, n);
+        for (size_t k = 0; k < n; k++) order[k] = (uint32_t)keys[k];
+        return;
+    }
+    for (size_t j = 0; j < n; j++) {
+        uint32_t c = components[j];
+        bitmap[c >> 6] |= (uint64_t)1 << (c & 63);
+        position[c] = (uint32_t)j;
     }
     size_t k = 0;
     for (uint32_t word = low; word <= high; word++) {

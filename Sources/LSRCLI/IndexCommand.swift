@@ -16,8 +16,8 @@ struct IndexCommand: ParsableCommand {
     var vocab: String?
     @Option(help: "Static pruning: global (Seismic's global threshold), fixed (n-postings per list), none.")
     var pruning: PruningChoice = .global
-    @Option(help: "Postings kept per list on average (global) or at most (fixed). More: higher recall, bigger, slower. auto (global only): 1000, or 8% of the mean list length where that is more (large collections: 3500 at 8.8M documents of 127 nonzeros); lsr info shows the number used.")
-    var nPostings: PostingCount = .automatic
+    @Option(help: "Postings kept per list on average (global) or at most (fixed). More: higher recall, bigger, slower. auto (global's default): 1000, or 8% of the mean list length where that is more (large collections: 3500 at 8.8M documents of 127 nonzeros); lsr info shows the number used. fixed's default: 1000.")
+    var nPostings: PostingCount?
     @Option(help: "Global pruning: no list keeps more than n-postings × max-fraction postings.")
     var maxFraction: Double = 1.5
     @Option(help: "Blocks per list as a fraction of its length. More: tighter blocks, higher recall, more summaries.")
@@ -50,11 +50,11 @@ struct IndexCommand: ParsableCommand {
         let pruningStrategy: PruningStrategy
         switch pruning {
         case .global:
-            switch nPostings {
+            switch nPostings ?? .automatic {
             case .automatic: pruningStrategy = .automatic(maxFraction: maxFraction)
             case let .count(n): pruningStrategy = .globalThreshold(nPostings: n, maxFraction: maxFraction)
             }
-        case .fixed: pruningStrategy = .fixedSize(nPostings: nPostings.count ?? 0)
+        case .fixed: pruningStrategy = .fixedSize(nPostings: nPostings?.count ?? 1000)
         case .none: pruningStrategy = .none
         }
         let blocking: BlockingStrategy = blockSize.map { .fixedSize(blockSize: $0) }
@@ -65,7 +65,7 @@ struct IndexCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if pruning == .fixed, nPostings.count == nil {
+        if pruning == .fixed, case .automatic = nPostings {
             throw ValidationError("--n-postings: --pruning fixed needs a number (auto is for --pruning global)")
         }
         do {
@@ -157,8 +157,6 @@ enum PostingCount: ExpressibleByArgument {
             return nil
         }
     }
-
-    var defaultValueDescription: String { "auto" }
 
     /// The number given, nil for auto.
     var count: Int? {

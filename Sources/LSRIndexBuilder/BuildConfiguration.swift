@@ -21,7 +21,8 @@ public enum PruningStrategy: Sendable, Equatable {
 
     /// lsr's default: n_postings 1000 up to lists of 12,500 postings on average (about 2.5M
     /// documents of 127 nonzeros over BERT's vocabulary), 8% of the mean list length beyond
-    /// (3,500 at MS MARCO's 8.8M documents); the evidence is in `Evaluation/reports/defaults-*.md`.
+    /// (3,500 at MS MARCO's 8.8M documents); the evidence is in
+    /// `Evaluation/reports/defaults-growth-2026-12-02.md`.
     public static func automatic(maxFraction: Double = 1.5) -> PruningStrategy {
         .scaledGlobalThreshold(minimumPostings: 1000, listFraction: 0.08, maxFraction: maxFraction)
     }
@@ -66,8 +67,8 @@ public enum SummaryPolicy: String, Sendable, Equatable, CaseIterable {
 /// Everything `lsr index` can be told. The defaults (n_postings 1000 growing with the lists on
 /// large collections (``PruningStrategy/automatic(maxFraction:)``), centroid_fraction 0.2, summary_energy 0.5;
 /// Seismic's are 3500 / 0.1 / 0.4) were chosen with tuned presets measured on held-apart
-/// queries, on three collections up to 250,000 documents and on 1M–8.8M-document ones for the
-/// growth (`Evaluation/reports/defaults-2026-12-02.md`).
+/// queries, on three collections up to 250,000 documents (`Evaluation/reports/defaults-2026-12-02.md`)
+/// and, for the growth, on 4M and 8.8M documents (`defaults-growth-2026-12-02.md`).
 public struct BuildConfiguration: Sendable, Equatable {
     public var pruning: PruningStrategy
     public var blocking: BlockingStrategy
@@ -160,10 +161,9 @@ public struct BuildConfiguration: Sendable, Equatable {
         switch pruning {
         case let .globalThreshold(n, fraction):
             fields["pruning"] = "global-threshold"; fields["n_postings"] = "\(n)"; fields["max_fraction"] = "\(fraction)"
-        case let .scaledGlobalThreshold(minimum, listFraction, fraction):
+        case let .scaledGlobalThreshold(_, _, fraction):
             // n_postings is recorded by the build, which chooses it: the index says what it
             // holds, the same fields as an explicit globalThreshold.
-            _ = (minimum, listFraction)
             fields["pruning"] = "global-threshold"; fields["max_fraction"] = "\(fraction)"
         case let .fixedSize(n):
             fields["pruning"] = "fixed-size"; fields["n_postings"] = "\(n)"

@@ -73,13 +73,13 @@ final class BuildForward: @unchecked Sendable {
         lsr_prefetch_range(valueBase + start * precision.byteWidth, n * precision.byteWidth)
     }
 
-    /// Sums what `count` tallies over the entries, one share of them (``shares``) per thread,
+    /// Sums what `body` tallies over the entries, one share of them (``shares``) per thread,
     /// each into its own `size` counters.
-    func tally(size: Int, _ count: @Sendable (_ entries: Range<Int>, _ counters: inout [Int]) -> Void) -> [Int] {
+    func tally(size: Int, _ body: @Sendable (_ entries: Range<Int>, _ counters: inout [Int]) -> Void) -> [Int] {
         let tallies = ParallelSlots<[Int]>(count: shares.count)
         parallelForEach(shares.count, threads: shares.count) { _, k in
             var counters = [Int](repeating: 0, count: size)
-            count(offsets[shares[k].documents.lowerBound] ..< offsets[shares[k].documents.upperBound], &counters)
+            body(offsets[shares[k].documents.lowerBound] ..< offsets[shares[k].documents.upperBound], &counters)
             tallies[k] = counters
         }
         var total = [Int](repeating: 0, count: size)
@@ -134,7 +134,7 @@ final class BuildForward: @unchecked Sendable {
         values: UnsafeMutableBufferPointer<UInt8>, valueWidth width: Int, output: UnsafeMutableBufferPointer<UInt8>, componentWidth: Int
     ) -> [Int] {
         var counts = [Int](repeating: 0, count: dimension)
-        var renamed: [UInt32] = [], order: [UInt32] = []
+        var renamed: [UInt32] = [], order: [UInt32] = [], keys: [UInt64] = []
         var bitmap = [UInt64](repeating: 0, count: (dimension + 63) / 64), position = [UInt32](repeating: 0, count: dimension)
         let out = UnsafeMutableRawPointer(output.baseAddress)
         let weights = UnsafeMutableRawPointer(values.baseAddress)
@@ -152,9 +152,12 @@ final class BuildForward: @unchecked Sendable {
             if !ascending {
                 // Components are distinct within a vector: ordered through a bitmap, and the
                 // weights permuted along.
-                if order.count < n { order = [UInt32](repeating: 0, count: n) }
+                if order.count < n {
+                    order = [UInt32](repeating: 0, count: n)
+                    keys = [UInt64](repeating: 0, count: n)
+                }
                 if permuted.count < n * width { permuted = [UInt8](repeating: 0, count: n * width) }
-                lsr_order_distinct_components(renamed, n, &bitmap, &position, &order)
+                lsr_order_distinct_components(renamed, n, &bitmap, &position, &keys, &order)
                 permuted.withUnsafeMutableBytes { permuted in
                     let from = weights! + start * width
                     for k in 0 ..< n {

@@ -59,7 +59,7 @@ enum BuildMemory {
     static let bytesPerToken = 96
 
     /// Per-worker bytes per posting of the list it works on: the list split into kept postings
-    /// and tail, the sort order deciding what pruning keeps.
+    /// and tail, the selection keys deciding what pruning keeps.
     static let workerBytesPerPosting = 48
 
     /// Per-worker bytes per kept posting: its blocks' summaries (before energy pruning, every
@@ -71,6 +71,17 @@ enum BuildMemory {
     static func listBytes(length: Int, plan: PruningPlan) -> Int {
         let kept = plan.summarized ? min(length, plan.cap) : 0
         return length * workerBytesPerPosting + kept * workerBytesPerKeptPosting
+    }
+
+    /// Bytes a worker holds while it clusters a list of `kept` kept postings: their gathered heads
+    /// (`docCut` entries of 8 bytes and an offset each) and the centroids' inverted index
+    /// (8 bytes per centroid entry, up to 4 times as many where rows are padded to every centroid).
+    static func clusteringBytes(kept: Int, forward: BuildForward, configuration: BuildConfiguration) -> Int {
+        guard kept > 0, case let .randomCentroids(fraction, _, docCut) = configuration.blocking else { return 0 }
+        let meanLength = Double(forward.nonzeroCount) / Double(max(1, forward.count))
+        let heads = Double(kept) * (8 * Double(min(docCut, Int(meanLength.rounded(.up)) + 1)) + 8)
+        let centroidEntries = fraction * Double(kept) * meanLength
+        return Int(min(Double(Int.max / 4), heads + 32 * centroidEntries))
     }
 
     /// Bytes of finished lists allowed to wait for their turn to be written (``OrderedSink``):
@@ -91,14 +102,16 @@ enum BuildMemory {
             + dimension * bytesPerToken
             + (plan.summarized ? BlockingContext.headBytes(
                 documents: forward.count, nonzeros: forward.nonzeroCount, componentWidth: forward.componentWidth, configuration: configuration) : 0)
-            + workers * (dimension * 8 + listBytes(length: longestList, plan: plan))
+            + workers * (dimension * 8 + listBytes(length: longestList, plan: plan)
+                + clusteringBytes(kept: plan.summarized ? min(longestList, plan.cap) : 0, forward: forward, configuration: configuration))
             + backlogBytes(longestList: longestList, plan: plan)
             + forward.shares.count * dimension * bytesPerShareToken
             + BackgroundDocumentStore.maximumBytes
     }
 
-    /// Per document share and token: its posting count, and its cursor while a range is filled.
-    static let bytesPerShareToken = 16
+    /// Per document share and token: its posting count, its cursor while a range is filled, and
+    /// renaming's position and bitmap scratch.
+    static let bytesPerShareToken = 24
 
     /// The list ranges a build of this shape uses within `budget` (nil: the default budget),
     /// and the budget planned with.

@@ -25,15 +25,17 @@ struct IndexSerializer {
             progress?(BuildProgress(stage: .writing, completed: written, total: groups))
         }
 
+        var buildParameters = configuration.recorded
+        buildParameters["pruning_ratio"] = String(format: "%.3f", plan.pruningRatio)
+        buildParameters["summarized"] = plan.summarized ? "yes" : "no"
+        if let n = plan.nPostings { buildParameters["n_postings"] = "\(n)" }
         let metadata = IndexMetadata(
             formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
             nonzeroCount: forward.nonzeroCount, componentWidth: componentWidth, valuePrecision: configuration.valuePrecision,
             postingCount: postingCount, blockedPostingCount: postings.blockedCount, blockCount: postings.blockCount,
             summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.entryCount,
             hasSourceComponentIDs: sourceIDs != nil,
-            buildParameters: configuration.recorded.merging([
-                "pruning_ratio": String(format: "%.3f", plan.pruningRatio), "summarized": plan.summarized ? "yes" : "no",
-            ].merging(plan.nPostings.map { ["n_postings": "\($0)"] } ?? [:]) { $1 }) { $1 })
+            buildParameters: buildParameters)
         try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
 
         var tokenBytes: [UInt8] = []

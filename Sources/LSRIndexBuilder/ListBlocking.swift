@@ -6,7 +6,8 @@ extension BlockingContext {
     /// Prunes, blocks and summarizes inverted list `t`, whose complete postings (ascending
     /// documents) are `documents` and `values`.
     /// - Complexity: O(L · c · h) for a list of L kept postings, c centroids per document
-    ///   component and h = docCut, plus O(block nnz) for the summaries.
+    ///   component (all C centroids, eight at a time, for components a quarter of them have)
+    ///   and h = docCut, plus O(block nnz) for the summaries.
     func blockList(_ t: Int, documents: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Float>, workspace: BlockingWorkspace) -> BlockedList {
         var list = BlockedList()
         var members: [UInt32] = []
@@ -95,9 +96,10 @@ extension BlockingContext {
         let centroids = positions[0 ..< centroidCount].sorted().map { Int(members[$0]) }
 
         // An inverted index over the centroids' full vectors: component → (centroid, value).
-        // A component that a quarter of the centroids or more have gets a full row, zero where
-        // a centroid lacks it, which the kernel adds eight centroids at a time (adding v × 0 = +0
-        // leaves every score as it was, so the assignment is the one of the sparse entries).
+        // A component that a quarter of the centroids or more have gets a full row (value k is
+        // centroid k's, zero where it lacks the component; no centroid numbers), which the kernel
+        // adds eight centroids at a time: adding v × 0 = +0 leaves every score as it was, so the
+        // assignment is the one of the sparse entries.
         var touched: [UInt32] = []
         for d in centroids {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
@@ -115,9 +117,6 @@ extension BlockingContext {
         var fill = entryStart
         var entryCentroid = [Int32](repeating: 0, count: entryStart.last!)
         var entryValue = [Float](repeating: 0, count: entryStart.last!)
-        for slot in touched.indices where entryStart[slot + 1] - entryStart[slot] == centroidCount {
-            for k in 0 ..< centroidCount { entryCentroid[entryStart[slot] + k] = Int32(k) }
-        }
         for (k, d) in centroids.enumerated() {
             for j in forward.offsets[d] ..< forward.offsets[d + 1] {
                 let slot = Int(workspace.componentCount[forward.component(j)])
@@ -140,24 +139,25 @@ extension BlockingContext {
         /// index), scoring its head components first and all of them if the head meets no
         /// centroid.
         func bestCentroid(_ i: Int, allowed: [Bool]?) -> Int {
-            func best(_ components: UnsafePointer<UInt32>, _ values: UnsafePointer<Float>, _ count: Int) -> Int? {
-                func best(allowing allowed: UnsafePointer<Bool>?) -> Int32 {
+            /// The kernel on `count` entries; nil when no allowed centroid scores above 0.
+            func assign(_ components: UnsafePointer<UInt32>, _ values: UnsafePointer<Float>, _ count: Int) -> Int? {
+                func kernel(_ mask: UnsafePointer<Bool>?) -> Int32 {
                     lsr_best_centroid(
                         components, values, count, workspace.componentCount.baseAddress, entryStart, entryCentroid,
-                        entryValue, &scores, centroidCount, allowed)
+                        entryValue, &scores, centroidCount, mask)
                 }
-                let k = allowed.map { $0.withUnsafeBufferPointer { best(allowing: $0.baseAddress) } } ?? best(allowing: nil)
+                let k = allowed.map { $0.withUnsafeBufferPointer { kernel($0.baseAddress) } } ?? kernel(nil)
                 return k >= 0 ? Int(k) : nil
             }
             let start = heads.offsets[i], count = heads.offsets[i + 1] - start
             let head = heads.components.withUnsafeBufferPointer { components in
-                heads.values.withUnsafeBufferPointer { values in best(components.baseAddress! + start, values.baseAddress! + start, count) }
+                heads.values.withUnsafeBufferPointer { values in assign(components.baseAddress! + start, values.baseAddress! + start, count) }
             }
             if let head { return head }
             // Rare (the head meets no centroid): the whole vector, decoded.
             let entries = forward.offsets[Int(members[i])] ..< forward.offsets[Int(members[i]) + 1]
             let components = entries.map { UInt32(forward.component($0)) }, values = entries.map { forward.value($0) }
-            return best(components, values, components.count) ?? (allowed?.firstIndex(of: true) ?? 0)
+            return assign(components, values, components.count) ?? (allowed?.firstIndex(of: true) ?? 0)
         }
 
         var assignment = members.indices.map { bestCentroid($0, allowed: nil) }

@@ -46,8 +46,8 @@ struct PruningPlan {
         var eligible = listLengths
         if threshold > 0 {
             let threshold = threshold
-            eligible = forward.tally(size: listLengths.count) { entries, eligible in
-                for j in entries where forward.value(j) >= threshold { eligible[forward.component(j)] += 1 }
+            eligible = forward.tally(size: listLengths.count) { entries, counts in
+                for j in entries where forward.value(j) >= threshold { counts[forward.component(j)] += 1 }
             }
         }
         var squares = 0.0, products = 0.0

@@ -58,7 +58,7 @@ final class CLITests: XCTestCase {
         let unknownFlag = try runLSR(["index", "--inptu", "x"])
         XCTAssertNotEqual(unknownFlag.status, 0)
         XCTAssertEqual(unknownFlag.stderr.split(separator: "\n").count, 1, unknownFlag.stderr)
-        for (arguments, mention) in [(["--pruning", "fixed"], "--pruning fixed needs a number"), (["--n-postings", "many"], "many")] {
+        for (arguments, mention) in [(["--pruning", "fixed", "--n-postings", "auto"], "--pruning fixed needs a number"), (["--n-postings", "many"], "many")] {
             let postings = try runLSR(["index", "--input", "x.jsonl", "--output", directory.file("p")] + arguments)
             XCTAssertNotEqual(postings.status, 0)
             XCTAssertTrue(postings.stderr.contains(mention), postings.stderr)
@@ -103,10 +103,13 @@ final class CLITests: XCTestCase {
         let collection = SyntheticCollection(seed: 8, count: 400, dimension: 300, meanLength: 40)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
         let index = directory.file("idx")
-        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", index]).status, 0)
-        // Half-precision rounding (F16C or the portable conversion) writes the same bytes.
+        // Blocks and summaries on small lists, so that clustering runs its kernel too (lists of up
+        // to 150 postings, up to 30 centroids).
+        let options = ["--summaries", "always", "--n-postings", "100"]
+        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", index] + options).status, 0)
+        // Half-precision rounding and centroid assignment (AVX and F16C, or portable) write the same bytes.
         let portableIndex = directory.file("idx-portable")
-        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", portableIndex], environment: ["LSR_PORTABLE": "1"]).status, 0)
+        XCTAssertEqual(try runLSR(["index", "--input", input, "--output", portableIndex] + options, environment: ["LSR_PORTABLE": "1"]).status, 0)
         XCTAssertEqual(
             try Data(contentsOf: URL(fileURLWithPath: index + "/index.lsr")), try Data(contentsOf: URL(fileURLWithPath: portableIndex + "/index.lsr")))
         let queries = directory.write(SyntheticCollection(seed: 80, count: 20, dimension: 300, meanLength: 30, idPrefix: "q").jsonl(), to: "q.jsonl")

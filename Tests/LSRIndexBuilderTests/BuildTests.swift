@@ -160,7 +160,9 @@ final class BuildTests: XCTestCase {
         let reader = { try VectorFileReader(path: input, vocabularyPath: vocab) }
         try IndexBuilder(configuration: BuildConfiguration(seed: 3, threads: 2)).build(input: try reader(), outputPath: directory.file("auto"))
         let automatic = try Index(path: directory.file("auto"))
-        let chosen = rule(Double(automatic.metadata.nonzeroCount) / Double(automatic.metadata.vocabularySize))
+        let nonzeros = collection.vectors.reduce(0) { $0 + $1.count }
+        let lists = Set(collection.vectors.flatMap { $0.map(\.token) }).count
+        let chosen = rule(Double(nonzeros) / Double(lists))
         XCTAssertGreaterThan(chosen, 1000)
         XCTAssertEqual(automatic.metadata.buildParameters["n_postings"], "\(chosen)")
         try IndexBuilder(configuration: BuildConfiguration(pruning: .globalThreshold(nPostings: chosen, maxFraction: 1.5), seed: 3, threads: 2))
@@ -318,8 +320,8 @@ final class BuilderKernelTests: XCTestCase {
                 var chosen = Set<UInt32>()
                 while chosen.count < n { chosen.insert(UInt32(generator.next() % UInt64(spread)) + (spread < dimension ? 9000 : 0)) }
                 let components = Array(chosen).filter { $0 < dimension }
-                var order = [UInt32](repeating: 0, count: components.count)
-                lsr_order_distinct_components(components, components.count, &bitmap, &position, &order)
+                var order = [UInt32](repeating: 0, count: components.count), keys = [UInt64](repeating: 0, count: components.count)
+                lsr_order_distinct_components(components, components.count, &bitmap, &position, &keys, &order)
                 let expected = components.indices.sorted { components[$0] < components[$1] }.map(UInt32.init)
                 XCTAssertEqual(order, expected, "n = \(n), spread = \(spread)")
                 XCTAssertTrue(bitmap.allSatisfy { $0 == 0 })

@@ -37,13 +37,14 @@ void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n
 /// O(n log n) on any input. The builder's per-vector sorts pack (component << 32 | payload) keys.
 void lsr_sort_u64(uint64_t *keys, size_t n);
 
-/// Orders a vector's distinct components without comparisons: writes to `order[0 ..< n]` the
-/// positions j of `components[j]` in ascending component order. `bitmap` (one bit per component
-/// id, all zero) and `position` (one slot per component id) are scratch sized for the largest id;
-/// `bitmap` is all zero again on return. O(n + (largest − smallest component) / 64), no
-/// data-dependent branches but the scan's: several times faster than sorting packed keys for
-/// the ~100-entry vectors of learned sparse models.
-void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint32_t *order);
+/// Orders a vector's distinct components: writes to `order[0 ..< n]` the positions j of
+/// `components[j]` in ascending component order. Through a bitmap, without comparisons, in
+/// O(n + (largest − smallest component) / 64): several times faster than sorting packed keys
+/// for the ~100-entry vectors of learned sparse models over a BERT-size vocabulary; when the
+/// ids spread over more than 8n + 64 words, by sorting packed keys in `keys` instead. `bitmap`
+/// (one bit per component id, all zero; all zero again on return) and `position` (one slot per
+/// component id) are scratch sized for the largest id, `keys` for n.
+void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order);
 
 /// Rounds `n` floats to half precision (nearest, ties to even; IEEE 754 binary16, subnormals
 /// kept) and writes their bits: with F16C when the vectorized kernels are chosen (see above),
@@ -60,9 +61,11 @@ void lsr_encode_f16_portable(const float *values, uint16_t *halves, size_t n);
 /// (NULL: all); ties go to the lower k; -1 when no allowed centroid scores above 0. `scores`
 /// (count floats) is scratch. Each score is accumulated in the order of j, one rounded product
 /// and one rounded sum per term (never fused), so every kernel returns the same centroid as the
-/// plain loop; where a slot holds a full row of `count` entries (every centroid, in order: the
-/// builder pads the slots of components most centroids have, with zero weights, since adding
-/// v × 0 = +0 changes no score) it is added eight centroids at a time.
+/// plain loop; where a slot holds a full row of `count` entries (entry s + k is centroid k's,
+/// `entry_centroid` not read: the builder pads the slots of components a quarter of the
+/// centroids have, with zero weights, since adding v × 0 = +0 changes no score) it is added
+/// eight centroids at a time. Values and entry values must be finite and not negative (no NaN:
+/// the vectorized maximum would skip it).
 int32_t lsr_best_centroid(const uint32_t *components, const float *values, size_t n, const int32_t *slot_of,
                           const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
                           float *scores, size_t count, const _Bool *allowed);
