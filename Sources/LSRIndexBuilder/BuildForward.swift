@@ -170,9 +170,9 @@ final class BuildForward: @unchecked Sendable {
                     }
                     from.copyMemory(from: permuted.baseAddress!, byteCount: n * width)
                 }
-                for k in 0 ..< n { renamed[k] = rename[Int(source.buffer[start + Int(order[k])])] }
             }
-            for (i, c) in renamed.enumerated() {
+            for i in 0 ..< n {
+                let c = ascending ? renamed[i] : renamed[Int(order[i])]
                 counts[Int(c)] += 1
                 if componentWidth == 2 {
                     out!.storeBytes(of: UInt16(truncatingIfNeeded: c), toByteOffset: 2 * (start + i), as: UInt16.self)

@@ -16,10 +16,9 @@ import Darwin
 /// heaviest components, per-token arrays, per-worker scratch sized by the vocabulary and by the
 /// longest list, finished lists waiting for their turn to be written, the per-share posting
 /// counts, where each document's entries for the next range of lists start, the document
-/// store's queue, and a fixed allowance for buffers and the runtime. What
-/// the budget leaves goes to the
-/// inverted lists, 8 bytes per posting: they are built in as few ranges of consecutive lists
-/// as fit (``ListRanges``), one pass over the forward index per range. Everything else (the
+/// store's queue, and a fixed allowance for buffers and the runtime. What the budget leaves
+/// goes to the inverted lists, 8 bytes per posting: they are built in as few ranges of
+/// consecutive lists as fit (``ListRanges``), one pass over the forward index per range. Everything else (the
 /// document store, the finished sections) streams to disk.
 enum BuildMemory {
     /// The memory this process may use: the machine's physical memory, or the control group's
