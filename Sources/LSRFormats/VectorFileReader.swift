@@ -228,6 +228,7 @@ public final class VectorFileReader {
             throw LSRError(.invalidInput, "empty file: expected a u32 vector count", path: path, byteOffset: 0)
         }
         declaredCount = Int(count)
+        if checksDuplicateIDs { seenIDs.reserveCapacity(Int(min(count, 1 << 26))) }
         let ids = try idsPath.map { (p) in try readLines(p) }
         if let ids, ids.count != Int(count), let idsPath {
             throw LSRError(
@@ -254,8 +255,6 @@ public final class VectorFileReader {
             }
             components.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            record.components.removeAll(keepingCapacity: true)
-            record.values.removeAll(keepingCapacity: true)
             try input.readUInt32s(Int(nnz), into: &components, what: "vector \(position) (nnz \(nnz)): components")
             try input.readFloat32s(Int(nnz), into: &values, what: "vector \(position) (nnz \(nnz)): values")
             let n = Int(nnz)
@@ -277,25 +276,34 @@ public final class VectorFileReader {
                     .invalidInput, "vector \(position): component \(component) is beyond the vocabulary's \(tokens.count) tokens",
                     path: path, byteOffset: offset, field: "components")
             }
-            for j in 0 ..< n {
-                let value = values[j]
-                if value == 0 {
-                    droppedZeroWeights += 1
-                    continue
-                }
-                let component = components[j]
-                var readerComponent = component
-                if !named {
-                    let isNew: Bool
-                    (readerComponent, isNew) = numbering.number(component, next: UInt32(tokens.count))
-                    if isNew {
-                        tokens.append(String(component))
-                        sourceComponentIDs.append(component)
+            // Drop zero weights and number the components in place, then hand the arrays over.
+            var kept = 0
+            components.withUnsafeMutableBufferPointer { components in
+                values.withUnsafeMutableBufferPointer { values in
+                    for j in 0 ..< n {
+                        let value = values[j]
+                        guard value != 0 else { continue }
+                        let component = components[j]
+                        var readerComponent = component
+                        if !named {
+                            let isNew: Bool
+                            (readerComponent, isNew) = numbering.number(component, next: UInt32(tokens.count))
+                            if isNew {
+                                tokens.append(String(component))
+                                sourceComponentIDs.append(component)
+                            }
+                        }
+                        components[kept] = readerComponent
+                        values[kept] = value
+                        kept += 1
                     }
                 }
-                record.components.append(readerComponent)
-                record.values.append(value)
             }
+            droppedZeroWeights += n - kept
+            components.removeLast(n - kept)
+            values.removeLast(n - kept)
+            swap(&record.components, &components)
+            swap(&record.values, &values)
             // Vocabulary-named components are ascending already.
             if sorting && !named { Self.sortByComponent(&record, keys: &sortKeys) }
             record.id = ids?[position] ?? String(position)

@@ -65,7 +65,8 @@ public struct IndexBuilder: Sendable {
         let collection: ReadCollection
         do {
             collection = try ReadCollection.read(
-                input, store: store, scratch: scratch, precision: configuration.valuePrecision, progress: progress)
+                input, store: store, scratch: scratch, precision: configuration.valuePrecision, threads: configuration.threads,
+                progress: progress)
         } catch {
             store.abandon()
             throw error

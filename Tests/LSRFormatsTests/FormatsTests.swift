@@ -116,6 +116,24 @@ final class VectorFileReaderTests: XCTestCase {
         XCTAssertThrowsError(try read(bin([1, 1000, 3, one]))) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
         XCTAssertThrowsError(try read(bin([1, 1, 3, Float.nan.bitPattern]))) { XCTAssertTrue("\($0)".contains("not finite"), "\($0)") }
     }
+
+    /// Without a vocabulary, binary components are numbered in order of first appearance; zero
+    /// weights are dropped before numbering, so a component only ever seen at zero gets no token.
+    func testBinaryReaderNumbersComponentsAndDropsZeroWeights() throws {
+        var bytes: [UInt8] = []
+        let zero = Float(0).bitPattern
+        for w: UInt32 in [3, 3, 5, 9, 12, Float(1).bitPattern, zero, Float(2).bitPattern, 2, 9, 40, zero, Float(3).bitPattern, 1, 12, zero] {
+            withUnsafeBytes(of: w.littleEndian) { bytes += $0 }
+        }
+        let reader = try VectorFileReader(path: directory.write(bytes, to: "numbered.bin"))
+        var records: [VectorRecord] = []
+        try reader.forEach { records.append(copy $0) }
+        XCTAssertEqual(records.map { $0.components.map { reader.tokens[Int($0)] } }, [["5", "12"], ["40"], []])
+        XCTAssertEqual(records.map(\.values), [[1, 2], [3], []])
+        XCTAssertEqual(reader.tokens, ["5", "12", "40"])
+        XCTAssertEqual((0 ..< 3).map { reader.sourceComponent(of: UInt32($0)) }, [5, 12, 40])
+        XCTAssertEqual(reader.droppedZeroWeights, 3)
+    }
 }
 
 final class DocumentStoreTests: XCTestCase {

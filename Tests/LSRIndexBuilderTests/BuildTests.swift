@@ -195,6 +195,38 @@ final class BuildTests: XCTestCase {
         XCTAssertEqual(try Index(path: output).verify(), [])
     }
 
+    /// Reading hands records to a collecting thread in batches (4,096 records each): an input
+    /// error after several batches were handed, on either side of a batch boundary, fails
+    /// the build with the bad line under any thread count, leaves the existing index as it was
+    /// and nothing else behind.
+    func testInputErrorAfterHandedBatchesLeavesTheIndexAlone() throws {
+        let collection = SyntheticCollection(seed: 12, count: 12_000, dimension: 40, meanLength: 6)
+        let output = directory.file("index")
+        try IndexBuilder().build(input: try VectorFileReader(path: directory.write(collection.jsonl(), to: "d.jsonl")), outputPath: output)
+        let before = try Data(contentsOf: URL(fileURLWithPath: output + "/index.lsr"))
+        let lines = collection.jsonl().split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        for (badLine, threads) in [(4_096, 2), (4_097, 2), (9_000, 2), (11_999, 1), (12_000, 3)] {
+            var broken = lines
+            broken[badLine - 1] = "{\"id\": \"bad\", \"vector\": {\"t1\": \"heavy\"}}"
+            let input = directory.write(broken.joined(separator: "\n") + "\n", to: "bad-\(badLine).jsonl")
+            XCTAssertThrowsError(try IndexBuilder(configuration: BuildConfiguration(threads: threads))
+                .build(input: try VectorFileReader(path: input), outputPath: output, overwrite: true)) {
+                XCTAssertEqual(($0 as? LSRError)?.line, badLine, "\($0)")
+            }
+            var duplicated = lines
+            duplicated[badLine - 1] = lines[0]
+            let duplicate = directory.write(duplicated.joined(separator: "\n") + "\n", to: "dup-\(badLine).jsonl")
+            XCTAssertThrowsError(try IndexBuilder(configuration: BuildConfiguration(threads: threads))
+                .build(input: try VectorFileReader(path: duplicate), outputPath: output, overwrite: true)) {
+                XCTAssertEqual(($0 as? LSRError)?.line, badLine, "\($0)")
+                XCTAssertEqual(($0 as? LSRError)?.field, "id", "\($0)")
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output + "/index.lsr")), before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("lsr-build") }
+        XCTAssertEqual(leftovers, [])
+    }
+
     func testFlippedByteIsCaughtByCheck() throws {
         let collection = SyntheticCollection(seed: 6, count: 100, dimension: 30, meanLength: 5)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
