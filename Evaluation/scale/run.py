@@ -11,7 +11,7 @@ generate.py writes for N with the same seed):
      byte the same;
   2. builds Seismic (pyseismic-lsr) with its defaults and the same threads, same measurements,
      up to --seismic-max-documents;
-  3. computes the exact top-10 of every query with `lsr search --exact` and checks a sample
+  3. computes the exact top-10 of the queries step 4 uses with `lsr search --exact`, checks a sample
      against `lsr search --brute-force` (a scan of every document);
   4. sets --tune-queries queries apart (seeded), runs `lsr tune` on them, and measures on up to
      --search-queries of the others, single-threaded: lsr at its search defaults, lsr at the
@@ -168,13 +168,16 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
 
     if args.builds_only:
         return entry
-    all_queries = write_queries(query_lines, os.path.join(work, "queries-all.jsonl"))
-    log(f"{size}: exact top-{K} of {len(query_lines)} queries")
+    # Exact answers for the queries tuned on and tested on (the others are never searched).
+    by_id = {json.loads(line)["id"]: line for line in query_lines}
+    used_lines = [by_id[q] for q in tune_ids + test_ids]
+    all_queries = write_queries(used_lines, os.path.join(work, "queries-all.jsonl"))
+    log(f"{size}: exact top-{K} of {len(used_lines)} queries")
     report, exact = lsr_run(args, index, all_queries, work, "--exact", threads=args.threads)
     entry["exact_us_2_threads"] = 1e6 / report["qps"]
     truth = {qid: hits[:K] for qid, hits in exact.items()}
-    sample = random.Random(args.split_seed).sample(range(len(query_lines)), min(args.brute_force_sample, len(query_lines)))
-    sample_path = write_queries([query_lines[i] for i in sample], os.path.join(work, "queries-sample.jsonl"))
+    sample = random.Random(args.split_seed).sample(range(len(used_lines)), min(args.brute_force_sample, len(used_lines)))
+    sample_path = write_queries([used_lines[i] for i in sample], os.path.join(work, "queries-sample.jsonl"))
     _, brute = lsr_run(args, index, sample_path, work, "--brute-force", threads=args.threads)
     agree = sum(set(brute.get(q, [])[:K]) == set(truth.get(q, [])) for q in brute)
     entry["brute_force_check"] = {"queries": len(brute), "identical_top10": agree}
@@ -182,7 +185,6 @@ def measure_size(args, size, work, query_lines, tune_ids, test_ids, largest):
     if agree != len(brute):
         sys.exit("exact search disagrees with brute force")
 
-    by_id = {json.loads(line)["id"]: line for line in query_lines}
     tune_path = write_queries([by_id[q] for q in tune_ids], os.path.join(work, "queries-tune.jsonl"))
     test_path = write_queries([by_id[q] for q in test_ids], os.path.join(work, "queries-test.jsonl"))
     targets = ",".join(f"{t:.2f}" for t in args.targets)

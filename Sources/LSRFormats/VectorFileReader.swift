@@ -102,7 +102,7 @@ public final class VectorFileReader {
                 }
                 record.position = position
                 record.line = lineNumber
-                try checkUnique(record.id, line: lineNumber, byteOffset: nil, path: path)
+                try checkUnique(record.id, line: lineNumber, path: path)
                 try body(record)
                 position += 1
                 return true
@@ -213,10 +213,10 @@ public final class VectorFileReader {
         return id
     }
 
-    private func checkUnique(_ id: String, line: Int?, byteOffset: Int?, path: String) throws {
+    private func checkUnique(_ id: String, line: Int, path: String) throws {
         guard checksDuplicateIDs else { return }
         guard seenIDs.insert(id).inserted else {
-            throw LSRError(.invalidInput, "duplicate id '\(id)'", path: path, line: line, byteOffset: byteOffset, field: "id")
+            throw LSRError(.invalidInput, "duplicate id '\(id)'", path: path, line: line, field: "id")
         }
     }
 
@@ -228,13 +228,13 @@ public final class VectorFileReader {
             throw LSRError(.invalidInput, "empty file: expected a u32 vector count", path: path, byteOffset: 0)
         }
         declaredCount = Int(count)
-        if checksDuplicateIDs { seenIDs.reserveCapacity(Int(min(count, 1 << 26))) }
         let ids = try idsPath.map { (p) in try readLines(p) }
         if let ids, ids.count != Int(count), let idsPath {
             throw LSRError(
                 .invalidInput, "the ids file has \(ids.count) lines but the vector file has \(count) vectors",
                 path: idsPath)
         }
+        if checksDuplicateIDs, let ids { seenIDs.reserveCapacity(ids.count) }
         if binaryComponentsNamedByVocabulary == nil { binaryComponentsNamedByVocabulary = false }
         let named = binaryComponentsNamedByVocabulary == true
         var record = VectorRecord(id: "", position: 0)
@@ -310,11 +310,8 @@ public final class VectorFileReader {
             record.content = nil
             record.position = position
             record.line = nil
-            if let idsPath {
-                try checkUnique(record.id, line: position + 1, byteOffset: nil, path: idsPath)
-            } else {
-                try checkUnique(record.id, line: nil, byteOffset: start, path: path)
-            }
+            // Without an ids file the ids are the positions: distinct.
+            if let idsPath { try checkUnique(record.id, line: position + 1, path: idsPath) }
             try body(record)
         }
         if try input.hasMoreBytes() {

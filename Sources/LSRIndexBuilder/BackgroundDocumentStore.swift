@@ -6,7 +6,8 @@ import LSRFormats
 /// ``waitingBatches`` wait, so memory stays bounded), and the unique id index SQLite builds at
 /// the end overlaps the later build stages instead of delaying them.
 ///
-/// One thread adds the rows and closes or abandons the store.
+/// Rows come from one thread at a time (the collecting thread while the input is read, see
+/// ``ReadCollection``); the builder closes or abandons the store after that thread has stopped.
 final class BackgroundDocumentStore {
     private typealias Row = (position: Int, id: String, content: String?)
     static let batchRows = 4096

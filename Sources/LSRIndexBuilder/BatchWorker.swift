@@ -8,7 +8,8 @@ import Foundation
 /// fails), and ``wait()`` before using what the batches produced.
 final class BatchWorker<Batch: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `queue`, `closed`, `finished`, `abandoned` and `error` are touched under
-    // `condition`'s lock; `process` and `finish` run on the worker's thread only.
+    // `condition`'s lock; `process` and `finish` run on the worker's thread only, and what they
+    // capture is the worker's alone until `wait()` returns (which orders it through the lock).
     let waiting: Int
     private let process: (Batch) throws -> Void
     private let finish: () throws -> Void

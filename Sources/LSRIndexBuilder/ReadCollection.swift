@@ -19,8 +19,9 @@ struct ReadCollection {
     let postingCounts: [Int]
     let histogram: ValueHistogram
 
-    /// Batches waiting for the collecting thread: with the one being collected and the one
-    /// being read, reading holds at most 6 × ``RecordBatch/maximumBytes`` besides the records.
+    /// Batches waiting for the collecting thread. With the one being collected and the one
+    /// being filled, reading holds at most six batches: each about 4096 records, 2^19 entries
+    /// or 4 MiB of text, or a single longer record.
     static let waitingBatches = 4
 
     /// Streams `input` into the document store and into scratch files in `scratch`. With
@@ -37,8 +38,13 @@ struct ReadCollection {
         var documents = 0
         func handBatch() throws {
             guard batch.count > 0 else { return }
-            if let worker { try worker.hand(batch) } else { try spooler.add(batch) }
-            batch.removeAll()
+            if let worker {
+                try worker.hand(batch)
+                batch = RecordBatch()
+            } else {
+                try spooler.add(batch)
+                batch.removeAll()
+            }
         }
         do {
             // Unsorted: `canonical` renames the components and sorts each vector then.
@@ -53,16 +59,17 @@ struct ReadCollection {
                     throw LSRError(.invalidInput, "more than \(UInt32.max) documents: document numbers are 32-bit", path: input.path, line: record.line)
                 }
                 documents += 1
+                if !batch.canTake(record) { try handBatch() }
                 batch.append(record, tokenCount: input.tokens.count, declaredCount: input.declaredCount)
-                if batch.isFull { try handBatch() }
             }
             try handBatch()
             worker?.close()
             try worker?.wait()
         } catch {
-            // The collecting thread stops before the spools and the store are used again.
-            worker?.abandon()
-            try? worker?.wait()
+            // The collecting thread finishes the batches handed before the bad record (at most
+            // five) and stops: a failure there came first in the input, as with one thread.
+            worker?.close()
+            try worker?.wait()
             throw error
         }
         guard documents > 0 else {
@@ -78,12 +85,11 @@ struct ReadCollection {
 /// Records read, on their way from the reading thread to the collecting one: the vectors one
 /// after another, and what the document store keeps of each.
 struct RecordBatch: Sendable {
-    /// A batch is handed over once it holds this many records, entries or bytes of text.
+    /// A batch takes no record beyond this many records, entries or bytes of text (unless it is
+    /// empty: a longer record travels alone).
     static let maximumRecords = 4096
     static let maximumEntries = 1 << 19
     static let maximumTextBytes = 4 << 20
-    /// Bytes a batch holds at most, besides its last record's entries and text.
-    static let maximumBytes = maximumEntries * 8 + maximumTextBytes + maximumRecords * 64
 
     /// Record `r`'s entries end at `ends[r]` (and start where the previous record's end).
     private(set) var ends: [Int] = []
@@ -99,7 +105,17 @@ struct RecordBatch: Sendable {
     private var textBytes = 0
 
     var count: Int { ids.count }
-    var isFull: Bool { count >= Self.maximumRecords || components.count >= Self.maximumEntries || textBytes >= Self.maximumTextBytes }
+
+    /// Whether `record` fits, or the batch is empty.
+    func canTake(_ record: borrowing VectorRecord) -> Bool {
+        count == 0
+            || count < Self.maximumRecords && components.count + record.components.count <= Self.maximumEntries
+                && textBytes + Self.textBytes(record) <= Self.maximumTextBytes
+    }
+
+    private static func textBytes(_ record: borrowing VectorRecord) -> Int {
+        record.id.utf8.count + (record.content?.utf8.count ?? 0)
+    }
 
     mutating func append(_ record: borrowing VectorRecord, tokenCount: Int, declaredCount: Int?) {
         components += record.components
@@ -108,7 +124,7 @@ struct RecordBatch: Sendable {
         ids.append(record.id)
         contents.append(record.content)
         positions.append(record.position)
-        textBytes += record.id.utf8.count + (record.content?.utf8.count ?? 0)
+        textBytes += Self.textBytes(record)
         self.tokenCount = tokenCount
         self.declaredCount = declaredCount
     }

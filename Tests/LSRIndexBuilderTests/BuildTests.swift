@@ -37,17 +37,28 @@ final class BuildTests: XCTestCase {
         XCTAssertEqual(try indexes[2].documents.document(at: 5).id, "doc5")
     }
 
+    /// Same bytes with 1, 2 and 5 threads, from JSONL and from binary input, over enough
+    /// documents that reading hands several batches to its collecting thread.
     func testSameSeedSameBytesAnyThreadCount() throws {
-        let collection = SyntheticCollection(seed: 4, count: 500, dimension: 60, meanLength: 8)
+        let collection = SyntheticCollection(seed: 4, count: 9_000, dimension: 60, meanLength: 8)
         let input = directory.write(collection.jsonl(), to: "d.jsonl")
+        let binary = directory.write(collection.binary(), to: "d.bin")
+        let ids = directory.write(collection.ids.joined(separator: "\n") + "\n", to: "ids.txt")
+        let vocabulary = directory.write(collection.vocabulary.joined(separator: "\n") + "\n", to: "vocab.txt")
         for (name, threads) in [("one", 1), ("two", 2), ("five", 5)] {
             try IndexBuilder(configuration: BuildConfiguration(seed: 7, threads: threads))
                 .build(input: try VectorFileReader(path: input), outputPath: directory.file(name))
+            try IndexBuilder(configuration: BuildConfiguration(seed: 7, threads: threads))
+                .build(input: try VectorFileReader(path: binary, idsPath: ids, vocabularyPath: vocabulary), outputPath: directory.file(name + ".bin"))
         }
         let one = try Data(contentsOf: URL(fileURLWithPath: directory.file("one/index.lsr")))
         let two = try Data(contentsOf: URL(fileURLWithPath: directory.file("two/index.lsr")))
         XCTAssertEqual(one, two)
         XCTAssertEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("five/index.lsr"))))
+        let oneBinary = try Data(contentsOf: URL(fileURLWithPath: directory.file("one.bin/index.lsr")))
+        XCTAssertEqual(oneBinary, try Data(contentsOf: URL(fileURLWithPath: directory.file("two.bin/index.lsr"))))
+        XCTAssertEqual(oneBinary, try Data(contentsOf: URL(fileURLWithPath: directory.file("five.bin/index.lsr"))))
+        XCTAssertEqual(try Index(path: directory.file("two.bin")).documents.document(at: 8_999).id, collection.ids[8_999])
         try IndexBuilder(configuration: BuildConfiguration(seed: 8)).build(input: try VectorFileReader(path: input), outputPath: directory.file("three"))
         XCTAssertNotEqual(one, try Data(contentsOf: URL(fileURLWithPath: directory.file("three/index.lsr"))))
     }
