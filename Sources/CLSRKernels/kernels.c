@@ -333,6 +333,46 @@ void lsr_sort_u64(uint64_t *keys, size_t n) {
     intro_sort_u64(keys, n, depth);
 }
 
+/// Restores the min-heap order of `heap[0 ..< n]` below `root`.
+static void sift_down_min_u64(uint64_t *heap, size_t root, size_t n) {
+    uint64_t key = heap[root];
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && heap[child + 1] < heap[child]) child++;
+        if (heap[child] >= key) break;
+        heap[root] = heap[child];
+    }
+    heap[root] = key;
+}
+
+void lsr_heaviest_positions(const void *values, size_t value_width, size_t n, size_t k, uint64_t *heap, uint32_t *positions) {
+    if (k > n) k = n;
+    if (k == 0) return;
+    // A min-heap of the k largest keys so far: (weight bits << 32 | ~position), so that among
+    // equal weights the lower position is the larger key.
+    size_t size = 0;
+    for (size_t p = 0; p < n; p++) {
+        uint64_t bits = value_width == 2 ? ((const uint16_t *)values)[p] : ((const uint32_t *)values)[p];
+        uint64_t key = bits << 32 | (uint32_t)~(uint32_t)p;
+        if (size < k) {
+            size_t i = size++;
+            while (i > 0 && heap[(i - 1) / 2] > key) {
+                heap[i] = heap[(i - 1) / 2];
+                i = (i - 1) / 2;
+            }
+            heap[i] = key;
+        } else if (key > heap[0]) {
+            heap[0] = key;
+            sift_down_min_u64(heap, 0, k);
+        }
+    }
+    // Smallest first out of the heap, written from the back: heaviest first.
+    for (size_t i = k; i-- > 0;) {
+        positions[i] = ~(uint32_t)heap[0];
+        heap[0] = heap[i];
+        sift_down_min_u64(heap, 0, i);
+    }
+}
+
 void lsr_order_distinct_components(const uint32_t *components, size_t n, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order) {
     if (n == 0) return;
     uint32_t low = UINT32_MAX, high = 0;

@@ -127,9 +127,9 @@ struct BlockingContext: @unchecked Sendable {
 
     /// Writes the heads of `documents` at their places in `heads`.
     private static func fillHeads<P: FixedWidthInteger>(_ documents: Range<Int>, of forward: BuildForward, docCut: Int, into heads: HeadBuffer<P>) {
-        // Keys of value bits (positive floats order like their bits) over the inverted
-        // position: descending keys are heaviest first, ties to the lower position.
-        var keys: [UInt64] = []
+        // Sized on the first document longer than docCut (so never beyond the longest document).
+        var heap: [UInt64] = [], heaviest: [UInt32] = []
+        let width = forward.precision.byteWidth
         for d in documents {
             let start = forward.offsets[d], end = forward.offsets[d + 1]
             var h = heads.offsets[d]
@@ -139,12 +139,13 @@ struct BlockingContext: @unchecked Sendable {
                     h += 1
                 }
             } else {
-                keys.removeAll(keepingCapacity: true)
-                for j in start ..< end { keys.append(UInt64(forward.value(j).bitPattern) << 32 | UInt64(~UInt32(j - start))) }
-                keys.withUnsafeMutableBufferPointer { $0.moveLargestToFront(docCut) }
-                keys[0 ..< docCut].sort(by: >)
-                for key in keys[0 ..< docCut] {
-                    heads.positions[h] = P(truncatingIfNeeded: ~UInt32(truncatingIfNeeded: key))
+                if heaviest.isEmpty {
+                    heap = [UInt64](repeating: 0, count: docCut)
+                    heaviest = [UInt32](repeating: 0, count: docCut)
+                }
+                lsr_heaviest_positions(forward.bytes(of: start ..< end).values.baseAddress, width, end - start, docCut, &heap, &heaviest)
+                for position in heaviest {
+                    heads.positions[h] = P(truncatingIfNeeded: position)
                     h += 1
                 }
             }

@@ -372,6 +372,26 @@ final class BuilderKernelTests: XCTestCase {
         }
     }
 
+    /// The document-head kernel returns the positions a sort would (heaviest first, ties to the
+    /// lower position), for f16 and f32 weights, with many ties and k from 1 to past n.
+    func testHeaviestPositionsKernelMatchesSort() {
+        var generator = SplitMix64(seed: 21)
+        for trial in 0 ..< 300 {
+            let n = Int(generator.next() % 200) + 1, k = Int(generator.next() % 40) + 1
+            // Few distinct weights in some trials, so that ties decide many places.
+            let levels = trial % 3 == 0 ? 4 : 1000
+            let weights = (0 ..< n).map { _ in Float(Int(generator.next() % UInt64(levels)) + 1) / 8 }
+            let expected = Array(weights.indices.sorted { (weights[$0], -$0) > (weights[$1], -$1) }.prefix(k)).map(UInt32.init)
+            var heap = [UInt64](repeating: 0, count: k)
+            var positions = [UInt32](repeating: 0, count: min(k, n))
+            lsr_heaviest_positions(weights, 4, n, k, &heap, &positions)
+            XCTAssertEqual(positions, expected, "f32, n = \(n), k = \(k)")
+            let halves = weights.map { HalfPrecision.encode($0) }
+            lsr_heaviest_positions(halves, 2, n, k, &heap, &positions)
+            XCTAssertEqual(positions, expected, "f16, n = \(n), k = \(k)")
+        }
+    }
+
     /// The centroid-assignment kernel picks what the plain loop picks (largest score above 0 among
     /// the allowed centroids, lowest index on ties), with sparse slots, full rows and ties.
     func testCentroidKernelMatchesPlainLoop() {

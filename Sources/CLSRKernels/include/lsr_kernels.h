@@ -32,6 +32,11 @@ float lsr_dot_u32_f32(const uint32_t *components, const float *values, size_t n,
 void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
 void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit);
 
+/// The positions of the `k` heaviest of the `n` weights at `values` (`value_width` 2: f16 bits,
+/// 4: f32 bits; positive weights, whose bits order like them), heaviest first, ties to the lower
+/// position, into `positions` (min(k, n) of them). `heap` is scratch for k keys. O(n log k).
+void lsr_heaviest_positions(const void *values, size_t value_width, size_t n, size_t k, uint64_t *heap, uint32_t *positions);
+
 /// Sorts `keys[0 ..< n]` ascending (not stable: equal keys are indistinguishable). Introsort:
 /// quicksort on a median of three, insertion sort for short runs, heapsort past a depth limit, so
 /// O(n log n) on any input. The builder's per-vector sorts pack (component << 32 | payload) keys.
