@@ -45,8 +45,13 @@ public struct IndexSectionEntry: Sendable, Equatable {
 ///
 /// A section is written whole (``addSection(_:bytes:)``) or streamed in pieces
 /// (``beginSection(_:)``, ``append(_:)``, ``endSection()``), its checksum computed on the way,
-/// so that a builder never needs a large section in memory.
-public final class IndexFileWriter {
+/// so that a builder never needs a large section in memory. A section whose length is known
+/// before its bytes can also be reserved (``reserveSection(_:length:)``) and filled in place
+/// (``write(_:at:)``, from any thread) while later sections are appended, then completed with its
+/// checksum (``completeSection(_:checksum:)``, ``completeSectionReadingBack(_:)``).
+public final class IndexFileWriter: @unchecked Sendable {
+    // @unchecked Sendable: only ``write(_:at:)`` (a positioned write, touching no state) may be
+    // called from other threads; everything else belongs to the thread that created the writer.
     public let path: String
     private let descriptor: Int32
     /// Where the next byte goes.
@@ -55,12 +60,14 @@ public final class IndexFileWriter {
     private var current: (name: String, start: Int, hasher: XXHash64.Hasher)?
     /// Bytes not yet written, which belong at `offset - buffered.count`.
     private var buffered: [UInt8] = []
+    /// Reserved sections not completed yet.
+    private var reserved: Set<String> = []
     private static let bufferCapacity = 4 << 20
 
     /// Creates (truncating) the file at `path`.
     public init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: path) }
         buffered.reserveCapacity(IndexFileWriter.bufferCapacity)
     }
@@ -75,6 +82,55 @@ public final class IndexFileWriter {
         let aligned = (offset + IndexFileFormat.alignment - 1) / IndexFileFormat.alignment * IndexFileFormat.alignment
         try writeBuffered(zeros: aligned - offset)
         current = (name, offset, XXHash64.Hasher())
+    }
+
+    /// Reserves a section of `length` bytes at the next 64-byte boundary: later sections go
+    /// after it, and its bytes are written with ``write(_:at:)``.
+    /// - Returns: the file offset of its first byte.
+    public func reserveSection(_ name: String, length: Int) throws -> Int {
+        try beginSection(name)
+        let start = offset
+        try flush()
+        offset += length
+        entries.append(IndexSectionEntry(name: name, offset: start, length: length, checksum: 0))
+        reserved.insert(name)
+        current = nil
+        return start
+    }
+
+    /// Writes `bytes` at file offset `position`, which must lie in a reserved section. Safe to
+    /// call from several threads at once for disjoint ranges.
+    public func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
+        try writeAll(bytes, at: position)
+    }
+
+    /// Records the checksum of reserved section `name`, whose bytes are all written.
+    public func completeSection(_ name: String, checksum: UInt64) {
+        let removed = reserved.remove(name)
+        precondition(removed != nil, "section '\(name)' is not reserved")
+        let i = entries.firstIndex { $0.name == name }!
+        entries[i].checksum = checksum
+    }
+
+    /// Completes reserved section `name` with the checksum of the bytes the file holds there,
+    /// read back in chunks.
+    public func completeSectionReadingBack(_ name: String) throws {
+        let entry = entries.first { $0.name == name }!
+        var hasher = XXHash64.Hasher()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 64)
+        defer { chunk.deallocate() }
+        var position = entry.offset
+        while position < entry.offset + entry.length {
+            let count = min(chunk.count, entry.offset + entry.length - position)
+            let n = pread(descriptor, chunk.baseAddress!, count, off_t(position))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw LSRError(.io, "cannot read section '\(name)' back: \(n < 0 ? String(cString: strerror(errno)) : "the file is shorter than written")", path: path)
+            }
+            hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0 ..< n]))
+            position += n
+        }
+        completeSection(name, checksum: hasher.finalize())
     }
 
     /// Appends bytes to the open section.
@@ -118,6 +174,7 @@ public final class IndexFileWriter {
     /// Writes the table and header, then fsyncs the file.
     public func finish() throws {
         precondition(current == nil, "section '\(current?.name ?? "")' is still open")
+        precondition(reserved.isEmpty, "reserved sections \(reserved.sorted()) are not complete")
         var table: [UInt8] = []
         for entry in entries {
             var name = Array(entry.name.utf8)

@@ -10,6 +10,11 @@ import LSRVectors
 /// (`summarized: no` in the metadata's build parameters) has no blocks: every posting is in the
 /// tail region and every `sum.*` row is empty.
 ///
+/// Readers find sections by name (the container's table). The builder writes them in the order
+/// below, except `meta`, which it writes last: its counts are known only once every list is
+/// blocked, while the sections before the blocks have lengths known earlier, so that their bytes
+/// can be written in place while the lists are still being built.
+///
 /// Arrays, by section (V tokens, N documents, P postings, B blocks, E summary entries; C is the
 /// component type, u16 when V ≤ 65,536 else u32; W the weight type, f16 bits or f32):
 /// - `meta`: ``IndexMetadata`` as JSON.

@@ -12,9 +12,9 @@ import LSRVectors
 /// 3. decide static pruning for the whole collection (``PruningPlan``);
 /// 4. per range of lists that fits the memory budget (``BuildMemory``): invert with one pass
 ///    over the forward index, prune, split each list into blocks (``BlockingStrategy``),
-///    summarize each block, and stream the results to scratch files in list order;
-/// 5. write `index.lsr` from them and `documents.sqlite` into a temporary directory, sync,
-///    rename.
+///    summarize each block, and stream the results in list order (``PostingSpools``);
+/// 5. write `index.lsr` (its bulk, the forward vectors and the tail postings, while step 4 runs:
+///    ``IndexSerializer``) and `documents.sqlite` into a temporary directory, sync, rename.
 ///
 /// The index bytes depend on the input and the configuration only, not on the memory budget
 /// or the thread count.
@@ -87,8 +87,13 @@ public struct IndexBuilder: Sendable {
             budget: configuration.memoryBudget, forward: forward, listLengths: listLengths, plan: plan, workers: workers,
             configuration: configuration)
         let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration, threads: configuration.threads)
+        let serializer = try IndexSerializer(
+            path: directory + "/" + IndexLayout.indexFileName, forward: forward, vocabulary: vocabulary, sourceIDs: sourceIDs,
+            configuration: configuration, plan: plan)
+        defer { serializer.abandon() }
         let summaries = try SummarySections(dimension: vocabulary.count, componentWidth: forward.componentWidth, scratch: scratch)
-        let postings = try PostingSpools(scratch: scratch, precision: configuration.valuePrecision, summaries: summaries)
+        let postings = try PostingSpools(
+            scratch: scratch, precision: configuration.valuePrecision, summaries: summaries, tails: serializer.tailRegions())
         clock.lap("planning")
         let invertingSeconds = try blockAllLists(
             context, ranges: ranges, listLengths: listLengths, workers: workers,
@@ -96,11 +101,7 @@ public struct IndexBuilder: Sendable {
         try postings.finish()
         clock.split(("inverting", invertingSeconds), rest: "clustering")
 
-        let indexPath = directory + "/" + IndexLayout.indexFileName
-        var statistics = try IndexSerializer(
-            forward: forward, vocabulary: vocabulary, sourceIDs: sourceIDs, postings: postings,
-            configuration: configuration, plan: plan
-        ).write(to: indexPath, progress: progress)
+        var statistics = try serializer.finish(postings: postings, progress: progress)
         clock.lap("writing")
         try store.wait()
         clock.lap("document store")

@@ -2,41 +2,43 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// Lays the built structures out as the sections of `index.lsr` (see ``IndexLayout``),
-/// streaming the large ones from the forward index and the scratch files.
-struct IndexSerializer {
+/// Writes `index.lsr` (the sections of ``IndexLayout``) in two steps around the blocking of the
+/// lists, so that its bulk reaches the disk while the lists are clustered rather than after:
+/// - ``init(path:forward:vocabulary:sourceIDs:configuration:plan:)`` (once pruning is planned)
+///   writes the vocabulary and the forward offsets, reserves the forward vectors and the
+///   postings, whose lengths are known by then, and starts writing the forward vectors on a
+///   thread of its own; the blocking writes each list's tail postings straight to their place
+///   (``tailRegions()``);
+/// - ``finish(postings:progress:)`` writes the blocked postings in front of the tails, checksums
+///   the posting sections, appends the blocks, the summaries and the metadata (last: its counts
+///   are known only now), then the table, and syncs.
+final class IndexSerializer {
     let forward: BuildForward
     let vocabulary: Vocabulary
-    let sourceIDs: [UInt32]?
-    let postings: PostingSpools
     let configuration: BuildConfiguration
     let plan: PruningPlan
+    let path: String
+    private let writer: IndexFileWriter
+    private let forwardVectors: BatchWorker<Range<Int>>
+    private let forwardJob: ForwardVectorsJob
+    /// File offsets of the `post.docs` and `post.values` sections.
+    private let postingDocumentsStart: Int
+    private let postingValuesStart: Int
+    private let valueWidth: Int
+    private let hasSourceIDs: Bool
 
-    func write(to path: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
-        let writer = try IndexFileWriter(path: path)
-        let componentWidth = forward.componentWidth
-        let summaries = postings.summaries
-        let postingCount = postings.blockedCount + postings.tailCount
-        // Progress by group: vocabulary, forward index, postings, values, blocks; summaries.
-        let groups = 6
-        var written = 0
-        func report() {
-            written += 1
-            progress?(BuildProgress(stage: .writing, completed: written, total: groups))
-        }
-
-        var buildParameters = configuration.recorded
-        buildParameters["pruning_ratio"] = String(format: "%.3f", plan.pruningRatio)
-        buildParameters["summarized"] = plan.summarized ? "yes" : "no"
-        if let n = plan.nPostings { buildParameters["n_postings"] = "\(n)" }
-        let metadata = IndexMetadata(
-            formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
-            nonzeroCount: forward.nonzeroCount, componentWidth: componentWidth, valuePrecision: configuration.valuePrecision,
-            postingCount: postingCount, blockedPostingCount: postings.blockedCount, blockCount: postings.blockCount,
-            summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.entryCount,
-            hasSourceComponentIDs: sourceIDs != nil,
-            buildParameters: buildParameters)
-        try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
+    init(
+        path: String, forward: BuildForward, vocabulary: Vocabulary, sourceIDs: [UInt32]?, configuration: BuildConfiguration,
+        plan: PruningPlan
+    ) throws {
+        self.path = path
+        self.forward = forward
+        self.vocabulary = vocabulary
+        self.configuration = configuration
+        self.plan = plan
+        valueWidth = configuration.valuePrecision.byteWidth
+        hasSourceIDs = sourceIDs != nil
+        writer = try IndexFileWriter(path: path)
 
         var tokenBytes: [UInt8] = []
         var tokenOffsets: [UInt32] = [0]
@@ -47,27 +49,72 @@ struct IndexSerializer {
         try writer.addSection(IndexLayout.vocabularyBytes, array: tokenBytes)
         try writer.addSection(IndexLayout.vocabularyOffsets, array: tokenOffsets)
         if let sourceIDs { try writer.addSection(IndexLayout.vocabularySource, array: sourceIDs) }
-        report()
 
         try writer.beginSection(IndexLayout.forwardOffsets)
         if forward.nonzeroCount <= Int(UInt32.max) {
-            try appendConverted(forward.offsets, to: writer) { UInt32($0) }
+            try IndexSerializer.appendConverted(forward.offsets, to: writer) { UInt32($0) }
         } else {
-            try appendConverted(forward.offsets, to: writer) { UInt64($0) }
+            try IndexSerializer.appendConverted(forward.offsets, to: writer) { UInt64($0) }
         }
         try writer.endSection()
-        try writer.beginSection(IndexLayout.forwardVectors)
-        try appendForwardVectors(to: writer)
-        try writer.endSection()
-        report()
 
-        for (name, regions) in [
-            (IndexLayout.postingDocuments, [postings.blockDocuments, postings.tailDocuments]),
-            (IndexLayout.postingValues, [postings.blockValues, postings.tailValues]),
+        let entryBytes = IndexLayout.forwardEntryBytes(componentWidth: forward.componentWidth, valuePrecision: forward.precision)
+        let forwardStart = try writer.reserveSection(IndexLayout.forwardVectors, length: forward.nonzeroCount * entryBytes)
+        let postingCount = forward.nonzeroCount
+        postingDocumentsStart = try writer.reserveSection(IndexLayout.postingDocuments, length: postingCount * MemoryLayout<UInt32>.stride)
+        postingValuesStart = try writer.reserveSection(IndexLayout.postingValues, length: postingCount * valueWidth)
+
+        let job = ForwardVectorsJob(forward: forward, writer: writer, start: forwardStart)
+        let chunks = job.chunks()
+        forwardJob = job
+        forwardVectors = BatchWorker(name: "lsr-forward-writer", waiting: max(1, chunks.count), process: { try job.write($0) })
+        for chunk in chunks { try forwardVectors.hand(chunk) }
+        forwardVectors.close()
+    }
+
+    /// Stops writing the forward vectors (after a failure) and waits for the writing thread.
+    func abandon() {
+        forwardVectors.abandon()
+        try? forwardVectors.wait()
+    }
+
+    /// Where the blocking writes the tail postings, list after list: the documents and the
+    /// weights after the blocked region of their sections (``PruningPlan/blockedPostings``).
+    func tailRegions() -> (documents: SectionRegion, values: SectionRegion) {
+        let blocked = plan.blockedPostings, tail = forward.nonzeroCount - blocked
+        return (
+            SectionRegion(writer: writer, start: postingDocumentsStart + blocked * MemoryLayout<UInt32>.stride, length: tail * MemoryLayout<UInt32>.stride),
+            SectionRegion(writer: writer, start: postingValuesStart + blocked * valueWidth, length: tail * valueWidth)
+        )
+    }
+
+    func finish(postings: PostingSpools, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
+        let componentWidth = forward.componentWidth
+        let summaries = postings.summaries
+        let postingCount = postings.blockedCount + postings.tailCount
+        precondition(postings.blockedCount == plan.blockedPostings, "blocked postings differ from the plan's count")
+        precondition(postingCount == forward.nonzeroCount, "postings differ from the forward index's nonzeros")
+        // Progress by group: forward index, postings, values, blocks, summaries and metadata.
+        let groups = 5
+        var written = 0
+        func report() {
+            written += 1
+            progress?(BuildProgress(stage: .writing, completed: written, total: groups))
+        }
+
+        try forwardVectors.wait()
+        writer.completeSection(IndexLayout.forwardVectors, checksum: forwardJob.checksum)
+        report()
+        for (name, start, spool) in [
+            (IndexLayout.postingDocuments, postingDocumentsStart, postings.blockDocuments),
+            (IndexLayout.postingValues, postingValuesStart, postings.blockValues),
         ] {
-            try writer.beginSection(name)
-            for region in regions { try region.copy(into: writer) }
-            try writer.endSection()
+            var position = start
+            try spool.forEachChunk(of: UInt8.self) { chunk in
+                try writer.write(UnsafeRawBufferPointer(chunk), at: position)
+                position += chunk.count
+            }
+            try writer.completeSectionReadingBack(name)
             report()
         }
         try writer.addSection(IndexLayout.listBlocks, array: postings.listBlocks)
@@ -86,6 +133,19 @@ struct IndexSerializer {
         }
         report()
         try summaries.write(to: writer)
+
+        var buildParameters = configuration.recorded
+        buildParameters["pruning_ratio"] = String(format: "%.3f", plan.pruningRatio)
+        buildParameters["summarized"] = plan.summarized ? "yes" : "no"
+        if let n = plan.nPostings { buildParameters["n_postings"] = "\(n)" }
+        let metadata = IndexMetadata(
+            formatVersion: Int(IndexFileFormat.version), documentCount: forward.count, vocabularySize: vocabulary.count,
+            nonzeroCount: forward.nonzeroCount, componentWidth: componentWidth, valuePrecision: configuration.valuePrecision,
+            postingCount: postingCount, blockedPostingCount: postings.blockedCount, blockCount: postings.blockCount,
+            summaryComponentCount: summaries.componentCount, summaryEntryCount: summaries.entryCount,
+            hasSourceComponentIDs: hasSourceIDs,
+            buildParameters: buildParameters)
+        try writer.addSection(IndexLayout.metadata, array: try metadata.encoded())
         try writer.finish()
         report()
 
@@ -97,23 +157,53 @@ struct IndexSerializer {
     }
 
     /// Appends `values` converted element by element, a chunk at a time.
-    private func appendConverted<T: BitwiseCopyable>(_ values: [Int], to writer: IndexFileWriter, _ convert: (Int) -> T) throws {
+    private static func appendConverted<T: BitwiseCopyable>(_ values: [Int], to writer: IndexFileWriter, _ convert: (Int) -> T) throws {
         let chunk = 1 << 20
         for start in stride(from: 0, to: values.count, by: chunk) {
             try writer.append(contentsOf: values[start ..< min(start + chunk, values.count)].map(convert))
         }
     }
+}
 
-    /// The `fwd.vectors` bytes: per document a region of 2n slots of the wider of the two
-    /// widths, its n components packed from the start and its n weights packed from slot n (see
-    /// ``IndexLayout``); a straight copy of the build's forward index when both widths agree.
-    private func appendForwardVectors(to writer: IndexFileWriter) throws {
+/// Writes the `fwd.vectors` section, chunk after chunk of documents, checksumming it on the way
+/// (on the writer thread of ``IndexSerializer``, which alone touches it until that thread is
+/// waited for). Per document a region of 2n slots of the wider of the two widths: its n
+/// components packed from the start and its n weights packed from slot n (see ``IndexLayout``).
+final class ForwardVectorsJob: @unchecked Sendable {
+    // @unchecked Sendable: used by one thread at a time (the writer thread, then the waiter).
+    private let forward: BuildForward
+    private let writer: IndexFileWriter
+    private var position: Int
+    private var hasher = XXHash64.Hasher()
+    private var bytes: [UInt8] = []
+    /// Bytes per chunk (a chunk holds at least one document).
+    static let chunkBytes = 8 << 20
+
+    init(forward: BuildForward, writer: IndexFileWriter, start: Int) {
+        self.forward = forward
+        self.writer = writer
+        position = start
+    }
+
+    /// Consecutive ranges of documents of about ``chunkBytes`` bytes each.
+    func chunks() -> [Range<Int>] {
+        let entryBytes = IndexLayout.forwardEntryBytes(componentWidth: forward.componentWidth, valuePrecision: forward.precision)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for d in 0 ..< forward.count where (forward.offsets[d + 1] - forward.offsets[start]) * entryBytes >= ForwardVectorsJob.chunkBytes {
+            ranges.append(start ..< d + 1)
+            start = d + 1
+        }
+        if start < forward.count { ranges.append(start ..< forward.count) }
+        return ranges
+    }
+
+    /// Writes the vectors of `documents`, which follow those written before.
+    func write(_ documents: Range<Int>) throws {
         let componentWidth = forward.componentWidth, precision = forward.precision
         let slot = IndexLayout.forwardEntryBytes(componentWidth: componentWidth, valuePrecision: precision) / 2
-        var bytes: [UInt8] = []
-        let flushAt = 4 << 20
-        bytes.reserveCapacity(flushAt + 1 << 16)
-        for d in 0 ..< forward.count {
+        bytes.removeAll(keepingCapacity: true)
+        for d in documents {
             let entries = forward.offsets[d] ..< forward.offsets[d + 1]
             if slot == componentWidth && slot == precision.byteWidth {
                 let (components, values) = forward.bytes(of: entries)
@@ -137,11 +227,14 @@ struct IndexSerializer {
                     }
                 }
             }
-            if bytes.count >= flushAt {
-                try writer.append(contentsOf: bytes)
-                bytes.removeAll(keepingCapacity: true)
-            }
         }
-        try writer.append(contentsOf: bytes)
+        try bytes.withUnsafeBytes { raw in
+            hasher.update(raw)
+            try writer.write(raw, at: position)
+        }
+        position += bytes.count
     }
+
+    /// The section's checksum, once every chunk is written.
+    var checksum: UInt64 { hasher.finalize() }
 }

@@ -3,15 +3,16 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// Takes the blocked lists in list order and streams them to scratch files: the blocked and
-/// tail regions of the postings, the per-block sections and the summaries. What stays in memory
-/// is one entry per list (``listBlocks``, ``tailEnds``).
+/// Takes the blocked lists in list order and streams them out: the tail postings straight to
+/// their place in `index.lsr` (``IndexSerializer/tailRegions()``), the blocked postings, the
+/// per-block sections and the summaries to scratch files (their sizes are known only at the
+/// end). What stays in memory is one entry per list (``listBlocks``, ``tailEnds``).
 final class PostingSpools {
     let precision: ValuePrecision
     let blockDocuments: SpoolFile
     let blockValues: SpoolFile
-    let tailDocuments: SpoolFile
-    let tailValues: SpoolFile
+    private let tailDocuments: SectionRegion
+    private let tailValues: SectionRegion
     /// Block start offsets into the blocked region as u64, beginning with 0.
     let blockOffsets: SpoolFile
     let blockMinimum: SpoolFile
@@ -25,15 +26,17 @@ final class PostingSpools {
     private(set) var tailCount = 0
     private(set) var blockCount = 0
     /// Scratch for encoding a list's weights.
-    private var encoded: [UInt16] = []
+    private var encodedHalves: [UInt16] = []
 
-    init(scratch: ScratchDirectory, precision: ValuePrecision, summaries: SummarySections) throws {
+    init(
+        scratch: ScratchDirectory, precision: ValuePrecision, summaries: SummarySections,
+        tails: (documents: SectionRegion, values: SectionRegion)
+    ) throws {
         self.precision = precision
         self.summaries = summaries
         blockDocuments = try scratch.spool("post.docs.blocked")
         blockValues = try scratch.spool("post.values.blocked")
-        tailDocuments = try scratch.spool("post.docs.tail")
-        tailValues = try scratch.spool("post.values.tail")
+        (tailDocuments, tailValues) = tails
         blockOffsets = try scratch.spool("block.offsets")
         blockMinimum = try scratch.spool("block.min")
         blockScale = try scratch.spool("block.scale")
@@ -43,7 +46,7 @@ final class PostingSpools {
     /// Appends the next list.
     func append(_ list: BlockedList) throws {
         try blockDocuments.append(contentsOf: list.blockDocuments)
-        try appendValues(list.blockValues, to: blockValues)
+        try encoded(list.blockValues) { try blockValues.append($0) }
         var end = UInt64(blockedCount)
         for size in list.blockSizes {
             end += UInt64(size)
@@ -55,25 +58,69 @@ final class PostingSpools {
         try blockMinimum.append(contentsOf: list.blockMinimums)
         try blockScale.append(contentsOf: list.blockScales)
         try summaries.append(list)
-        try tailDocuments.append(contentsOf: list.tailDocuments)
-        try appendValues(list.tailValues, to: tailValues)
+        try list.tailDocuments.withUnsafeBytes { try tailDocuments.append($0) }
+        try encoded(list.tailValues) { try tailValues.append($0) }
         tailCount += list.tailDocuments.count
         tailEnds.append(UInt64(tailCount))
     }
 
     func finish() throws {
+        try tailDocuments.finish()
+        try tailValues.finish()
         try summaries.finish()
     }
 
-    private func appendValues(_ values: [Float], to spool: SpoolFile) throws {
+    /// Calls `body` with the bytes of `values` at the storage precision.
+    private func encoded(_ values: [Float], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         switch precision {
         case .f16:
-            encoded.removeAll(keepingCapacity: true)
-            encoded.append(contentsOf: repeatElement(0, count: values.count))
-            values.withUnsafeBufferPointer { v in encoded.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) } }
-            try spool.append(contentsOf: encoded)
-        case .f32: try spool.append(contentsOf: values)
+            encodedHalves.removeAll(keepingCapacity: true)
+            encodedHalves.append(contentsOf: repeatElement(0, count: values.count))
+            values.withUnsafeBufferPointer { v in encodedHalves.withUnsafeMutableBufferPointer { lsr_encode_f16(v.baseAddress, $0.baseAddress, v.count) } }
+            try encodedHalves.withUnsafeBytes(body)
+        case .f32: try values.withUnsafeBytes(body)
         }
+    }
+}
+
+/// A reserved region of `index.lsr` written front to back through a buffer.
+final class SectionRegion {
+    private let writer: IndexFileWriter
+    /// Where the buffered bytes go.
+    private var position: Int
+    private let end: Int
+    private var buffer: [UInt8] = []
+    private static let bufferCapacity = 1 << 20
+
+    init(writer: IndexFileWriter, start: Int, length: Int) {
+        self.writer = writer
+        position = start
+        end = start + length
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(position + buffer.count + bytes.count <= end, "a region of \(writer.path) overflows")
+        if buffer.count + bytes.count > SectionRegion.bufferCapacity { try flush() }
+        if bytes.count >= SectionRegion.bufferCapacity {
+            try writer.write(bytes, at: position)
+            position += bytes.count
+        } else {
+            if buffer.capacity == 0 { buffer.reserveCapacity(SectionRegion.bufferCapacity) }
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Writes what is buffered; the region must now be full.
+    func finish() throws {
+        try flush()
+        precondition(position == end, "a region of \(writer.path) is not full")
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writer.write($0, at: position) }
+        position += buffer.count
+        buffer.removeAll(keepingCapacity: true)
     }
 }
 

@@ -15,6 +15,9 @@ struct PruningPlan {
     /// Whether the index gets blocks and summaries (``SummaryPolicy``); without them every
     /// posting goes to the tail, which exact search reads.
     let summarized: Bool
+    /// How many postings the lists keep in all (the blocked region's length): each list keeps
+    /// min(postings of weight ≥ `threshold`, `cap`), none when the index is not summarized.
+    let blockedPostings: Int
 
     /// - Parameters:
     ///   - listLengths: postings per list (canonical component order).
@@ -50,11 +53,12 @@ struct PruningPlan {
                 for j in entries where forward.value(j) >= threshold { counts[forward.component(j)] += 1 }
             }
         }
-        var squares = 0.0, products = 0.0
+        var squares = 0.0, products = 0.0, kept = 0
         for (length, candidates) in zip(listLengths, eligible) {
             let l = Double(length)
             squares += l * l
             products += l * Double(min(candidates, cap))
+            kept += min(candidates, cap)
         }
         pruningRatio = products > 0 ? squares / products : .infinity
         switch configuration.summaries {
@@ -62,6 +66,7 @@ struct PruningPlan {
         case .never: summarized = false
         case .automatic: summarized = pruningRatio >= BuildConfiguration.minimumPruningRatio
         }
+        blockedPostings = summarized ? kept : 0
     }
 
     /// Marks the postings list `values` keeps (positions in the list, which is in ascending
