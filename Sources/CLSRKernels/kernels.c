@@ -427,3 +427,34 @@ void lsr_encode_f16(const float *values, uint16_t *halves, size_t n) {
 #endif
     lsr_encode_f16_portable(values, halves, n);
 }
+
+void lsr_rename_vector(const uint32_t *source, size_t n, const uint32_t *rename, void *values, size_t value_width, void *out,
+                       size_t component_width, ptrdiff_t *counts, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order,
+                       uint32_t *renamed, void *permuted) {
+    int ascending = 1;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t c = rename[source[j]];
+        if (j > 0 && renamed[j - 1] >= c) ascending = 0;
+        renamed[j] = c;
+    }
+    if (!ascending) {
+        lsr_order_distinct_components(renamed, n, bitmap, position, keys, order);
+        if (value_width == 2) {
+            uint16_t *from = values, *to = permuted;
+            for (size_t k = 0; k < n; k++) to[k] = from[order[k]];
+        } else {
+            uint32_t *from = values, *to = permuted;
+            for (size_t k = 0; k < n; k++) to[k] = from[order[k]];
+        }
+        memcpy(values, permuted, n * value_width);
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint32_t c = ascending ? renamed[k] : renamed[order[k]];
+        counts[c] += 1;
+        if (component_width == 2) {
+            ((uint16_t *)out)[k] = (uint16_t)c;
+        } else {
+            ((uint32_t *)out)[k] = c;
+        }
+    }
+}

@@ -134,52 +134,23 @@ final class BuildForward: @unchecked Sendable {
         values: UnsafeMutableBufferPointer<UInt8>, valueWidth width: Int, output: UnsafeMutableBufferPointer<UInt8>, componentWidth: Int
     ) -> [Int] {
         var counts = [Int](repeating: 0, count: dimension)
-        var renamed: [UInt32] = [], order: [UInt32] = [], keys: [UInt64] = []
         var bitmap = [UInt64](repeating: 0, count: (dimension + 63) / 64), position = [UInt32](repeating: 0, count: dimension)
+        // Per-vector scratch, grown to the longest vector met.
+        var renamed: [UInt32] = [], order: [UInt32] = [], keys: [UInt64] = [], permuted: [UInt32] = []
         let out = UnsafeMutableRawPointer(output.baseAddress)
         let weights = UnsafeMutableRawPointer(values.baseAddress)
-        var permuted = [UInt8](repeating: 0, count: 0)
         var released = offsets[documents.lowerBound]
         for d in documents {
             let start = offsets[d], end = offsets[d + 1], n = end - start
-            renamed.removeAll(keepingCapacity: true)
-            var ascending = true
-            for j in start ..< end {
-                let c = rename[Int(source.buffer[j])]
-                if let last = renamed.last, last >= c { ascending = false }
-                renamed.append(c)
+            if renamed.count < n {
+                renamed = [UInt32](repeating: 0, count: n)
+                order = renamed
+                keys = [UInt64](repeating: 0, count: n)
+                permuted = renamed
             }
-            if !ascending {
-                // Components are distinct within a vector: ordered through a bitmap, and the
-                // weights permuted along.
-                if order.count < n {
-                    order = [UInt32](repeating: 0, count: n)
-                    keys = [UInt64](repeating: 0, count: n)
-                }
-                if permuted.count < n * width { permuted = [UInt8](repeating: 0, count: n * width) }
-                lsr_order_distinct_components(renamed, n, &bitmap, &position, &keys, &order)
-                permuted.withUnsafeMutableBytes { permuted in
-                    let from = weights! + start * width
-                    for k in 0 ..< n {
-                        let j = Int(order[k])
-                        if width == 2 {
-                            permuted.storeBytes(of: from.load(fromByteOffset: 2 * j, as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
-                        } else {
-                            permuted.storeBytes(of: from.load(fromByteOffset: 4 * j, as: UInt32.self), toByteOffset: 4 * k, as: UInt32.self)
-                        }
-                    }
-                    from.copyMemory(from: permuted.baseAddress!, byteCount: n * width)
-                }
-            }
-            for i in 0 ..< n {
-                let c = ascending ? renamed[i] : renamed[Int(order[i])]
-                counts[Int(c)] += 1
-                if componentWidth == 2 {
-                    out!.storeBytes(of: UInt16(truncatingIfNeeded: c), toByteOffset: 2 * (start + i), as: UInt16.self)
-                } else {
-                    out!.storeBytes(of: c, toByteOffset: 4 * (start + i), as: UInt32.self)
-                }
-            }
+            lsr_rename_vector(
+                source.buffer.baseAddress.map { $0 + start }, n, rename, weights.map { $0 + start * width }, width,
+                out.map { $0 + start * componentWidth }, componentWidth, &counts, &bitmap, &position, &keys, &order, &renamed, &permuted)
             if end - released >= 1 << 24 {
                 source.release(released ..< end)
                 released = end

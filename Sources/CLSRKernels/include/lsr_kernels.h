@@ -75,4 +75,15 @@ int32_t lsr_best_centroid(const uint32_t *components, const float *values, size_
                           const ptrdiff_t *entry_start, const int32_t *entry_centroid, const float *entry_value,
                           float *scores, size_t count, const _Bool *allowed);
 
+/// Renames one vector for the canonical forward index: its n components `source[j]` become
+/// `rename[source[j]]`, its entries are put in ascending new-id order (`lsr_order_distinct_components`;
+/// the weights at `values`, `value_width` bytes each, permuted in place through `permuted`), the
+/// new ids are written to `out` at `component_width` bytes (2 or 4) each, and each is counted in
+/// `counts`. The components of a vector are distinct. Scratch: `bitmap` and `position` as for
+/// `lsr_order_distinct_components` (sized for the largest new id), `keys`, `order` and `renamed`
+/// for n entries, `permuted` for n weights.
+void lsr_rename_vector(const uint32_t *source, size_t n, const uint32_t *rename, void *values, size_t value_width, void *out,
+                       size_t component_width, ptrdiff_t *counts, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order,
+                       uint32_t *renamed, void *permuted);
+
 #endif
