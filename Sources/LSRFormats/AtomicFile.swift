@@ -43,3 +43,17 @@ package func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at p
         written += n
     }
 }
+
+/// Fills `buffer` from `descriptor` at byte `position`, retrying short and interrupted reads.
+/// - Throws: `LSRError.io` naming `path` and `what` was read, also when the file ends early.
+package func readAll(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, at position: Int, path: String, what: String) throws {
+    var read = 0
+    while read < buffer.count {
+        let n = pread(descriptor, buffer.baseAddress! + read, buffer.count - read, off_t(position + read))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+            throw LSRError(.io, "cannot read \(what) back: \(n < 0 ? String(cString: strerror(errno)) : "the file is shorter than written")", path: path)
+        }
+        read += n
+    }
+}

@@ -121,14 +121,10 @@ public final class IndexFileWriter: @unchecked Sendable {
         defer { chunk.deallocate() }
         var position = entry.offset
         while position < entry.offset + entry.length {
-            let count = min(chunk.count, entry.offset + entry.length - position)
-            let n = pread(descriptor, chunk.baseAddress!, count, off_t(position))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw LSRError(.io, "cannot read section '\(name)' back: \(n < 0 ? String(cString: strerror(errno)) : "the file is shorter than written")", path: path)
-            }
-            hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0 ..< n]))
-            position += n
+            let part = UnsafeMutableRawBufferPointer(rebasing: chunk[0 ..< min(chunk.count, entry.offset + entry.length - position)])
+            try readAll(descriptor, part, at: position, path: path, what: "section '\(name)'")
+            hasher.update(UnsafeRawBufferPointer(part))
+            position += part.count
         }
         completeSection(name, checksum: hasher.finalize())
     }

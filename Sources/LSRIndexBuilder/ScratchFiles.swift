@@ -65,13 +65,9 @@ final class SpoolFile {
         var position = 0
         while position < byteCount {
             let bytes = min(chunkElements * MemoryLayout<T>.stride, byteCount - position)
-            var read = 0
-            while read < bytes {
-                let n = pread(descriptor, UnsafeMutableRawPointer(chunk.baseAddress!) + read, bytes - read, off_t(position + read))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw LSRError(.io, "cannot read a scratch file back: \(n < 0 ? String(cString: strerror(errno)) : "it is shorter than written")", path: path) }
-                read += n
-            }
+            try readAll(
+                descriptor, UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(chunk.baseAddress!), count: bytes), at: position,
+                path: path, what: "a scratch file")
             try body(UnsafeBufferPointer(rebasing: chunk[0 ..< bytes / MemoryLayout<T>.stride]))
             position += bytes
         }
