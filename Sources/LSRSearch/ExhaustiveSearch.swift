@@ -30,27 +30,44 @@ struct ExhaustiveSearch<Work: SearchWork>: TypedIndexVisitor {
             typed.accumulate(tail, weight: v, into: scores.baseAddress!, seen: seen.baseAddress!, limit: documentCount)
         }
         // Candidates: every document within rounding distance of the k-th accumulated score,
-        // rescored with the forward index.
-        var threshold = -Float.infinity  // the k-th accumulated score once the heap is full
-        forEachSetBit(seen) { d in
+        // rescored with the forward index. One pass over the touched documents collects those
+        // within rounding distance of the running k-th score (a superset: it only rises) and
+        // clears the accumulators and the visited bits behind it.
+        var candidates = searcher.candidates
+        searcher.candidates = []  // unshared, so appending does not copy
+        candidates.removeAll(keepingCapacity: true)
+        var cutoff = -Float.infinity
+        forEachSetBit(seen, clearing: true) { d in
             work.touchDocument()
-            guard scores[d] >= threshold else { return }
-            heap.offer(scores[d], UInt32(d))
-            if heap.isFull { threshold = heap.threshold }
+            let score = scores[d]
+            scores[d] = 0
+            guard score >= cutoff else { return }
+            candidates.append(Candidate(document: UInt32(d), score: score))
+            heap.offer(score, UInt32(d))
+            if heap.isFull { cutoff = Self.rescoringCutoff(heap.threshold) }
         }
-        let cutoff = heap.isFull ? heap.threshold * (1 - 1e-4) - 1e-6 : -Float.infinity
         heap.reset(capacity: heap.capacity)
         let q = searcher.dense.baseAddress!
-        forEachSetBit(seen, clearing: true) { d in
-            if scores[d] >= cutoff {
-                work.scoreDocument(nonzeros: storage.forward(ofDocument: d).count)
-                heap.offer(typed.score(d, q), UInt32(d))
-            }
-            scores[d] = 0
+        for candidate in candidates where candidate.score >= cutoff {
+            let d = Int(candidate.document)
+            work.scoreDocument(nonzeros: storage.forward(ofDocument: d).count)
+            heap.offer(typed.score(d, q), candidate.document)
         }
-        work.scanBitset(words: 2 * seen.count)
+        searcher.candidates = candidates
+        work.scanBitset(words: seen.count)
         let hits = heap.sortedHits()
         searcher.heap = heap
         return hits
     }
+
+    /// The lowest accumulated score that may still reach the top k once rescored: the
+    /// accumulated and the rescored scores of a document differ by rounding only.
+    @inline(__always)
+    static func rescoringCutoff(_ kthAccumulated: Float) -> Float { kthAccumulated * (1 - 1e-4) - 1e-6 }
+}
+
+/// A document exhaustive search may rescore, with its accumulated score.
+struct Candidate {
+    var document: UInt32
+    var score: Float
 }

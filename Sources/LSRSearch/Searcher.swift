@@ -23,6 +23,8 @@ public final class Searcher {
     /// Accumulated scores of exhaustive search, zero between queries.
     let accumulators: UnsafeMutableBufferPointer<Float>
     var heap = TopKHeap()
+    /// Exhaustive search's documents to rescore (reused).
+    var candidates: [Candidate] = []
     /// The query's positions ordered by weight (reused).
     var cutOrder: [Int] = []
 
