@@ -19,8 +19,9 @@ import LSRVectors
 ///    by bisection between the grid's values (4 steps) where its cost is within 1.5× of the
 ///    cheapest; exact search is a candidate too (recall 1);
 /// 4. among the candidates whose estimated cost (``SearchWorkCounts/estimatedNanoseconds``, work
-///    counted during the recall runs) is within 30% of the cheapest, the fastest measured on one
-///    thread (the three cheapest by the estimate, best of two alternating rounds), or the
+///    counted during the recall runs) is within 60% of the cheapest, the fastest measured on one
+///    thread (the six cheapest by the estimate, best of three alternating rounds: the estimate
+///    ranks close settings within about ±30%, the clock within a few percent), or the
 ///    cheapest by the estimate
 ///    (``Selection/workModel``, deterministic);
 /// 5. a check of the whole procedure by `folds`-fold cross-validation: each fold's setting is
@@ -53,14 +54,16 @@ public struct Tuner: Sendable {
     /// The heap factors of the coarse pass, from fastest to most accurate.
     public static let heapFactors: [Float] = [1.5, 1.2, 1.0, 0.85, 0.7, 0.5, 0.3]
     static let refinementSteps = 4
-    static let candidateCostSlack = 1.3
+    static let candidateCostSlack = 1.6
     /// A query cut keeps the search going while it clears a target within this factor of the
     /// cheapest setting so far.
     static let explorationSlack = 1.1
     /// Settings are refined when their coarse cost is within this factor of the cheapest.
     static let refinementSlack = 1.5
     /// Candidates timed per target (the cheapest by the estimate).
-    static let timedCandidates = 3
+    static let timedCandidates = 6
+    /// Timing rounds per candidate (alternating order; the fastest round counts).
+    static let timingRounds = 3
 
     public init(
         targets: [Double] = [0.90, 0.95, 0.97, 0.99], k: Int = 10, threads: Int = availableCores, seed: UInt64 = 42,
@@ -182,8 +185,8 @@ public struct Tuner: Sendable {
             let unique = Dictionary(grouping: candidatesByTarget.joined(), by: \.key).values.map { $0[0] }.sorted { $0.key < $1.key }
             progress?("timing \(unique.count) candidates on one thread")
             if let first = unique.first { _ = time(first) }  // warm the caches
-            for round in 0 ..< 2 {
-                for point in round == 0 ? unique : unique.reversed() {
+            for round in 0 ..< Tuner.timingRounds {
+                for point in round % 2 == 0 ? unique : unique.reversed() {
                     measured[point.key] = min(measured[point.key] ?? .infinity, time(point))
                 }
             }
@@ -209,7 +212,7 @@ public struct Tuner: Sendable {
         let result = SearchPresets(
             k: k, index: index.identity, queries: vectors.count, queriesFile: queriesFile, seed: seed,
             method: "recall@\(k) vs exact search, mean over the tuning queries less \(margin) standard error(s); "
-                + "fastest \(selection == .measuredTime ? "measured on one thread" : "by the work estimate") among candidates within 30% of the cheapest estimate; "
+                + "fastest \(selection == .measuredTime ? "measured on one thread" : "by the work estimate") among candidates within \(Int(((Tuner.candidateCostSlack - 1) * 100).rounded()))% of the cheapest estimate; "
                 + "\(self.folds)-fold cross-validated recall",
             created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, presets: presets)
         return TuningResult(
