@@ -24,10 +24,11 @@ let package = Package(
         .target(name: "CLSRKernels"),
         .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "CLSRKernels"]),
         .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),
+        .target(name: "LSRText", dependencies: ["LSRVectors"]),
         .target(name: "LSRSweep", dependencies: ["LSRSearch", "LSREvaluation"]),
         .target(
             name: "LSR",
-            dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep"]),
+            dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep", "LSRText"]),
         .executableTarget(
             name: "LSRCLI",
             dependencies: ["LSR", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -40,6 +41,7 @@ let package = Package(
         .testTarget(
             name: "LSREvaluationTests", dependencies: ["LSREvaluation", "LSRFormats", "LSRTestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "LSRTextTests", dependencies: ["LSRText", "LSRFormats", "LSRTestSupport"]),
         .testTarget(name: "LSRCLITests", dependencies: ["LSR", "LSRTestSupport"]),
         .testTarget(name: "LSRRobustnessTests", dependencies: ["LSR", "LSRTestSupport"]),
     ]

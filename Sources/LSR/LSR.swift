@@ -4,4 +4,5 @@
 @_exported import LSRIndexBuilder
 @_exported import LSRSearch
 @_exported import LSRSweep
+@_exported import LSRText
 @_exported import LSRVectors
