@@ -60,9 +60,10 @@ struct PlannedSearch<Work: SearchWork>: TypedIndexVisitor {
 struct SearchCostModel {
     /// Accumulating one posting term at a time (a random write into the score array).
     var perPosting: Float
-    /// Exhaustive search's candidate and clearing passes, per document touched.
+    /// Exhaustive search's pass over the touched documents, per document (fitted when it made
+    /// two passes; kept so that plans stay as they were, it now overestimates about 2×).
     var perTouchedDocument: Float
-    /// Each of exhaustive search's two passes over the visited bits, per 64 documents.
+    /// A pass over the visited bits, per 64 documents (the estimate counts two, as when fitted).
     var perBitsetWord: Float
     /// Scoring one document against its forward vector (mostly cache misses).
     var perDocument: Float
@@ -98,8 +99,8 @@ struct SearchCostModel {
     }
 
     /// Exhaustive search's cost for `query`: every posting of its lists, the documents they
-    /// touch (estimated as random draws), two passes over the visited bits and the rescoring of
-    /// about 2k candidates.
+    /// touch (estimated as random draws), two passes over the visited bits (as when fitted) and
+    /// the rescoring of about 2k candidates.
     func exhaustiveCost(_ storage: IndexStorage, _ query: QueryVector, k: Int) -> Float {
         var postings = 0
         for c in query.components where Int(c) < storage.dimension {

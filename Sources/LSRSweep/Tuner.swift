@@ -21,7 +21,7 @@ import LSRVectors
 /// 4. among the candidates whose estimated cost (``SearchWorkCounts/estimatedNanoseconds``, work
 ///    counted during the recall runs) is within 60% of the cheapest, the fastest measured on one
 ///    thread (the six cheapest by the estimate, best of three alternating rounds: the estimate
-///    ranks close settings within about ±30%, the clock within a few percent), or the
+///    can misrank close settings by more than 30%), or the
 ///    cheapest by the estimate
 ///    (``Selection/workModel``, deterministic);
 /// 5. a check of the whole procedure by `folds`-fold cross-validation: each fold's setting is

@@ -33,11 +33,9 @@ public struct QueryEncoder: Sendable {
     /// - Throws: `LSRError.invalidInput` for a token the tokenizer's vocabulary lacks, or a weight
     ///   that is not finite or is negative.
     public init(tokenizer: Tokenizer, weights: [String: Float]) throws {
-        var ids: [String: Int] = [:]
-        for (id, token) in tokenizer.tokens.enumerated() { ids[token] = id }
         var table = [Float](repeating: 0, count: tokenizer.tokens.count)
         for (token, weight) in weights {
-            guard let id = ids[token] else {
+            guard let id = tokenizer.id(of: token).map(Int.init) else {
                 throw LSRError(.invalidInput, "token '\(token)' is not in the tokenizer's vocabulary (a weights file for another model?)", field: token)
             }
             guard weight.isFinite, weight >= 0 else {

@@ -110,6 +110,13 @@ public struct Tokenizer: Sendable {
         return output
     }
 
+    /// The id of `token` in the vocabulary.
+    public func id(of token: String) -> Int32? {
+        var token = token
+        let id = token.withUTF8 { $0.isEmpty ? -1 : initialPieces.lookup($0.baseAddress!, $0.count) }
+        return id >= 0 ? id : nil
+    }
+
     /// The token strings of `ids`.
     public func tokens(of ids: [Int32]) -> [String] { ids.map { tokens[Int($0)] } }
 
