@@ -12,5 +12,6 @@ let package = Package(
         .executableTarget(name: "FuzzBinaryVectors", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzRelevanceFiles", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzIndexLoader", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
     ]
 )

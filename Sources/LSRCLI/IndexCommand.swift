@@ -4,10 +4,24 @@ import LSR
 
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "index", abstract: "Build an index from sparse vectors (Seismic JSONL or binary, optionally .zst).")
+        commandName: "index", abstract: "Build an index from sparse vectors (Seismic JSONL or binary, optionally .zst), or from text with BM25 weights.")
 
-    @Option(help: "Documents: .jsonl, .jsonl.zst, .bin or .bin.zst.")
+    @Option(help: "Documents: .jsonl, .jsonl.zst, .bin or .bin.zst (vectors); with --weighting bm25, text: BEIR corpus.jsonl (_id, title, text) or JSONL with id and content, plain or .zst.")
     var input: String
+    @Option(help: "vectors: the input holds the document vectors. bm25: the input is text; each document becomes its BM25 impacts over --tokenizer's wordpieces (Lucene's BM25: a query's distinct tokens, weight 1 each, score it with its BM25 score), and text queries just work.")
+    var weighting: Weighting = .vectors
+    @Option(help: "Store a text query encoder with the index: idf (inference-free: --tokenizer and --weights), so lsr search takes --query TEXT and text query files.")
+    var queryEncoder: QueryEncoderChoice?
+    @Option(help: "Tokenizer for --weighting bm25 or --query-encoder: a Hugging Face tokenizer.json or a vocab.txt.")
+    var tokenizer: String?
+    @Option(help: "Token weights for --query-encoder idf: a JSON object {token: weight} (OpenSearch's idf.json).")
+    var weights: String?
+    @Option(help: "BM25 term-frequency saturation.")
+    var bm25K1: Double = BM25Parameters().k1
+    @Option(help: "BM25 document-length normalization.")
+    var bm25B: Double = BM25Parameters().b
+    @Flag(help: "BM25 text queries weight a token by its count in the query (default: each distinct token once).")
+    var queryTermFrequency = false
     @Option(help: "Index directory to create (default: Indexes/<input name>.lsr).")
     var output: String?
     @Option(help: "Binary input: external ids, one per line (default: positions).")
@@ -45,6 +59,10 @@ struct IndexCommand: ParsableCommand {
     var force = false
 
     enum PruningChoice: String, ExpressibleByArgument, CaseIterable { case global, fixed, none }
+    enum Weighting: String, ExpressibleByArgument, CaseIterable { case vectors, bm25 }
+    enum QueryEncoderChoice: String, ExpressibleByArgument, CaseIterable { case idf }
+
+    var bm25Parameters: BM25Parameters { BM25Parameters(k1: bm25K1, b: bm25B, queryTermFrequency: queryTermFrequency) }
 
     var configuration: BuildConfiguration {
         let pruningStrategy: PruningStrategy
@@ -68,6 +86,24 @@ struct IndexCommand: ParsableCommand {
         if pruning == .fixed, case .automatic = nPostings {
             throw ValidationError("--n-postings: --pruning fixed needs a number (auto is for --pruning global)")
         }
+        switch (weighting, queryEncoder) {
+        case (.bm25, .some):
+            throw ValidationError("--weighting bm25 stores its own query encoder (BM25 queries): leave out --query-encoder")
+        case (.bm25, nil):
+            guard tokenizer != nil else { throw ValidationError("--weighting bm25 needs --tokenizer (tokenizer.json or vocab.txt)") }
+            guard weights == nil else { throw ValidationError("--weights is for --query-encoder idf, not --weighting bm25") }
+            guard ids == nil, vocab == nil else { throw ValidationError("--ids and --vocab are for binary vector input, not text") }
+            do { try bm25Parameters.validate() } catch let error as LSRError { throw ValidationError("--\(error.field ?? ""): \(error.message)") }
+        case (.vectors, .idf?):
+            guard tokenizer != nil, weights != nil else { throw ValidationError("--query-encoder idf needs --tokenizer and --weights") }
+        case (.vectors, nil):
+            guard tokenizer == nil, weights == nil else {
+                throw ValidationError("--tokenizer and --weights go with --query-encoder idf or --weighting bm25")
+            }
+            guard bm25K1 == BM25Parameters().k1, bm25B == BM25Parameters().b, !queryTermFrequency else {
+                throw ValidationError("--bm25-k1, --bm25-b and --query-term-frequency go with --weighting bm25")
+            }
+        }
         do {
             try configuration.validate()
         } catch let error as LSRError {
@@ -85,10 +121,34 @@ struct IndexCommand: ParsableCommand {
 
     func run() throws {
         let output = outputPath
-        let reader = try VectorFileReader(path: input, idsPath: ids, vocabularyPath: vocab)
         let progress = BuildProgressLine()
+        let source: any VectorSource
+        var encoder: StoredQueryEncoder? = nil
+        switch weighting {
+        case .vectors:
+            source = try VectorFileReader(path: input, idsPath: ids, vocabularyPath: vocab)
+            if queryEncoder == .idf, let tokenizer, let weights {
+                encoder = try StoredQueryEncoder.idf(tokenizerPath: tokenizer, weightsPath: weights)
+            }
+        case .bm25:
+            let tokenizerPath = tokenizer ?? ""
+            encoder = try StoredQueryEncoder.bm25(tokenizerPath: tokenizerPath, parameters: bm25Parameters)
+            if !force && FileManager.default.fileExists(atPath: output) {
+                throw LSRError(.outputExists, "already exists; pass --force to replace it", path: output)
+            }
+            let started = ContinuousClock.now
+            let counting = ProgressLine()
+            let documents = try BM25Documents(
+                path: input, tokenizer: try Tokenizer(contentsOf: tokenizerPath), parameters: bm25Parameters, threads: threading.threads
+            ) { counting.update("counting wordpieces: \($0) documents") }
+            counting.finish()
+            printError(String(
+                format: "BM25 statistics: %d documents, %.1f wordpieces per document, %.1f s", documents.documentCount, documents.averageLength,
+                (ContinuousClock.now - started).seconds))
+            source = documents
+        }
         let statistics = try IndexBuilder(configuration: configuration).build(
-            input: reader, outputPath: output, overwrite: force, progress: progress.update)
+            input: source, outputPath: output, overwrite: force, queryEncoder: encoder, progress: progress.update)
         progress.finish()
         print("""
             indexed \(statistics.documents) documents (\(statistics.nonzeros) nonzeros, \(statistics.vocabularySize) tokens) in \(String(format: "%.2f", statistics.seconds)) s
@@ -97,6 +157,7 @@ struct IndexCommand: ParsableCommand {
             index: \(output) (\(formatBytes(statistics.indexBytes)) + document store \(formatBytes(statistics.documentStoreBytes)))
             stages: \(statistics.stageSeconds.map { "\($0.stage) \(String(format: "%.1f", $0.seconds)) s" }.joined(separator: ", "))
             """)
+        if let encoder { print("text query encoder: \(encoder.description.kind.rawValue) (\(encoder.description.tokenizerFile))") }
         if statistics.skippedEmptyLines > 0 { printError("skipped \(statistics.skippedEmptyLines) empty lines") }
         if statistics.droppedZeroWeights > 0 { printError("dropped \(statistics.droppedZeroWeights) zero weights") }
     }

@@ -38,6 +38,19 @@ struct InfoCommand: ParsableCommand {
         } catch let error as LSRError {
             text += "presets: unusable (\(error.message))\n"
         }
+        do {
+            if let encoder = try StoredQueryEncoder.read(indexDirectory: directory)?.description {
+                text += "text query encoder: \(encoder.kind.rawValue), tokenizer \(encoder.tokenizerFile) (\(encoder.tokenizerBytes) bytes)"
+                if let weights = encoder.weightsFile { text += ", weights \(weights) (\(encoder.weightsBytes) bytes)" }
+                if let k1 = encoder.k1, let b = encoder.b { text += ", BM25 k1 \(k1) b \(b)" }
+                if encoder.queryTermFrequency { text += ", query term frequency" }
+                text += "\n"
+            } else {
+                text += "text query encoder: none (lsr add-encoder stores one, for lsr search --query)\n"
+            }
+        } catch let error as LSRError {
+            text += "text query encoder: unusable (\(error.message))\n"
+        }
         print(text, terminator: "")
     }
 }
@@ -58,7 +71,10 @@ struct CheckCommand: ParsableCommand {
         if let problem = index.documents.integrityProblems().first {
             throw LSRError(.documentStore, "the document store is damaged (\(problem)); rebuild the index", path: index.documents.path)
         }
-        print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified)")
+        var sideFiles = ""
+        if try index.presets() != nil { sideFiles += ", presets" }
+        if try index.textEncoder() != nil { sideFiles += ", text query encoder" }
+        print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified\(sideFiles))")
     }
 }
 

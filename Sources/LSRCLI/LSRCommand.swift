@@ -8,7 +8,10 @@ struct LSRCommand: ParsableCommand {
         commandName: "lsr",
         abstract: "Learned sparse retrieval: Seismic-layout indexes, fast approximate top-k, exact oracle.",
         version: lsrVersion,
-        subcommands: [IndexCommand.self, SearchCommand.self, TuneCommand.self, EvalCommand.self, InfoCommand.self, CheckCommand.self])
+        subcommands: [
+            IndexCommand.self, SearchCommand.self, TuneCommand.self, EvalCommand.self, InfoCommand.self, CheckCommand.self, TokenizeCommand.self,
+            EncodeCommand.self, AddEncoderCommand.self,
+        ])
 
     /// Runs the command; any failure prints one line, `lsr: <what is wrong>`, and exits non-zero
     /// (help and version requests print as usual).

@@ -2,27 +2,37 @@ import ArgumentParser
 import Foundation
 import LSR
 
-/// Where the index and the queries are; shared by `lsr search` and `lsr eval sweep`.
+/// Where the index and the queries are; shared by `lsr search`, `lsr tune` and `lsr eval sweep`.
 struct QueryInputOptions: ParsableArguments {
     @Option(help: "Index directory.")
     var index: String
-    @Option(help: "Queries: .jsonl, .jsonl.zst, .bin or .bin.zst.")
-    var queries: String
+    @Option(help: "Queries: vectors (.jsonl, .jsonl.zst, .bin or .bin.zst) or, for an index with a text query encoder, text (BEIR queries.jsonl with _id and text, or JSONL with id and content, no vector).")
+    var queries: String?
+    @Option(help: "A text query (repeatable; ids q1, q2, …), for an index with a text query encoder (lsr add-encoder, lsr index --query-encoder or --weighting bm25).")
+    var query: [String] = []
     @Option(help: "Binary queries: their ids, one per line.")
     var queryIds: String?
     @Option(help: "Binary queries: vocabulary naming their components.")
     var vocab: String?
 
+    func validate() throws {
+        guard (queries == nil) != query.isEmpty else { throw ValidationError("give --queries FILE or --query TEXT (one kind)") }
+    }
+
+    /// The queries' name in reports: the file, or `--query`.
+    var queriesLabel: String { queries ?? "--query" }
+
     func openIndex() throws -> Index { try Index(path: index) }
 
     func readQueries(for index: Index) throws -> QuerySet {
-        try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab)
+        if let queries { return try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab) }
+        return try index.textQueries(query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
     }
 }
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Search an index with a file of query vectors; print a TREC run.")
+        commandName: "search", abstract: "Search an index with query vectors or text; print a TREC run.")
 
     @OptionGroup var input: QueryInputOptions
     @Option(help: "Results per query.")
@@ -81,7 +91,7 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let opened = try input.openIndex()
         let openElapsed = clock.now - openStarted
-        let openMilliseconds = Double(openElapsed.components.seconds) * 1e3 + Double(openElapsed.components.attoseconds) * 1e-15
+        let openMilliseconds = openElapsed.seconds * 1e3
         let querySet = try input.readQueries(for: opened)
         var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var parameters = self.parameters
@@ -128,6 +138,9 @@ struct SearchCommand: ParsableCommand {
         if querySet.queriesWithOnlyUnknownTokens > 0 {
             summary += ", \(querySet.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
         }
+        if querySet.emptyQueries > querySet.queriesWithOnlyUnknownTokens {
+            summary += ", \(querySet.emptyQueries - querySet.queriesWithOnlyUnknownTokens) queries had no tokens (no results)"
+        }
         printError(summary)
         if let work { printError("work per query: " + work.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")) }
         if let metrics { printError(metrics.table(perQuery: false).trimmingCharacters(in: .newlines)) }
@@ -138,7 +151,8 @@ struct SearchCommand: ParsableCommand {
                 "heap_factor": Double(parameters.heapFactor), "exact": method == .exact, "brute_force": bruteForce, "planning": parameters.planning.rawValue, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
                 "unknown_tokens": querySet.unknownTokens,
-                "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "index": input.index, "queries_file": input.queries,
+                "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "empty_queries": querySet.emptyQueries, "index": input.index,
+                "queries_file": input.queriesLabel,
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }

@@ -63,7 +63,7 @@ struct SweepCommand: ParsableCommand {
             "lsr_version": lsrVersion, "commit": gitCommit() ?? "unknown", "cores": "\(availableCores)",
             "cpu": cpuModel() ?? "unknown", "threads": "\(threads)", "date": ISO8601DateFormatter().string(from: Date()),
             "index": input.index, "index_bytes": "\(index.fileBytes)", "documents": "\(index.documentCount)",
-            "queries_file": "\(input.queries) (\(fileSize(input.queries)) bytes)",
+            "queries_file": "\(input.queriesLabel) (\(fileSize(input.queriesLabel)) bytes)",
         ]
         if let qrels { fields["qrels_file"] = "\(qrels) (\(fileSize(qrels)) bytes)" }
         fields["index_parameters"] = index.metadata.buildParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

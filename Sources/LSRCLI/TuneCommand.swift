@@ -59,7 +59,7 @@ struct TuneCommand: ParsableCommand {
         }
         let querySet = try input.readQueries(for: index)
         let progress = ProgressLine()
-        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries) { progress.update("tune: " + $0) }
+        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queriesLabel) { progress.update("tune: " + $0) }
         progress.finish()
         if let report {
             let encoder = JSONEncoder()

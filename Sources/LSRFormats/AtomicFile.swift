@@ -5,27 +5,84 @@ import LSRVectors
 /// the directory: readers see the old file or the new one, never a part.
 /// - Throws: `LSRError.io`; the old file is then untouched.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw LSRError(.io, "cannot write: \(String(cString: strerror(errno)))", path: path) }
+    let output = try AtomicOutputFile(path: path)
     do {
-        try bytes.withUnsafeBytes { try writeAll(fd, $0, at: 0, path: path) }
+        try output.write(bytes)
+        try output.commit()
     } catch {
-        close(fd)
-        unlink(temporary)
+        output.discard()
         throw error
     }
-    let synced = fsync(fd) == 0
-    close(fd)
-    guard synced, rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw LSRError(.io, "cannot write: \(reason)", path: path)
+}
+
+/// A file written as a stream and published at once: bytes go to a temporary file beside
+/// `path`; ``commit()`` syncs it and renames it over `path` (readers see the old file or the
+/// whole new one), ``discard()`` deletes it and leaves `path` as it was.
+public final class AtomicOutputFile {
+    public let path: String
+    private let temporary: String
+    private var descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private static let bufferBytes = 1 << 20
+
+    /// - Throws: `LSRError.io` when the temporary file cannot be created.
+    public init(path: String) throws {
+        self.path = path
+        temporary = path + ".tmp-\(getpid())"
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw LSRError(.io, "cannot write: \(String(cString: strerror(errno)))", path: path) }
+        buffer.reserveCapacity(AtomicOutputFile.bufferBytes)
     }
-    let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if directory >= 0 {
-        fsync(directory)
-        close(directory)
+
+    deinit { discard() }
+
+    /// Appends `bytes`.
+    public func write<Bytes: Sequence>(_ bytes: Bytes) throws where Bytes.Element == UInt8 {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= AtomicOutputFile.bufferBytes { try flush() }
+    }
+
+    /// Appends the UTF-8 bytes of `text`.
+    public func write(_ text: String) throws { try write(text.utf8) }
+
+    private func flush() throws {
+        try buffer.withUnsafeBytes { try writeAll(descriptor, $0, at: position, path: path) }
+        position += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered, syncs, and renames the file into place.
+    /// - Throws: `LSRError.io`; the file is then discarded and `path` untouched.
+    public func commit() throws {
+        guard descriptor >= 0 else { throw LSRError(.io, "already committed or discarded", path: path) }
+        do {
+            try flush()
+        } catch {
+            discard()
+            throw error
+        }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        descriptor = -1
+        guard synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw LSRError(.io, "cannot write: \(reason)", path: path)
+        }
+        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Deletes the temporary file (nothing happens after a commit).
+    public func discard() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+        unlink(temporary)
     }
 }
 

@@ -28,6 +28,20 @@ public func openByteStream(_ path: String) throws -> any ByteStream {
     return file
 }
 
+/// The whole content of a small file (a tokenizer, a weights table), decompressed when it is
+/// zstd-compressed.
+/// - Throws: `LSRError.io` or `.compression`.
+public func readFileBytes(_ path: String) throws -> [UInt8] {
+    let stream = try openByteStream(path)
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = try chunk.withUnsafeMutableBytes { try stream.read(into: $0) }
+        if n == 0 { return bytes }
+        bytes.append(contentsOf: chunk[..<n])
+    }
+}
+
 /// The bytes of a file, read with POSIX `read`.
 public final class FileByteStream: ByteStream {
     public let path: String

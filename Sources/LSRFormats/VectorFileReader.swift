@@ -322,8 +322,8 @@ public final class VectorFileReader {
 
 extension VectorFileReader {
     /// The binary component id a reader component stands for (for binary input).
-    public func sourceComponent(of readerComponent: UInt32) -> UInt32 {
-        binaryComponentsNamedByVocabulary == false ? sourceComponentIDs[Int(readerComponent)] : readerComponent
+    public func sourceComponent(of component: UInt32) -> UInt32 {
+        binaryComponentsNamedByVocabulary == false ? sourceComponentIDs[Int(component)] : component
     }
 
     /// The first entry that breaks the binary format's rules (components strictly ascending and

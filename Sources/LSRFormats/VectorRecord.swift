@@ -37,3 +37,25 @@ public enum VectorFileFormat: String, Sendable, CaseIterable {
         return name.hasSuffix(".bin") ? .binary : .jsonl
     }
 }
+
+/// Where an index build reads its documents from: a vector file (``VectorFileReader``) or
+/// vectors computed from text (BM25 impacts).
+public protocol VectorSource: AnyObject {
+    /// The input file (for error messages).
+    var path: String { get }
+    /// `.binary` when components are a binary file's ids (the index then keeps them for
+    /// binary queries without a vocabulary), else `.jsonl`: components are named by ``tokens``.
+    var format: VectorFileFormat { get }
+    /// Token strings by component id.
+    var tokens: [String] { get }
+    /// How many records the input declares, when it does (for progress).
+    var declaredCount: Int? { get }
+    var skippedEmptyLines: Int { get }
+    var droppedZeroWeights: Int { get }
+    /// The binary component id a component stands for (binary input).
+    func sourceComponent(of component: UInt32) -> UInt32
+    /// Reads every record in order and hands it to `body` (see ``VectorFileReader/forEach(sortingComponents:_:)``).
+    func forEach(sortingComponents: Bool, _ body: (borrowing VectorRecord) throws -> Void) throws
+}
+
+extension VectorFileReader: VectorSource {}

@@ -16,6 +16,12 @@ public enum XXHash64 {
         (acc ^ round(0, v)) &* p1 &+ p4
     }
 
+    /// `value` as 16 lowercase hex digits (how side files write checksums).
+    public static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
     /// The hash of `bytes`.
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         var hasher = Hasher(seed: seed)

@@ -1,5 +1,6 @@
 import Foundation
 import LSRFormats
+import LSRText
 import LSRVectors
 
 /// Builds a Seismic-layout index directory from a file of sparse vectors.
@@ -28,12 +29,13 @@ public struct IndexBuilder: Sendable {
     /// Builds the index of the vectors in `input` at `outputPath`.
     /// - Parameters:
     ///   - overwrite: replace an existing index at `outputPath` (never anything else).
+    ///   - queryEncoder: a text query encoder to store with the index (``StoredQueryEncoder``).
     ///   - progress: called with the stage and how far it is; may be called from worker threads.
     /// - Throws: `LSRError`: `.outputExists` before reading anything, input errors naming the
     ///   file and line, I/O errors. On any error the output path is left as it was.
     @discardableResult
     public func build(
-        input: VectorFileReader, outputPath: String, overwrite: Bool = false,
+        input: any VectorSource, outputPath: String, overwrite: Bool = false, queryEncoder: StoredQueryEncoder? = nil,
         progress: (@Sendable (BuildProgress) -> Void)? = nil
     ) throws -> BuildStatistics {
         try configuration.validate()
@@ -41,6 +43,7 @@ public struct IndexBuilder: Sendable {
         let directory = try IndexDirectory(target: outputPath, overwrite: overwrite)
         do {
             var statistics = try write(input: input, into: directory.temporary, progress: progress)
+            try queryEncoder?.write(indexDirectory: directory.temporary)
             try directory.commit()
             statistics.seconds = (ContinuousClock.now - started).seconds
             return statistics
@@ -50,7 +53,7 @@ public struct IndexBuilder: Sendable {
         }
     }
 
-    private func write(input: VectorFileReader, into directory: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
+    private func write(input: any VectorSource, into directory: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
         let scratch = try ScratchDirectory(inside: directory)
         defer { scratch.remove() }
         var clock = StageClock()
@@ -117,7 +120,7 @@ public struct IndexBuilder: Sendable {
     /// Keeps the tokens that occur, numbers them in ascending byte order.
     /// - Returns: the vocabulary, the binary component id of each token (binary input), and the
     ///   new id of each used reader component.
-    private func canonicalizeVocabulary(used: [Bool], reader: VectorFileReader) -> (Vocabulary, [UInt32]?, [UInt32]) {
+    private func canonicalizeVocabulary(used: [Bool], reader: any VectorSource) -> (Vocabulary, [UInt32]?, [UInt32]) {
         let usedIDs = used.indices.filter { used[$0] }
         let (vocabulary, newIDs) = Vocabulary.canonicalizing(usedIDs.map { reader.tokens[$0] })
         var rename = [UInt32](repeating: 0, count: used.count)
@@ -187,12 +190,4 @@ private struct StageClock {
 
 func fileSize(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }

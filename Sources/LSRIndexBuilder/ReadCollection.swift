@@ -29,7 +29,7 @@ struct ReadCollection {
     /// rounds, counts and spools what was read (``RecordBatch``); the files are the same.
     /// - Throws: input errors naming file, line and field; `.invalidInput` for an empty input.
     static func read(
-        _ input: VectorFileReader, store: BackgroundDocumentStore, scratch: ScratchDirectory, precision: ValuePrecision,
+        _ input: any VectorSource, store: BackgroundDocumentStore, scratch: ScratchDirectory, precision: ValuePrecision,
         threads: Int, progress: (@Sendable (BuildProgress) -> Void)?
     ) throws -> ReadCollection {
         let spooler = try CollectionSpooler(scratch: scratch, precision: precision, store: store, progress: progress)

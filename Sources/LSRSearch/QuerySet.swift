@@ -13,10 +13,33 @@ public struct QuerySet: Sendable {
     public var unknownTokens: Int
     /// Queries of which every token was unknown (they return no results).
     public var queriesWithOnlyUnknownTokens: Int
+    /// Queries left with no token at all, for any reason (empty text, only unknown tokens, only
+    /// tokens weighted 0): they return no results.
+    public var emptyQueries = 0
+
+    public init(ids: [String], contents: [String?], vectors: [QueryVector], unknownTokens: Int, queriesWithOnlyUnknownTokens: Int) {
+        self.ids = ids
+        self.contents = contents
+        self.vectors = vectors
+        self.unknownTokens = unknownTokens
+        self.queriesWithOnlyUnknownTokens = queriesWithOnlyUnknownTokens
+    }
+
+    /// Adds one encoded query.
+    mutating func append(id: String, content: String?, _ encoded: (query: QueryVector, unknownTokens: Int)) {
+        ids.append(id)
+        contents.append(content)
+        vectors.append(encoded.query)
+        unknownTokens += encoded.unknownTokens
+        if encoded.query.components.isEmpty { emptyQueries += 1 }
+        if encoded.unknownTokens > 0 && encoded.query.components.isEmpty { queriesWithOnlyUnknownTokens += 1 }
+    }
 }
 
 extension Index {
     /// Reads a query file (Seismic JSONL or binary, plain or zstd) and encodes it for this index.
+    /// A JSONL file whose first record has no `vector` is read as text queries with the index's
+    /// text encoder (``readTextQueries(path:)``).
     /// - Parameters:
     ///   - idsPath: for binary queries, their ids (else positions are used).
     ///   - vocabularyPath: for binary queries, names of their components; without it, binary
@@ -24,6 +47,7 @@ extension Index {
     /// - Throws: `LSRError` for unreadable or malformed input; `.invalidArgument` for binary
     ///   queries without a vocabulary against an index built from JSONL.
     public func readQueries(path: String, idsPath: String? = nil, vocabularyPath: String? = nil) throws -> QuerySet {
+        if try TextFileReader.holdsText(path: path) { return try readTextQueries(path: path) }
         let reader = try VectorFileReader(path: path, idsPath: idsPath, vocabularyPath: vocabularyPath, requireUniqueIDs: false)
         if reader.format == .binary && vocabularyPath == nil && !metadata.hasSourceComponentIDs {
             throw LSRError(
@@ -41,12 +65,7 @@ extension Index {
                 while known.count <= c { known.append(vocabulary.id(of: reader.tokens[known.count])) }
                 return (known[c], value)
             }
-            let (vector, unknown) = encode(pairs)
-            set.ids.append(record.id)
-            set.contents.append(record.content)
-            set.vectors.append(vector)
-            set.unknownTokens += unknown
-            if unknown > 0 && vector.components.isEmpty { set.queriesWithOnlyUnknownTokens += 1 }
+            set.append(id: record.id, content: record.content, encode(pairs))
         }
         return set
     }

@@ -5,9 +5,8 @@ import LSRVectors
 /// The search settings `lsr tune` chose for an index, one per recall target, stored beside the
 /// index as `presets` (see ``SearchPresets/fileName``).
 ///
-/// The file is one header line, `lsr-presets <version> xxh64 <16 hex digits> <byte count>`,
-/// then the JSON body those figures check: a damaged or truncated file is detected, never half
-/// read. Tuning replaces the file atomically (temporary file, fsync, rename). The body names the
+/// The file is a ``SideFile`` (magic `lsr-presets`) whose body is JSON: a damaged or truncated
+/// file is detected, never half read. Tuning replaces the file atomically (temporary file, fsync, rename). The body names the
 /// index it was tuned on (its section-table checksum), so presets never apply to another index.
 public struct SearchPresets: Codable, Sendable, Equatable {
     /// The file name inside the index directory.
@@ -63,32 +62,16 @@ public struct SearchPresets: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let body = Array(try encoder.encode(self)) + Array("\n".utf8)
-        let checksum = body.withUnsafeBytes { XXHash64.hash($0) }
-        let header = "lsr-presets \(SearchPresets.formatVersion) xxh64 \(hex16(checksum)) \(body.count)\n"
-        return Array(header.utf8) + body
+        return SideFile.encode(magic: "lsr-presets", version: SearchPresets.formatVersion, body: body)
     }
 
     /// Decodes a presets file.
     /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or
     ///   body is wrong; `.unsupportedVersion` for a newer format.
     public static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
-        func corrupt(_ message: String) -> LSRError {
-            LSRError(.corruptIndex, message + "; run `lsr tune` again", path: path)
-        }
-        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else { throw corrupt("not a presets file (no header line)") }
-        let fields = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
-        guard fields.count == 5, fields[0] == "lsr-presets", fields[2] == "xxh64", let version = Int(fields[1]),
-              let checksum = UInt64(fields[3], radix: 16), let length = Int(fields[4]) else {
-            throw corrupt("not a presets file (bad header line)")
-        }
-        guard version == formatVersion else {
-            throw LSRError(
-                .unsupportedVersion, "presets format \(version) is not supported by this lsr (reads \(formatVersion)); run `lsr tune` again",
-                path: path)
-        }
-        let body = Array(bytes[(newline + 1)...])
-        guard body.count == length else { throw corrupt("truncated or extended: \(body.count) body bytes, header says \(length)") }
-        guard body.withUnsafeBytes({ XXHash64.hash($0) }) == checksum else { throw corrupt("checksum mismatch: the file is damaged") }
+        let remedy = "run `lsr tune` again"
+        func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
+        let body = try SideFile.body(of: bytes, magic: "lsr-presets", version: formatVersion, path: path, remedy: remedy)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         var presets: SearchPresets
@@ -169,7 +152,7 @@ public struct SearchPreset: Codable, Sendable, Equatable {
 extension Index {
     /// A fingerprint of `index.lsr` (its section-table checksum): presets and other side files
     /// record it to refuse an index they were not made for.
-    public var identity: String { hex16(file.tableChecksum) }
+    public var identity: String { XXHash64.hex(file.tableChecksum) }
 
     /// The stored presets, or nil when the index has none.
     /// - Throws: `LSRError` when the file is damaged or was tuned on another index.
@@ -191,9 +174,4 @@ extension Index {
     public func store(_ presets: SearchPresets) throws {
         try writeFileAtomically(try presets.encoded(), to: path + "/" + SearchPresets.fileName)
     }
-}
-
-private func hex16(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
 }

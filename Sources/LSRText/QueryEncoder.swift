@@ -1,4 +1,5 @@
 import Foundation
+import LSRFormats
 import LSRVectors
 
 /// A sparse vector over a tokenizer's vocabulary: token ids ascending, one weight each.
@@ -23,12 +24,20 @@ public struct TokenVector: Sendable, Equatable {
 /// two fewer), special tokens then dropped, and a token missing from the table weighted 1
 /// instead of left out (with `idf.json`, which covers the whole vocabulary, that never happens).
 /// Scores agree whenever the text is shorter than 511 wordpieces.
+///
+/// ``uniform(tokenizer:countingRepeats:)`` makes the query side of a BM25 index instead: every
+/// token weight 1 (or its count in the query), no length limit.
 public struct QueryEncoder: Sendable {
+    /// The inference-free models' query length limit, in wordpieces.
     public static let maximumTokens = 512
 
     public let tokenizer: Tokenizer
     /// Weight by token id (0: left out).
     public let weights: [Float]
+    /// Wordpieces of a text that count (the first ones).
+    public let tokenLimit: Int
+    /// Multiply a token's weight by its count in the text instead of counting it once.
+    public let countsRepeats: Bool
 
     /// - Throws: `LSRError.invalidInput` for a token the tokenizer's vocabulary lacks, or a weight
     ///   that is not finite or is negative.
@@ -46,47 +55,77 @@ public struct QueryEncoder: Sendable {
         guard table.contains(where: { $0 > 0 }) else {
             throw LSRError(.invalidInput, "no token has a positive weight")
         }
-        self.tokenizer = tokenizer
-        self.weights = table
+        self.init(tokenizer: tokenizer, table: table, tokenLimit: QueryEncoder.maximumTokens, countsRepeats: false)
     }
 
-    /// Loads the weights from a JSON object `{token: weight}` (OpenSearch's `idf.json`).
+    private init(tokenizer: Tokenizer, table: [Float], tokenLimit: Int, countsRepeats: Bool) {
+        self.tokenizer = tokenizer
+        weights = table
+        self.tokenLimit = tokenLimit
+        self.countsRepeats = countsRepeats
+    }
+
+    /// Every token weighted 1, or by its count in the text with `countingRepeats`, with no
+    /// length limit: the query vector whose dot product with BM25 document impacts is the BM25
+    /// score.
+    public static func uniform(tokenizer: Tokenizer, countingRepeats: Bool = false) -> QueryEncoder {
+        QueryEncoder(
+            tokenizer: tokenizer, table: [Float](repeating: 1, count: tokenizer.tokens.count), tokenLimit: .max,
+            countsRepeats: countingRepeats)
+    }
+
+    /// Loads the weights from a JSON object `{token: weight}` (OpenSearch's `idf.json`), plain or
+    /// zstd-compressed.
     /// - Throws: `LSRError` naming the file and the token at fault.
     public init(tokenizer: Tokenizer, weightsFile path: String) throws {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw LSRError(.io, "cannot read the weights: \(error.localizedDescription)", path: path)
+        do { data = Data(try readFileBytes(path)) } catch let error as LSRError {
+            throw LSRError(error.code, "cannot read the weights: \(error.message)", path: path)
         }
+        do { try self.init(tokenizer: tokenizer, weightsJSON: data) } catch let error as LSRError { throw error.at(path: path) }
+    }
+
+    /// Reads the weights from the bytes of a JSON object `{token: weight}`.
+    /// - Throws: `LSRError.invalidInput` naming the token at fault.
+    public init(tokenizer: Tokenizer, weightsJSON data: Data) throws {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw LSRError(.invalidInput, "not JSON: \(error.localizedDescription)", path: path)
+            throw LSRError(.invalidInput, "not JSON: \(error.localizedDescription)")
         }
         guard let entries = object as? [String: Any] else {
-            throw LSRError(.invalidInput, "expected a JSON object {token: weight}", path: path)
+            throw LSRError(.invalidInput, "expected a JSON object {token: weight}")
         }
         var weights: [String: Float] = [:]
         for (token, value) in entries {
             guard let number = value as? NSNumber else {
-                throw LSRError(.invalidInput, "expected a number", path: path, field: token)
+                throw LSRError(.invalidInput, "expected a number", field: token)
             }
             weights[token] = Float(number.doubleValue)
         }
-        do { try self.init(tokenizer: tokenizer, weights: weights) } catch let error as LSRError { throw error.at(path: path) }
+        try self.init(tokenizer: tokenizer, weights: weights)
     }
 
     /// The query vector of `text` (empty when no token has a weight).
     public func encode(_ text: String) -> TokenVector {
-        var ids = tokenizer.ids(text, limit: QueryEncoder.maximumTokens)
+        vector(ids: tokenizer.ids(text, limit: tokenLimit))
+    }
+
+    /// The query vector of a text already tokenized (at most ``tokenLimit`` ids).
+    public func vector(ids: [Int32]) -> TokenVector {
+        var ids = ids
         ids.sort()
         var vector = TokenVector(tokenIDs: [], weights: [])
-        var previous: Int32 = -1
-        for id in ids where id != previous {
-            previous = id
-            let weight = weights[Int(id)]
+        var start = 0
+        while start < ids.count {
+            let id = ids[start]
+            var end = start + 1
+            while end < ids.count && ids[end] == id { end += 1 }
+            let weight = id >= 0 && Int(id) < weights.count ? weights[Int(id)] * (countsRepeats ? Float(end - start) : 1) : 0
             if weight > 0 {
                 vector.tokenIDs.append(id)
                 vector.weights.append(weight)
             }
+            start = end
         }
         return vector
     }

@@ -1,26 +1,28 @@
 import Foundation
+import LSRFormats
 import LSRVectors
 
 extension Tokenizer {
     /// Loads a Hugging Face `tokenizer.json` (BertNormalizer + BertPreTokenizer + WordPiece) or
-    /// a plain `vocab.txt` (one token per line, ids by line; bert-base-uncased's settings, its
+    /// a plain `vocab.txt`, either possibly zstd-compressed (one token per line, ids by line; bert-base-uncased's settings, its
     /// bracketed special tokens matched literally).
     /// - Throws: `LSRError` naming the file and what is wrong: unreadable, not JSON, another
     ///   normalizer, pre-tokenizer or model, an added token lsr cannot match as the reference
     ///   does, an empty or inconsistent vocabulary.
     public init(contentsOf path: String) throws {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw LSRError(.io, "cannot read the tokenizer: \(error.localizedDescription)", path: path)
+        do { data = Data(try readFileBytes(path)) } catch let error as LSRError {
+            throw LSRError(error.code, "cannot read the tokenizer: \(error.message)", path: path)
         }
-        do {
-            if data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") {
-                try self.init(tokenizerJSON: data)
-            } else {
-                try self.init(vocabularyText: data)
-            }
-        } catch let error as LSRError {
-            throw error.at(path: path)
+        do { try self.init(tokenizerFile: data) } catch let error as LSRError { throw error.at(path: path) }
+    }
+
+    /// Reads the bytes of a `tokenizer.json` or `vocab.txt` (see ``init(contentsOf:)``).
+    public init(tokenizerFile data: Data) throws {
+        if data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") {
+            try self.init(tokenizerJSON: data)
+        } else {
+            try self.init(vocabularyText: data)
         }
     }
 

@@ -88,6 +88,16 @@ public final class TemporaryDirectory {
     public func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// Every line of a JSONL file (plain or zstd), parsed as a JSON object.
+public func jsonObjects(_ path: String) throws -> [[String: Any]] {
+    var lines = LineReader(stream: try openByteStream(path))
+    var records: [[String: Any]] = []
+    while try lines.nextLine({ bytes, _ in
+        records.append(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:])
+    }) != nil {}
+    return records
+}
+
 /// Paths of the team's shared data (`../shared/data` beside the repository).
 public enum SharedData {
     public static let root: String = {

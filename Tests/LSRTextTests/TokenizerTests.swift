@@ -10,16 +10,6 @@ import XCTest
 final class TokenizerTests: XCTestCase {
     static let directory = SharedData.path("inference-free")
 
-    /// Every JSON line of a (zstd) file, parsed.
-    private func records(_ path: String) throws -> [[String: Any]] {
-        var lines = LineReader(stream: try openByteStream(path))
-        var records: [[String: Any]] = []
-        while try lines.nextLine({ bytes, _ in
-            records.append(try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any])
-        }) != nil {}
-        return records
-    }
-
     private func referenceTokenizer() throws -> Tokenizer {
         try XCTSkipUnless(SharedData.available, "needs ../shared/data")
         return try Tokenizer(contentsOf: Self.directory + "/tokenizer.json")
@@ -27,7 +17,7 @@ final class TokenizerTests: XCTestCase {
 
     func testEveryGoldenTextTokenizesAsTheReference() throws {
         let tokenizer = try referenceTokenizer()
-        let golden = try records(Self.directory + "/golden-dev.tokens.jsonl.zst")
+        let golden = try jsonObjects(Self.directory + "/golden-dev.tokens.jsonl.zst")
         XCTAssertGreaterThan(golden.count, 12_000)
         var mismatches: [String] = []
         for record in golden {
@@ -43,7 +33,7 @@ final class TokenizerTests: XCTestCase {
     func testEveryGoldenQueryVectorMatchesTheReference() throws {
         let tokenizer = try referenceTokenizer()
         let encoder = try QueryEncoder(tokenizer: tokenizer, weightsFile: Self.directory + "/idf.json")
-        let golden = try records(Self.directory + "/golden-dev.queries.jsonl.zst")
+        let golden = try jsonObjects(Self.directory + "/golden-dev.queries.jsonl.zst")
         XCTAssertGreaterThan(golden.count, 12_000)
         var mismatches: [String] = []
         for record in golden {

@@ -1,0 +1,142 @@
+import Foundation
+import LSRFormats
+import LSRVectors
+
+/// The text query encoder an index carries, stored beside it as `query-encoder` (see
+/// ``fileName``), so that text queries need nothing but the index.
+///
+/// The file is a ``SideFile`` (magic `lsr-query-encoder`) whose body is a JSON object on one line (``Description``: the kind,
+/// its parameters and the byte counts of the two blobs) and, after its newline, the tokenizer
+/// file's bytes followed by the weights file's bytes, both as given (decompressed; so the encoder is
+/// rebuilt by the same parsers, and a tokenizer or weights change means a new file). A damaged or
+/// truncated file is detected, never half read; it is written atomically.
+public struct StoredQueryEncoder: Sendable, Equatable {
+    /// The file name inside the index directory.
+    public static let fileName = "query-encoder"
+    /// The format version this build reads and writes.
+    public static let formatVersion = 1
+
+    /// How queries are weighted.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// Inference-free: each distinct token of the first 512 wordpieces, weighted by a table
+        /// (``QueryEncoder/init(tokenizer:weights:)``).
+        case idf
+        /// The query side of BM25 document impacts: each distinct token weight 1, or its count
+        /// with `queryTermFrequency` (``QueryEncoder/uniform(tokenizer:countingRepeats:)``).
+        case bm25
+    }
+
+    /// What the file's JSON line says.
+    public struct Description: Codable, Sendable, Equatable {
+        public var kind: Kind
+        /// The names of the files the encoder was made from (for `lsr info`).
+        public var tokenizerFile: String
+        public var weightsFile: String?
+        /// BM25 indexes: the document-side parameters the impacts were computed with.
+        public var k1: Double?
+        public var b: Double?
+        public var queryTermFrequency: Bool
+        public var tokenizerBytes: Int
+        public var weightsBytes: Int
+    }
+
+    public var description: Description
+    public var tokenizer: [UInt8]
+    public var weights: [UInt8]
+
+    /// An inference-free encoder from a tokenizer file and a weights file (`idf.json`).
+    /// - Throws: `LSRError` naming the file when either cannot be read or does not make an encoder.
+    public static func idf(tokenizerPath: String, weightsPath: String) throws -> StoredQueryEncoder {
+        let stored = StoredQueryEncoder(
+            description: Description(
+                kind: .idf, tokenizerFile: URL(fileURLWithPath: tokenizerPath).lastPathComponent,
+                weightsFile: URL(fileURLWithPath: weightsPath).lastPathComponent, queryTermFrequency: false, tokenizerBytes: 0,
+                weightsBytes: 0),
+            tokenizer: try readBytes(tokenizerPath, what: "tokenizer"), weights: try readBytes(weightsPath, what: "weights"))
+        let tokenizer = try Tokenizer(contentsOf: tokenizerPath)
+        _ = try QueryEncoder(tokenizer: tokenizer, weightsFile: weightsPath)
+        return stored.counted()
+    }
+
+    /// The query side of a BM25 index built with `parameters`.
+    public static func bm25(tokenizerPath: String, parameters: BM25Parameters) throws -> StoredQueryEncoder {
+        _ = try Tokenizer(contentsOf: tokenizerPath)
+        return StoredQueryEncoder(
+            description: Description(
+                kind: .bm25, tokenizerFile: URL(fileURLWithPath: tokenizerPath).lastPathComponent, weightsFile: nil,
+                k1: parameters.k1, b: parameters.b, queryTermFrequency: parameters.queryTermFrequency, tokenizerBytes: 0, weightsBytes: 0),
+            tokenizer: try readBytes(tokenizerPath, what: "tokenizer"), weights: []
+        ).counted()
+    }
+
+    private func counted() -> StoredQueryEncoder {
+        var copy = self
+        copy.description.tokenizerBytes = tokenizer.count
+        copy.description.weightsBytes = weights.count
+        return copy
+    }
+
+    /// The encoder the file describes.
+    /// - Throws: `LSRError` when the stored tokenizer or weights no longer parse.
+    public func queryEncoder() throws -> QueryEncoder {
+        let tokenizer = try Tokenizer(tokenizerFile: Data(self.tokenizer))
+        switch description.kind {
+        case .idf: return try QueryEncoder(tokenizer: tokenizer, weightsJSON: Data(weights))
+        case .bm25: return QueryEncoder.uniform(tokenizer: tokenizer, countingRepeats: description.queryTermFrequency)
+        }
+    }
+
+    /// The file's bytes: header line, then the body.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let body = Array(try encoder.encode(description)) + Array("\n".utf8) + tokenizer + weights
+        return SideFile.encode(magic: "lsr-query-encoder", version: StoredQueryEncoder.formatVersion, body: body)
+    }
+
+    /// Decodes a `query-encoder` file.
+    /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or body
+    ///   is wrong; `.unsupportedVersion` for another format version.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> StoredQueryEncoder {
+        let remedy = "store the encoder again (lsr add-encoder --force, or rebuild the index)"
+        func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
+        let body = try SideFile.body(of: bytes, magic: "lsr-query-encoder", version: formatVersion, path: path, remedy: remedy)
+        guard let end = body.firstIndex(of: UInt8(ascii: "\n")) else { throw corrupt("no description line") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let description: Description
+        do {
+            description = try decoder.decode(Description.self, from: Data(body[..<end]))
+        } catch {
+            throw corrupt("unreadable description: \(error)")
+        }
+        let blobs = body[(end + 1)...]
+        guard description.tokenizerBytes >= 0, description.weightsBytes >= 0, description.tokenizerBytes <= blobs.count,
+              blobs.count - description.tokenizerBytes == description.weightsBytes else {
+            throw corrupt("the description's byte counts do not match the file")
+        }
+        let split = blobs.startIndex + description.tokenizerBytes
+        return StoredQueryEncoder(description: description, tokenizer: Array(blobs[..<split]), weights: Array(blobs[split...]))
+    }
+
+    /// Reads the `query-encoder` file of the index directory `directory`, or nil when it has none.
+    /// - Throws: `LSRError` when the file cannot be read or is damaged.
+    public static func read(indexDirectory directory: String) throws -> StoredQueryEncoder? {
+        let path = directory + "/" + fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw LSRError(.io, "cannot read the query encoder", path: path) }
+        return try decode(Array(data), path: path)
+    }
+
+    /// Stores the encoder in the index directory `directory`, replacing any earlier one atomically.
+    public func write(indexDirectory directory: String) throws {
+        try writeFileAtomically(try encoded(), to: directory + "/" + StoredQueryEncoder.fileName)
+    }
+}
+
+private func readBytes(_ path: String, what: String) throws -> [UInt8] {
+    do { return try readFileBytes(path) } catch let error as LSRError {
+        throw LSRError(error.code, "cannot read the \(what) file: \(error.message)", path: path)
+    }
+}
