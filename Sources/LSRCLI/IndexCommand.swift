@@ -100,6 +100,8 @@ struct IndexCommand: ParsableCommand {
             guard tokenizer == nil, weights == nil else {
                 throw ValidationError("--tokenizer and --weights go with --query-encoder idf or --weighting bm25")
             }
+        }
+        if weighting == .vectors {
             guard bm25K1 == BM25Parameters().k1, bm25B == BM25Parameters().b, !queryTermFrequency else {
                 throw ValidationError("--bm25-k1, --bm25-b and --query-term-frequency go with --weighting bm25")
             }
@@ -131,15 +133,13 @@ struct IndexCommand: ParsableCommand {
                 encoder = try StoredQueryEncoder.idf(tokenizerPath: tokenizer, weightsPath: weights)
             }
         case .bm25:
-            let tokenizerPath = tokenizer ?? ""
-            encoder = try StoredQueryEncoder.bm25(tokenizerPath: tokenizerPath, parameters: bm25Parameters)
-            if !force && FileManager.default.fileExists(atPath: output) {
-                throw LSRError(.outputExists, "already exists; pass --force to replace it", path: output)
-            }
+            let stored = try StoredQueryEncoder.bm25(tokenizerPath: tokenizer ?? "", parameters: bm25Parameters)
+            encoder = stored
+            try IndexBuilder.checkOutput(output, overwrite: force)
             let started = ContinuousClock.now
             let counting = ProgressLine()
             let documents = try BM25Documents(
-                path: input, tokenizer: try Tokenizer(contentsOf: tokenizerPath), parameters: bm25Parameters, threads: threading.threads
+                path: input, tokenizer: try stored.queryEncoder().tokenizer, parameters: bm25Parameters, threads: threading.threads
             ) { counting.update("counting wordpieces: \($0) documents") }
             counting.finish()
             printError(String(

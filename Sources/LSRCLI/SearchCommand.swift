@@ -17,6 +17,9 @@ struct QueryInputOptions: ParsableArguments {
 
     func validate() throws {
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give --queries FILE or --query TEXT (one kind)") }
+        if !query.isEmpty && (queryIds != nil || vocab != nil) {
+            throw ValidationError("--query-ids and --vocab are for binary query files, not --query")
+        }
     }
 
     /// The queries' name in reports: the file, or `--query`.

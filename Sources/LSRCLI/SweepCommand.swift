@@ -24,6 +24,7 @@ struct SweepCommand: ParsableCommand {
     var targetRecall: Double?
 
     func validate() throws {
+        guard input.queries != nil else { throw ValidationError("lsr eval sweep reads a query file: give --queries FILE, not --query") }
         guard k >= 1 else { throw ValidationError("--k must be ≥ 1, got \(k)") }
         guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if let targetRecall, !(0 ... 1).contains(targetRecall) {
@@ -63,7 +64,7 @@ struct SweepCommand: ParsableCommand {
             "lsr_version": lsrVersion, "commit": gitCommit() ?? "unknown", "cores": "\(availableCores)",
             "cpu": cpuModel() ?? "unknown", "threads": "\(threads)", "date": ISO8601DateFormatter().string(from: Date()),
             "index": input.index, "index_bytes": "\(index.fileBytes)", "documents": "\(index.documentCount)",
-            "queries_file": "\(input.queriesLabel) (\(fileSize(input.queriesLabel)) bytes)",
+            "queries_file": "\(input.queries ?? "") (\(fileSize(input.queries ?? "")) bytes)",
         ]
         if let qrels { fields["qrels_file"] = "\(qrels) (\(fileSize(qrels)) bytes)" }
         fields["index_parameters"] = index.metadata.buildParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

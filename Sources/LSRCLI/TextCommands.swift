@@ -64,6 +64,10 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Only tokenize and report the throughput (no output).")
     var countOnly = false
 
+    func validate() throws {
+        if countOnly && output != nil { throw ValidationError("--count-only writes nothing: leave out --output") }
+    }
+
     func run() throws {
         let tokenizer = try source.load()
         let out = try countOnly ? nil : RecordOutput(path: output)
@@ -141,16 +145,19 @@ struct AddEncoderCommand: ParsableCommand {
 
     func run() throws {
         let opened = try Index(path: index)
-        if !force, let existing = try? opened.textEncoder() {
-            throw LSRError(
-                .outputExists, "the index already has a \(existing.description.kind.rawValue) query encoder; pass --force to replace it", path: index)
+        do {
+            if let existing = try StoredQueryEncoder.read(indexDirectory: index)?.description.kind {
+                guard existing != .bm25 else {
+                    throw LSRError(.invalidArgument, "the index holds BM25 impacts: its bm25 query encoder is the one that scores them; keep it", path: index)
+                }
+                guard force else { throw LSRError(.outputExists, "the index already has an \(existing.rawValue) query encoder; pass --force to replace it", path: index) }
+            }
+        } catch let error as LSRError where error.code == .corruptIndex || error.code == .unsupportedVersion {
+            guard force else { throw LSRError(error.code, error.message + " (or pass --force to replace it)", path: error.path) }
         }
         let stored = try StoredQueryEncoder.idf(tokenizerPath: files.tokenizer, weightsPath: files.weights)
-        let known = try stored.queryEncoder().tokenizer.tokens.filter { opened.vocabulary.id(of: $0) != nil }.count
-        guard known > 0 else {
-            throw LSRError(.invalidArgument, "no token of the tokenizer is in the index's vocabulary: the index is over another vocabulary", path: files.tokenizer)
-        }
+        do { _ = try opened.textEncoder(stored) } catch let error as LSRError { throw error.at(path: files.tokenizer) }
         try stored.write(indexDirectory: index)
-        print("stored an idf query encoder in \(index) (\(known) of the index's \(opened.vocabulary.count) tokens are tokenizer tokens)")
+        print("stored an idf query encoder in \(index)")
     }
 }

@@ -44,6 +44,7 @@ struct TuneCommand: ParsableCommand {
     } }
 
     func validate() throws {
+        guard input.queries != nil else { throw ValidationError("lsr tune measures recall on a query file: give --queries FILE, not --query") }
         do {
             try tuner.validate()
         } catch let error as LSRError {
@@ -59,7 +60,7 @@ struct TuneCommand: ParsableCommand {
         }
         let querySet = try input.readQueries(for: index)
         let progress = ProgressLine()
-        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queriesLabel) { progress.update("tune: " + $0) }
+        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
         progress.finish()
         if let report {
             let encoder = JSONEncoder()

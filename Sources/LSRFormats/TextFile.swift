@@ -34,12 +34,12 @@ public struct TextFileReader: Sendable {
         var seen = Set<String>()
         var position = 0
         while try lines.nextLine({ bytes, line -> Bool in
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return true }
+            if TextFileReader.isBlank(bytes) { return true }
             let record: TextRecord
             do throws(JSONFailure) {
-                let (id, text) = try TextFileReader.parse(bytes)
+                let (id, idField, text) = try TextFileReader.parse(bytes)
                 if requireUniqueIDs && !seen.insert(id).inserted {
-                    throw JSONFailure(message: "duplicate id '\(id)'", field: "_id")
+                    throw JSONFailure(message: "duplicate id '\(id)'", field: idField)
                 }
                 record = TextRecord(id: id, text: text, position: position, line: line)
             } catch {
@@ -60,7 +60,7 @@ public struct TextFileReader: Sendable {
         var lines = LineReader(stream: try openByteStream(path))
         var answer: Bool?
         while answer == nil, try lines.nextLine({ bytes, _ -> Bool in
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return true }
+            if TextFileReader.isBlank(bytes) { return true }
             var cursor = JSONCursor(bytes)
             var hasVector = false
             do throws(JSONFailure) {
@@ -77,10 +77,16 @@ public struct TextFileReader: Sendable {
         return answer ?? false
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONFailure) -> (String, String) {
+    /// A line of spaces, tabs and carriage returns only.
+    private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    /// The record's id, the key it was under, and its text.
+    private static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONFailure) -> (String, String, String) {
         var cursor = JSONCursor(bytes)
         guard cursor.peek() == UInt8(ascii: "{") else { throw JSONFailure(message: "a record must be a JSON object") }
-        var id: String?, title = "", text = "", content: String?
+        var id: String?, idField = "_id", title = "", text = "", content: String?
         var seen = Set<String>()
         try cursor.object { (key, value) throws(JSONFailure) in
             switch key {
@@ -94,6 +100,7 @@ public struct TextFileReader: Sendable {
             case "_id", "id":
                 guard id == nil else { throw JSONFailure(message: "both _id and id", field: key) }
                 id = try value.identifier(field: key)
+                idField = key
             case "title": title = try value.optionalString(field: key) ?? ""
             case "text": text = try value.optionalString(field: key) ?? ""
             case "content": content = try value.optionalString(field: key) ?? ""
@@ -106,9 +113,9 @@ public struct TextFileReader: Sendable {
             guard title.isEmpty && text.isEmpty else {
                 throw JSONFailure(message: "both content and title/text: which one is the text?", field: "content")
             }
-            return (id, content)
+            return (id, idField, content)
         }
-        return (id, title.isEmpty ? text : text.isEmpty ? title : title + " " + text)
+        return (id, idField, title.isEmpty ? text : text.isEmpty ? title : title + " " + text)
     }
 }
 

@@ -53,6 +53,13 @@ public struct IndexBuilder: Sendable {
         }
     }
 
+    /// Checks, before any input is read, that ``build(input:outputPath:overwrite:queryEncoder:progress:)``
+    /// may write at `outputPath` (for callers that read their input once before building).
+    /// - Throws: `LSRError.outputExists` or `.io`, as `build` would.
+    public static func checkOutput(_ outputPath: String, overwrite: Bool) throws {
+        try IndexDirectory.check(target: outputPath, overwrite: overwrite)
+    }
+
     private func write(input: any VectorSource, into directory: String, progress: (@Sendable (BuildProgress) -> Void)?) throws -> BuildStatistics {
         let scratch = try ScratchDirectory(inside: directory)
         defer { scratch.remove() }

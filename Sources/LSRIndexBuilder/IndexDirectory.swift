@@ -19,6 +19,22 @@ struct IndexDirectory {
         target = url.path
         parent = url.deletingLastPathComponent().path
         baseName = url.lastPathComponent
+        try IndexDirectory.check(target: path, overwrite: overwrite)
+        temporary = parent + "/.\(baseName).lsr-build-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        IndexDirectory.removeAbandoned(in: parent, baseName: baseName)
+        do {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        } catch {
+            throw LSRError(.io, "cannot create a temporary directory: \(error.localizedDescription)", path: temporary)
+        }
+    }
+
+    /// Whether an index may be built at `path`: nothing there, or an index and `overwrite`; and
+    /// the parent directory exists.
+    /// - Throws: `LSRError.outputExists` or `.io` saying why not.
+    static func check(target path: String, overwrite: Bool) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let target = url.path, parent = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) {
             guard overwrite else {
@@ -30,13 +46,6 @@ struct IndexDirectory {
         }
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw LSRError(.io, "the parent directory does not exist", path: parent)
-        }
-        temporary = parent + "/.\(baseName).lsr-build-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        IndexDirectory.removeAbandoned(in: parent, baseName: baseName)
-        do {
-            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-        } catch {
-            throw LSRError(.io, "cannot create a temporary directory: \(error.localizedDescription)", path: temporary)
         }
     }
 

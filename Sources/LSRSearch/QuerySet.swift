@@ -17,7 +17,9 @@ public struct QuerySet: Sendable {
     /// tokens weighted 0): they return no results.
     public var emptyQueries = 0
 
-    public init(ids: [String], contents: [String?], vectors: [QueryVector], unknownTokens: Int, queriesWithOnlyUnknownTokens: Int) {
+    public init(
+        ids: [String] = [], contents: [String?] = [], vectors: [QueryVector] = [], unknownTokens: Int = 0, queriesWithOnlyUnknownTokens: Int = 0
+    ) {
         self.ids = ids
         self.contents = contents
         self.vectors = vectors
@@ -47,7 +49,12 @@ extension Index {
     /// - Throws: `LSRError` for unreadable or malformed input; `.invalidArgument` for binary
     ///   queries without a vocabulary against an index built from JSONL.
     public func readQueries(path: String, idsPath: String? = nil, vocabularyPath: String? = nil) throws -> QuerySet {
-        if try TextFileReader.holdsText(path: path) { return try readTextQueries(path: path) }
+        if try TextFileReader.holdsText(path: path) {
+            guard idsPath == nil, vocabularyPath == nil else {
+                throw LSRError(.invalidArgument, "a text query file carries its ids and tokens: leave out --query-ids and --vocab", path: path)
+            }
+            return try readTextQueries(path: path)
+        }
         let reader = try VectorFileReader(path: path, idsPath: idsPath, vocabularyPath: vocabularyPath, requireUniqueIDs: false)
         if reader.format == .binary && vocabularyPath == nil && !metadata.hasSourceComponentIDs {
             throw LSRError(
@@ -55,7 +62,7 @@ extension Index {
                 "binary queries need --vocab: this index was built from JSONL, so it knows tokens, not component ids",
                 path: path)
         }
-        var set = QuerySet(ids: [], contents: [], vectors: [], unknownTokens: 0, queriesWithOnlyUnknownTokens: 0)
+        var set = QuerySet()
         let sourceMap = reader.format == .binary && vocabularyPath == nil ? sourceComponentMap() : nil
         var known: [UInt32?] = []  // the index component of each reader component, as first seen
         try reader.forEach { record in

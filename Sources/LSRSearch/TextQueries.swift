@@ -10,10 +10,19 @@ public struct TextQueryEncoder: Sendable {
     /// The index component of each tokenizer token id (`UInt32.max`: the index has never seen it).
     private let components: [UInt32]
 
+    /// - Throws: `LSRError.invalidArgument` when fewer than half of the index's tokens are
+    ///   tokens of the encoder's tokenizer (an index over another vocabulary, or built from
+    ///   binary vectors without `--vocab`, whose tokens are component numbers).
     init(stored: StoredQueryEncoder, vocabulary: MappedVocabulary) throws {
         description = stored.description
         encoder = try stored.queryEncoder()
         components = encoder.tokenizer.tokens.map { vocabulary.id(of: $0) ?? .max }
+        let shared = components.lazy.filter { $0 != .max }.count
+        guard shared * 2 >= vocabulary.count else {
+            throw LSRError(
+                .invalidArgument,
+                "only \(shared) of the index's \(vocabulary.count) tokens are tokens of the encoder's tokenizer: the index is over another vocabulary (an index built from binary vectors needs --vocab to name its tokens)")
+        }
     }
 
     /// The query of `text`: its token vector, tokens the index has never seen dropped.
@@ -36,10 +45,16 @@ extension Index {
     public func textEncoder() throws -> TextQueryEncoder? {
         guard let stored = try StoredQueryEncoder.read(indexDirectory: path) else { return nil }
         do {
-            return try TextQueryEncoder(stored: stored, vocabulary: vocabulary)
+            return try textEncoder(stored)
         } catch let error as LSRError {
             throw error.at(path: path + "/" + StoredQueryEncoder.fileName)
         }
+    }
+
+    /// `stored` bound to this index.
+    /// - Throws: `LSRError.invalidArgument` when the index is not over the encoder's vocabulary.
+    public func textEncoder(_ stored: StoredQueryEncoder) throws -> TextQueryEncoder {
+        try TextQueryEncoder(stored: stored, vocabulary: vocabulary)
     }
 
     /// The stored text query encoder.
@@ -57,7 +72,7 @@ extension Index {
     /// Encodes `texts` (id, text) with the stored encoder.
     public func textQueries(_ texts: [(id: String, text: String)]) throws -> QuerySet {
         let encoder = try requireTextEncoder()
-        var set = QuerySet(ids: [], contents: [], vectors: [], unknownTokens: 0, queriesWithOnlyUnknownTokens: 0)
+        var set = QuerySet()
         for (id, text) in texts { set.append(id: id, content: text, encoder.encode(text)) }
         return set
     }
@@ -67,7 +82,7 @@ extension Index {
     /// - Throws: `LSRError` for malformed input, or an index without a text encoder.
     public func readTextQueries(path queriesPath: String) throws -> QuerySet {
         let encoder = try requireTextEncoder()
-        var set = QuerySet(ids: [], contents: [], vectors: [], unknownTokens: 0, queriesWithOnlyUnknownTokens: 0)
+        var set = QuerySet()
         try TextFileReader(path: queriesPath, requireUniqueIDs: false).forEach { record in
             set.append(id: record.id, content: record.text, encoder.encode(record.text))
         }

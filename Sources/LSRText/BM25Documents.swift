@@ -8,8 +8,8 @@ public struct BM25Parameters: Sendable, Equatable {
     public var k1: Double
     /// Document-length normalization.
     public var b: Double
-    /// Weight a query token by its count in the query (else each distinct token once, as
-    /// Lucene's `BooleanQuery` of term queries does).
+    /// Weight a query token by its count in the query (as Pyserini's bag-of-words queries do);
+    /// else each distinct token once.
     public var queryTermFrequency: Bool
 
     public init(k1: Double = 0.9, b: Double = 0.4, queryTermFrequency: Bool = false) {
@@ -100,20 +100,15 @@ public final class BM25Documents: VectorSource {
     /// The mean wordpieces per document.
     public var averageLength: Double { Double(tokenCount) / Double(documentCount) }
 
-    /// The BM25 impact vector of a document with these token ids (ascending components).
+    /// The BM25 impact vector of a document with these token ids (ascending components; ids
+    /// outside the vocabulary count in the length but get no weight).
     public func vector(ids: [Int32]) -> (components: [UInt32], values: [Float]) {
-        let sorted = ids.sorted()
-        let norm = parameters.k1 * (1 - parameters.b + parameters.b * Double(sorted.count) / averageLength)
+        let norm = parameters.k1 * (1 - parameters.b + parameters.b * Double(ids.count) / averageLength)
         var components: [UInt32] = [], values: [Float] = []
-        var start = 0
-        while start < sorted.count {
-            var end = start + 1
-            while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
-            let tf = Double(end - start)
-            let df = documentFrequencies[Int(sorted[start])]
-            components.append(UInt32(sorted[start]))
-            values.append(Float(idf(documentFrequency: df) * tf / (tf + norm)))
-            start = end
+        forEachDistinct(ids, below: documentFrequencies.count) { id, count in
+            let tf = Double(count)
+            components.append(UInt32(id))
+            values.append(Float(idf(documentFrequency: max(1, documentFrequencies[Int(id)])) * tf / (tf + norm)))
         }
         return (components, values)
     }

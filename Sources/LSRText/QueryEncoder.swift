@@ -110,23 +110,30 @@ public struct QueryEncoder: Sendable {
         vector(ids: tokenizer.ids(text, limit: tokenLimit))
     }
 
-    /// The query vector of a text already tokenized (at most ``tokenLimit`` ids).
+    /// The query vector of a text already tokenized (its first ``tokenLimit`` ids count; ids
+    /// outside the vocabulary are left out).
     public func vector(ids: [Int32]) -> TokenVector {
-        var ids = ids
-        ids.sort()
         var vector = TokenVector(tokenIDs: [], weights: [])
-        var start = 0
-        while start < ids.count {
-            let id = ids[start]
-            var end = start + 1
-            while end < ids.count && ids[end] == id { end += 1 }
-            let weight = id >= 0 && Int(id) < weights.count ? weights[Int(id)] * (countsRepeats ? Float(end - start) : 1) : 0
+        forEachDistinct(ids.prefix(tokenLimit), below: weights.count) { id, count in
+            let weight = weights[Int(id)] * (countsRepeats ? Float(count) : 1)
             if weight > 0 {
                 vector.tokenIDs.append(id)
                 vector.weights.append(weight)
             }
-            start = end
         }
         return vector
+    }
+}
+
+/// Calls `body` with each distinct id in `0 ..< limit` among `ids`, ascending, and its count.
+func forEachDistinct(_ ids: some Collection<Int32>, below limit: Int, _ body: (Int32, Int) -> Void) {
+    let sorted = ids.sorted()
+    var start = 0
+    while start < sorted.count {
+        let id = sorted[start]
+        var end = start + 1
+        while end < sorted.count && sorted[end] == id { end += 1 }
+        if id >= 0 && Int(id) < limit { body(id, end - start) }
+        start = end
     }
 }

@@ -47,33 +47,29 @@ public struct StoredQueryEncoder: Sendable, Equatable {
     /// An inference-free encoder from a tokenizer file and a weights file (`idf.json`).
     /// - Throws: `LSRError` naming the file when either cannot be read or does not make an encoder.
     public static func idf(tokenizerPath: String, weightsPath: String) throws -> StoredQueryEncoder {
-        let stored = StoredQueryEncoder(
+        let tokenizer = try readBytes(tokenizerPath, what: "tokenizer"), weights = try readBytes(weightsPath, what: "weights")
+        let parsed: Tokenizer
+        do { parsed = try Tokenizer(tokenizerFile: Data(tokenizer)) } catch let error as LSRError { throw error.at(path: tokenizerPath) }
+        do { _ = try QueryEncoder(tokenizer: parsed, weightsJSON: Data(weights)) } catch let error as LSRError { throw error.at(path: weightsPath) }
+        return StoredQueryEncoder(
             description: Description(
                 kind: .idf, tokenizerFile: URL(fileURLWithPath: tokenizerPath).lastPathComponent,
-                weightsFile: URL(fileURLWithPath: weightsPath).lastPathComponent, queryTermFrequency: false, tokenizerBytes: 0,
-                weightsBytes: 0),
-            tokenizer: try readBytes(tokenizerPath, what: "tokenizer"), weights: try readBytes(weightsPath, what: "weights"))
-        let tokenizer = try Tokenizer(contentsOf: tokenizerPath)
-        _ = try QueryEncoder(tokenizer: tokenizer, weightsFile: weightsPath)
-        return stored.counted()
+                weightsFile: URL(fileURLWithPath: weightsPath).lastPathComponent, queryTermFrequency: false, tokenizerBytes: tokenizer.count,
+                weightsBytes: weights.count),
+            tokenizer: tokenizer, weights: weights)
     }
 
-    /// The query side of a BM25 index built with `parameters`.
+    /// The query side of a BM25 index built with `parameters` and the tokenizer in `tokenizerPath`
+    /// (``queryEncoder()`` gives the tokenizer back from the same bytes).
     public static func bm25(tokenizerPath: String, parameters: BM25Parameters) throws -> StoredQueryEncoder {
-        _ = try Tokenizer(contentsOf: tokenizerPath)
+        let tokenizer = try readBytes(tokenizerPath, what: "tokenizer")
+        do { _ = try Tokenizer(tokenizerFile: Data(tokenizer)) } catch let error as LSRError { throw error.at(path: tokenizerPath) }
         return StoredQueryEncoder(
             description: Description(
                 kind: .bm25, tokenizerFile: URL(fileURLWithPath: tokenizerPath).lastPathComponent, weightsFile: nil,
-                k1: parameters.k1, b: parameters.b, queryTermFrequency: parameters.queryTermFrequency, tokenizerBytes: 0, weightsBytes: 0),
-            tokenizer: try readBytes(tokenizerPath, what: "tokenizer"), weights: []
-        ).counted()
-    }
-
-    private func counted() -> StoredQueryEncoder {
-        var copy = self
-        copy.description.tokenizerBytes = tokenizer.count
-        copy.description.weightsBytes = weights.count
-        return copy
+                k1: parameters.k1, b: parameters.b, queryTermFrequency: parameters.queryTermFrequency, tokenizerBytes: tokenizer.count,
+                weightsBytes: 0),
+            tokenizer: tokenizer, weights: [])
     }
 
     /// The encoder the file describes.

@@ -147,5 +147,23 @@ final class TextCLITests: XCTestCase {
         try failure(["encode", "--input", docs, "--tokenizer", vocab, "--weights", idf, "--output", directory.file("v.jsonl")], mentions: ["docs.jsonl", "vector"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("v.jsonl")))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }, [])
+        try failure(["tokenize", "--input", docs, "--tokenizer", vocab, "--count-only", "--output", directory.file("t")], mentions: ["--count-only"])
+
+        // BM25 over a directory that is not an index: refused before the corpus is read.
+        let texts = directory.write("{\"_id\": \"1\", \"text\": \"hello\"}\n", to: "texts.jsonl")
+        let notIndex = directory.file("not-an-index")
+        try FileManager.default.createDirectory(atPath: notIndex, withIntermediateDirectories: false)
+        try failure(["index", "--input", texts, "--output", notIndex, "--weighting", "bm25", "--tokenizer", vocab, "--force"], mentions: ["not an lsr index"])
+
+        // A BM25 index keeps its encoder; an index over other tokens takes none.
+        let bm25 = directory.file("bm25")
+        XCTAssertEqual(try runLSR(["index", "--input", texts, "--output", bm25, "--weighting", "bm25", "--tokenizer", vocab]).status, 0)
+        try failure(["add-encoder", "--index", bm25, "--tokenizer", vocab, "--weights", idf, "--force"], mentions: ["BM25"])
+        XCTAssertTrue(try lsr(["search", "--index", bm25, "--query", "hello"]).stdout.hasPrefix("q1 Q0 1 1 "))
+        let other = directory.file("other")
+        let otherDocs = directory.write("{\"id\": \"d\", \"vector\": {\"x1\": 1, \"x2\": 2, \"hello\": 1}}\n", to: "other.jsonl")
+        XCTAssertEqual(try runLSR(["index", "--input", otherDocs, "--output", other]).status, 0)
+        try failure(["add-encoder", "--index", other, "--tokenizer", vocab, "--weights", idf], mentions: ["another vocabulary"])
+        try failure(["tune", "--index", bm25, "--query", "hello"], mentions: ["--queries"])
     }
 }
