@@ -180,8 +180,7 @@ final class BuildProgressLine: @unchecked Sendable {
         let since = started[step.stage] ?? now
         started[step.stage] = since
         lock.unlock()
-        let (seconds, attoseconds) = (now - since).components
-        let elapsed = Double(seconds) + Double(attoseconds) * 1e-18
+        let elapsed = (now - since).seconds
         var text = "\(step.stage.rawValue): \(step.completed)"
         if let total = step.total { text += "/\(total)" }
         if elapsed >= 1, step.completed > 0 {

@@ -27,7 +27,8 @@ struct EncoderFiles: ParsableArguments {
     var weights: String
 }
 
-/// The output of `tokenize` and `encode`: a file written atomically, or standard output.
+/// The output of `tokenize` and `encode`: a file written atomically (it buffers), or standard
+/// output in blocks of about 1 MiB.
 final class RecordOutput {
     private let file: AtomicOutputFile?
     private var pending = ""
@@ -35,18 +36,18 @@ final class RecordOutput {
     init(path: String?) throws { file = try path.map { try AtomicOutputFile(path: $0) } }
 
     func write(_ line: String) throws {
+        if let file { return try file.write(line) }
         pending += line
-        if pending.utf8.count >= 1 << 20 { try flush() }
+        if pending.utf8.count >= 1 << 20 { flushStandardOutput() }
     }
 
-    private func flush() throws {
-        if let file { try file.write(pending) } else { FileHandle.standardOutput.write(Data(pending.utf8)) }
+    private func flushStandardOutput() {
+        FileHandle.standardOutput.write(Data(pending.utf8))
         pending = ""
     }
 
     func commit() throws {
-        try flush()
-        try file?.commit()
+        if let file { try file.commit() } else { flushStandardOutput() }
     }
 }
 

@@ -84,12 +84,12 @@ extension Index {
             }
             let elapsed = clock.now - begin
             hits[i] = result
-            times[i] = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) * 1e-12
+            times[i] = elapsed.seconds * 1e6
         }
         let wall = clock.now - started
         return BatchSearchResult(
             hits: hits.collect(), microseconds: times.collect(),
-            wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18, threads: workers)
+            wallSeconds: wall.seconds, threads: workers)
     }
 }
 

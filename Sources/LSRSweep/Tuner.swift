@@ -217,7 +217,7 @@ public struct Tuner: Sendable {
             created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, presets: presets)
         return TuningResult(
             presets: result, points: points.map(\.summary), measuredMicroseconds: measured,
-            seconds: (ContinuousClock.now - started).tunerSeconds)
+            seconds: (ContinuousClock.now - started).seconds)
     }
 
     private func cheapest(_ points: [TuningPoint]) -> Double { points.map(\.meanCost).min() ?? .infinity }
@@ -306,12 +306,5 @@ struct TuningPoint {
         let mean = values.reduce(0, +) / n
         let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
         return mean - margin * (variance / n).squareRoot()
-    }
-}
-
-extension Duration {
-    fileprivate var tunerSeconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
     }
 }
