@@ -50,6 +50,25 @@ AVX static float avx_gather(const uint16_t *c, const uint16_t *v, size_t n, cons
     for (; j < n; j++) r += q[c[j]] * _cvtsh_ss(v[j]);
     return r;
 }
+// AVX-512: one 16-lane accumulator whose halves are the AVX2 kernel's two (same sums, same order).
+__attribute__((target("avx512f,avx2,fma,f16c"))) static float avx512_gather(const uint16_t *c, const uint16_t *v, size_t n, const float *q) {
+    __m512 a = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        a = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(c + j))), q, 4),
+                            _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(v + j))), a);
+    __m256 a0 = _mm512_castps512_ps256(a), a1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+    if (j + 8 <= n) {
+        a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(q, _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(c + j))), 4), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + j))), a0);
+        j += 8;
+    }
+    a0 = _mm256_add_ps(a0, a1);
+    __m128 lo = _mm256_castps256_ps128(a0), hi = _mm256_extractf128_ps(a0, 1);
+    __m128 s = _mm_add_ps(lo, hi); s = _mm_add_ps(s, _mm_movehl_ps(s, s)); s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    float r = _mm_cvtss_f32(s);
+    for (; j < n; j++) r += q[c[j]] * _cvtsh_ss(v[j]);
+    return r;
+}
 // Gathers 8 query weights with scalar loads into a vector, then one FMA.
 AVX static float scalar_gather(const uint16_t *c, const uint16_t *v, size_t n, const float *q) {
     __m256 a0 = _mm256_setzero_ps();
@@ -151,8 +170,8 @@ int main(int argc, char **argv) {
         float a = run(avx_gather, blocks[i]), b = run(scalar_f16c, blocks[i]), g = run(scalar_gather, blocks[i]), x = run(intersect, blocks[i]), y = run(slot_scalar, blocks[i]), z = run(lsr_dot_u16_f16, blocks[i]);
         if (fabsf(a - b) > 1e-3f * (1 + a) || fabsf(a - x) > 1e-3f * (1 + a) || fabsf(a - y) > 1e-3f * (1 + a) || fabsf(a - g) > 1e-3f * (1 + a) || fabsf(a - z) > 1e-3f * (1 + a)) { printf("mismatch %f %f %f %f %f %f\n", a, b, g, x, y, z); return 1; }
     }
-    kernel kernels[] = {lsr_dot_u16_f16, avx_gather, scalar_f16c, scalar_gather, scalar_gather2, intersect, slot_scalar};
-    const char *names[] = {"lsr_dot_u16_f16", "avx2 gather", "scalar loads, f16c", "scalar loads into vector", "scalar into 2 vectors", "intersect 16 at a time", "u8 slot table"};
+    kernel kernels[] = {lsr_dot_u16_f16, avx512_gather, avx_gather, scalar_f16c, scalar_gather, scalar_gather2, intersect, slot_scalar};
+    const char *names[] = {"lsr_dot_u16_f16", "avx512 gather", "avx2 gather", "scalar loads, f16c", "scalar loads into vector", "scalar into 2 vectors", "intersect 16 at a time", "u8 slot table"};
     enum { KERNELS = sizeof kernels / sizeof *kernels };
     for (int round = 0; round < 3; round++) {
         for (int k = 0; k < KERNELS; k++) {

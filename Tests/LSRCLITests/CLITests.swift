@@ -131,6 +131,25 @@ final class CLITests: XCTestCase {
         let both = try runLSR(arguments + ["--brute-force"])
         XCTAssertNotEqual(both.status, 0)
         XCTAssert(both.stderr.contains("choose one"), both.stderr)
+
+        // The query weights gathered (the default on Intel) or loaded one by one (elsewhere): the
+        // same sums in the same order, so the same bytes, for u16 and u32 components.
+        // Over 65,536 distinct components make the ids u32.
+        let wideInput = directory.write(SyntheticCollection(seed: 9, count: 2_500, dimension: 100_000, meanLength: 60, skew: 1).binary(), to: "wide.bin")
+        let wideIndex = directory.file("idx-wide")
+        XCTAssertEqual(try runLSR(["index", "--input", wideInput, "--output", wideIndex]).status, 0)
+        let wideInfo = try runLSR(["info", wideIndex]).stdout
+        XCTAssert(wideInfo.contains("4-byte component ids"), wideInfo)
+        let wideQueries = directory.write(
+            SyntheticCollection(seed: 90, count: 20, dimension: 100_000, meanLength: 30, idPrefix: "q", skew: 1).binary(), to: "wq.bin")
+        for (searched, searchedQueries) in [(index, queries), (wideIndex, wideQueries)] {
+            let scanning = ["search", "--index", searched, "--queries", searchedQueries, "--brute-force", "--k", "20"]
+            let gathered = try runLSR(scanning, environment: ["LSR_DOT_QUERY": "gather"])
+            let loaded = try runLSR(scanning, environment: ["LSR_DOT_QUERY": "loads"])
+            XCTAssertEqual(gathered.status, 0, gathered.stderr)
+            XCTAssertGreaterThan(gathered.stdout.split(separator: "\n").count, 20)
+            XCTAssertEqual(gathered.stdout, loaded.stdout)
+        }
     }
 
     /// `lsr eval --json` has the documented shape and `lsr search --qrels` evaluates its own run.
