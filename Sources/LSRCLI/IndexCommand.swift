@@ -55,6 +55,7 @@ struct IndexCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @Option(help: "Memory the build may hold, in bytes or with a K, M or G suffix (binary units), e.g. 1G (default: what the collection needs besides its inverted lists plus an eighth of them, at least 1 GiB, at most a third of the physical memory). A smaller budget builds the inverted lists in more passes; the index bytes are the same. Too small for the collection: a one-line error naming the budget that would do.")
     var memoryBudget: ByteCount?
+    @OptionGroup var dense: DenseOptions
     @Flag(help: "Replace an existing index at --output.")
     var force = false
 
@@ -106,6 +107,7 @@ struct IndexCommand: ParsableCommand {
                 throw ValidationError("--bm25-k1, --bm25-b and --query-term-frequency go with --weighting bm25")
             }
         }
+        try dense.validate()
         do {
             try configuration.validate()
         } catch let error as LSRError {
@@ -148,7 +150,7 @@ struct IndexCommand: ParsableCommand {
             source = documents
         }
         let statistics = try IndexBuilder(configuration: configuration).build(
-            input: source, outputPath: output, overwrite: force, queryEncoder: encoder, progress: progress.update)
+            input: source, outputPath: output, overwrite: force, queryEncoder: encoder, dense: dense.input, progress: progress.update)
         progress.finish()
         print("""
             indexed \(statistics.documents) documents (\(statistics.nonzeros) nonzeros, \(statistics.vocabularySize) tokens) in \(String(format: "%.2f", statistics.seconds)) s
@@ -158,6 +160,7 @@ struct IndexCommand: ParsableCommand {
             stages: \(statistics.stageSeconds.map { "\($0.stage) \(String(format: "%.1f", $0.seconds)) s" }.joined(separator: ", "))
             """)
         if let encoder { print("text query encoder: \(encoder.description.kind.rawValue) (\(encoder.description.tokenizerFile))") }
+        if let input = dense.input { print("dense vectors: \(input.path), stored \(input.precision.rawValue)") }
         if statistics.skippedEmptyLines > 0 { printError("skipped \(statistics.skippedEmptyLines) empty lines") }
         if statistics.droppedZeroWeights > 0 { printError("dropped \(statistics.droppedZeroWeights) zero weights") }
     }

@@ -51,6 +51,13 @@ struct InfoCommand: ParsableCommand {
         } catch let error as LSRError {
             text += "text query encoder: unusable (\(error.message))\n"
         }
+        if let dense = index.dense {
+            let d = dense.metadata
+            text += "dense vectors: \(d.rows) × \(d.dimension), \(d.precision.rawValue), from \(d.source); "
+                + "\(DenseLayout.fileName) \(dense.fileBytes) (\(formatBytes(dense.fileBytes)))\n"
+        } else {
+            text += "dense vectors: none (lsr add-dense stores them, for hybrid search)\n"
+        }
         print(text, terminator: "")
     }
 }
@@ -74,6 +81,7 @@ struct CheckCommand: ParsableCommand {
         var sideFiles = ""
         if try index.presets() != nil { sideFiles += ", presets" }
         if try index.textEncoder() != nil { sideFiles += ", text query encoder" }
+        if let dense = index.dense { sideFiles += ", dense vectors (\(dense.fileBytes) bytes)" }
         print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified\(sideFiles))")
     }
 }

@@ -10,7 +10,7 @@ struct LSRCommand: ParsableCommand {
         version: lsrVersion,
         subcommands: [
             IndexCommand.self, SearchCommand.self, TuneCommand.self, EvalCommand.self, InfoCommand.self, CheckCommand.self, TokenizeCommand.self,
-            EncodeCommand.self, AddEncoderCommand.self,
+            EncodeCommand.self, AddEncoderCommand.self, AddDenseCommand.self,
         ])
 
     /// Runs the command; any failure prints one line, `lsr: <what is wrong>`, and exits non-zero

@@ -4,9 +4,10 @@ import LSRVectors
 /// Section names of an index file (format version 2) and the metadata stored in it.
 ///
 /// An index is a directory: `index.lsr` (this layout, in the container of ``IndexFileFormat``),
-/// `documents.sqlite` (`DocumentStoreSchema`: external ids and content) and, once `lsr tune` has
+/// `documents.sqlite` (`DocumentStoreSchema`: external ids and content), once `lsr tune` has
 /// run, `presets` (`SearchPresets` in LSRSearch: a checksummed header line and a JSON body,
-/// bound to `index.lsr` by its table checksum). An index built without summaries
+/// bound to `index.lsr` by its table checksum), and, when dense vectors were given,
+/// `dense.lsr` (``DenseLayout``). An index built without summaries
 /// (`summarized: no` in the metadata's build parameters) has no blocks: every posting is in the
 /// tail region and every `sum.*` row is empty.
 ///
@@ -108,6 +109,36 @@ extension IndexLayout {
     /// Bytes per forward-index entry: a component and a weight, each padded to the wider of the two.
     public static func forwardEntryBytes(componentWidth: Int, valuePrecision: ValuePrecision) -> Int {
         2 * max(componentWidth, valuePrecision.byteWidth)
+    }
+}
+
+/// `dense.lsr`, beside `index.lsr`: one dense vector per document, in the container of
+/// ``IndexFileFormat`` (so `lsr check` verifies it like the index), with two sections:
+/// - `dense.meta`: ``DenseMetadata`` as JSON;
+/// - `dense.vectors`: N rows of `dimension` values (f16 bits or f32, little endian), row d the
+///   vector of document d (the index's document order, whatever the input's row order).
+public enum DenseLayout {
+    public static let fileName = "dense.lsr"
+    public static let metadata = "dense.meta"
+    public static let vectors = "dense.vectors"
+}
+
+/// What `dense.lsr` records about its matrix.
+public struct DenseMetadata: Codable, Sendable, Equatable {
+    /// Rows: the index's document count.
+    public var rows: Int
+    /// Values per row.
+    public var dimension: Int
+    /// How values are stored.
+    public var precision: ValuePrecision
+    /// The file the vectors were read from (its last path component), for `lsr info`.
+    public var source: String
+
+    public init(rows: Int, dimension: Int, precision: ValuePrecision, source: String) {
+        self.rows = rows
+        self.dimension = dimension
+        self.precision = precision
+        self.source = source
     }
 }
 

@@ -30,13 +30,14 @@ public struct IndexBuilder: Sendable {
     /// - Parameters:
     ///   - overwrite: replace an existing index at `outputPath` (never anything else).
     ///   - queryEncoder: a text query encoder to store with the index (``StoredQueryEncoder``).
+    ///   - dense: dense document vectors to store with the index (``DenseInput``).
     ///   - progress: called with the stage and how far it is; may be called from worker threads.
     /// - Throws: `LSRError`: `.outputExists` before reading anything, input errors naming the
     ///   file and line, I/O errors. On any error the output path is left as it was.
     @discardableResult
     public func build(
         input: any VectorSource, outputPath: String, overwrite: Bool = false, queryEncoder: StoredQueryEncoder? = nil,
-        progress: (@Sendable (BuildProgress) -> Void)? = nil
+        dense: DenseInput? = nil, progress: (@Sendable (BuildProgress) -> Void)? = nil
     ) throws -> BuildStatistics {
         try configuration.validate()
         let started = ContinuousClock.now
@@ -44,6 +45,10 @@ public struct IndexBuilder: Sendable {
         do {
             var statistics = try write(input: input, into: directory.temporary, progress: progress)
             try queryEncoder?.write(indexDirectory: directory.temporary)
+            if let dense {
+                let store = try DocumentStoreReader(path: directory.temporary + "/" + DocumentStoreSchema.fileName)
+                try dense.write(indexDirectory: directory.temporary, documentCount: statistics.documents) { store.position(of: $0) }
+            }
             try directory.commit()
             statistics.seconds = (ContinuousClock.now - started).seconds
             return statistics
@@ -53,7 +58,7 @@ public struct IndexBuilder: Sendable {
         }
     }
 
-    /// Checks, before any input is read, that ``build(input:outputPath:overwrite:queryEncoder:progress:)``
+    /// Checks, before any input is read, that ``build(input:outputPath:overwrite:queryEncoder:dense:progress:)``
     /// may write at `outputPath` (for callers that read their input once before building).
     /// - Throws: `LSRError.outputExists` or `.io`, as `build` would.
     public static func checkOutput(_ outputPath: String, overwrite: Bool) throws {

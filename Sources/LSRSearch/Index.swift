@@ -15,6 +15,8 @@ public final class Index: @unchecked Sendable {
     public let metadata: IndexMetadata
     public let vocabulary: MappedVocabulary
     public let documents: DocumentStoreReader
+    /// The dense document vectors stored beside the index (`dense.lsr`), if any.
+    public let dense: DenseVectors?
     let file: IndexFile
     let storage: IndexStorage
     /// The binary input's component id of each token, when the index was built from binary input.
@@ -38,6 +40,8 @@ public final class Index: @unchecked Sendable {
                 .corruptIndex, "the document store holds \(documents.count) documents, the index \(metadata.documentCount)",
                 path: documents.path)
         }
+        let densePath = path + "/" + DenseLayout.fileName
+        dense = FileManager.default.fileExists(atPath: densePath) ? try DenseVectors(path: densePath, documentCount: metadata.documentCount) : nil
     }
 
     /// Number of documents.
@@ -51,7 +55,9 @@ public final class Index: @unchecked Sendable {
 
     /// Recomputes every section checksum.
     /// - Returns: the names of damaged sections (empty when the index is intact).
-    public func verify() -> [String] { file.verifyChecksums() }
+    public func verify() -> [String] {
+        file.verifyChecksums() + (dense?.verify().map { DenseLayout.fileName + ": " + $0 } ?? [])
+    }
 
     /// Encodes a query given as token strings, dropping tokens the index has never seen.
     /// - Returns: the query and the number of its tokens the index does not know.

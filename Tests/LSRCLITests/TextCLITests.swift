@@ -19,13 +19,6 @@ final class TextCLITests: XCTestCase {
         return (result.stdout, result.stderr)
     }
 
-    private func failure(_ arguments: [String], mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try runLSR(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
-        for fragment in fragments { XCTAssertTrue(result.stderr.contains(fragment), "\(fragment) in: \(result.stderr)", file: file, line: line) }
-    }
-
     /// `tokenize` and `encode` over every golden text give the reference's ids and vectors, line for line.
     func testTokenizeAndEncodeEqualTheGoldenFiles() throws {
         try XCTSkipUnless(SharedData.available, "needs ../shared/data")
@@ -62,8 +55,8 @@ final class TextCLITests: XCTestCase {
         let plain = directory.file("plain"), withEncoder = directory.file("encoder")
         try lsr(["index", "--input", docs, "--output", plain])
         try lsr(["index", "--input", docs, "--output", withEncoder, "--query-encoder", "idf", "--tokenizer", Self.tokenizer, "--weights", Self.weights])
-        try failure(["search", "--index", plain, "--query", "what causes scurvy"], mentions: ["add-encoder", "no text query encoder"])
-        try failure(["search", "--index", plain, "--queries", queries], mentions: ["add-encoder"])
+        try assertLSRFails(["search", "--index", plain, "--query", "what causes scurvy"], mentions: ["add-encoder", "no text query encoder"])
+        try assertLSRFails(["search", "--index", plain, "--queries", queries], mentions: ["add-encoder"])
 
         let vectors = directory.file("queries.vectors.jsonl")
         try lsr(["encode", "--input", queries, "--tokenizer", Self.tokenizer, "--weights", Self.weights, "--output", vectors])
@@ -81,7 +74,7 @@ final class TextCLITests: XCTestCase {
         // add-encoder gives the plain index the same answers; a second one needs --force.
         try lsr(["add-encoder", "--index", plain, "--tokenizer", Self.tokenizer, "--weights", Self.weights])
         XCTAssertEqual(try lsr(["search", "--index", plain, "--queries", queries, "--k", "20"]).stdout, fromVectors)
-        try failure(["add-encoder", "--index", plain, "--tokenizer", Self.tokenizer, "--weights", Self.weights], mentions: ["--force"])
+        try assertLSRFails(["add-encoder", "--index", plain, "--tokenizer", Self.tokenizer, "--weights", Self.weights], mentions: ["--force"])
         let info = try lsr(["info", plain]).stdout
         XCTAssertTrue(info.contains("text query encoder: idf"), info)
         XCTAssertTrue(try lsr(["check", plain]).stdout.contains("ok"))
@@ -91,8 +84,8 @@ final class TextCLITests: XCTestCase {
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: encoderFile)))
         bytes[bytes.count / 2] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: encoderFile))
-        try failure(["search", "--index", plain, "--query", "x"], mentions: ["query-encoder", "checksum"])
-        try failure(["check", plain], mentions: ["query-encoder"])
+        try assertLSRFails(["search", "--index", plain, "--query", "x"], mentions: ["query-encoder", "checksum"])
+        try assertLSRFails(["check", plain], mentions: ["query-encoder"])
     }
 
     /// BM25 from SciFact's text: text queries work at once, and NDCG@10 on the test queries is
@@ -137,33 +130,33 @@ final class TextCLITests: XCTestCase {
             (["--tokenizer", vocab], ["--query-encoder"]),
         ]
         for (extra, fragments) in cases {
-            try failure(["index", "--input", docs, "--output", output] + extra, mentions: fragments)
+            try assertLSRFails(["index", "--input", docs, "--output", output] + extra, mentions: fragments)
             XCTAssertFalse(FileManager.default.fileExists(atPath: output), "\(extra)")
         }
         // BM25 over a vector file: the record's `vector` is named.
-        try failure(["index", "--input", docs, "--output", output, "--weighting", "bm25", "--tokenizer", vocab], mentions: ["docs.jsonl:1:", "vector"])
+        try assertLSRFails(["index", "--input", docs, "--output", output, "--weighting", "bm25", "--tokenizer", vocab], mentions: ["docs.jsonl:1:", "vector"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
-        try failure(["tokenize", "--input", docs], mentions: ["--tokenizer"])
-        try failure(["encode", "--input", docs, "--tokenizer", vocab, "--weights", idf, "--output", directory.file("v.jsonl")], mentions: ["docs.jsonl", "vector"])
+        try assertLSRFails(["tokenize", "--input", docs], mentions: ["--tokenizer"])
+        try assertLSRFails(["encode", "--input", docs, "--tokenizer", vocab, "--weights", idf, "--output", directory.file("v.jsonl")], mentions: ["docs.jsonl", "vector"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("v.jsonl")))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }, [])
-        try failure(["tokenize", "--input", docs, "--tokenizer", vocab, "--count-only", "--output", directory.file("t")], mentions: ["--count-only"])
+        try assertLSRFails(["tokenize", "--input", docs, "--tokenizer", vocab, "--count-only", "--output", directory.file("t")], mentions: ["--count-only"])
 
         // BM25 over a directory that is not an index: refused before the corpus is read.
         let texts = directory.write("{\"_id\": \"1\", \"text\": \"hello\"}\n", to: "texts.jsonl")
         let notIndex = directory.file("not-an-index")
         try FileManager.default.createDirectory(atPath: notIndex, withIntermediateDirectories: false)
-        try failure(["index", "--input", texts, "--output", notIndex, "--weighting", "bm25", "--tokenizer", vocab, "--force"], mentions: ["not an lsr index"])
+        try assertLSRFails(["index", "--input", texts, "--output", notIndex, "--weighting", "bm25", "--tokenizer", vocab, "--force"], mentions: ["not an lsr index"])
 
         // A BM25 index keeps its encoder; an index over other tokens takes none.
         let bm25 = directory.file("bm25")
         XCTAssertEqual(try runLSR(["index", "--input", texts, "--output", bm25, "--weighting", "bm25", "--tokenizer", vocab]).status, 0)
-        try failure(["add-encoder", "--index", bm25, "--tokenizer", vocab, "--weights", idf, "--force"], mentions: ["BM25"])
+        try assertLSRFails(["add-encoder", "--index", bm25, "--tokenizer", vocab, "--weights", idf, "--force"], mentions: ["BM25"])
         XCTAssertTrue(try lsr(["search", "--index", bm25, "--query", "hello"]).stdout.hasPrefix("q1 Q0 1 1 "))
         let other = directory.file("other")
         let otherDocs = directory.write("{\"id\": \"d\", \"vector\": {\"x1\": 1, \"x2\": 2, \"hello\": 1}}\n", to: "other.jsonl")
         XCTAssertEqual(try runLSR(["index", "--input", otherDocs, "--output", other]).status, 0)
-        try failure(["add-encoder", "--index", other, "--tokenizer", vocab, "--weights", idf], mentions: ["another vocabulary"])
-        try failure(["tune", "--index", bm25, "--query", "hello"], mentions: ["--queries"])
+        try assertLSRFails(["add-encoder", "--index", other, "--tokenizer", vocab, "--weights", idf], mentions: ["another vocabulary"])
+        try assertLSRFails(["tune", "--index", bm25, "--query", "hello"], mentions: ["--queries"])
     }
 }

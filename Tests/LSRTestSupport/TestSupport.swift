@@ -1,5 +1,6 @@
 import Foundation
 import LSR
+import XCTest
 
 /// A synthetic collection of sparse vectors with string tokens, reproducible from a seed.
 public struct SyntheticCollection {
@@ -152,4 +153,43 @@ public func runLSR(
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// A NumPy `.npy` file (format 1.0) holding `rows`: float32 (`<f4`) or float16 (`<f2`) values;
+/// `descr`, `fortranOrder` and `shape` override the header, to make bad files.
+public func npyBytes(_ rows: [[Float]], descr: String = "<f4", fortranOrder: Bool = false, shape: String? = nil) -> [UInt8] {
+    let columns = rows.first?.count ?? 0
+    var header = "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(shape ?? "(\(rows.count), \(columns))"), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+    for row in rows {
+        for v in row {
+            if descr == "<f2" {
+                withUnsafeBytes(of: HalfPrecision.encode(v).littleEndian) { bytes += $0 }
+            } else {
+                withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+            }
+        }
+    }
+    return bytes
+}
+
+/// An `.fvecs` file holding `rows` (each row's own length is written).
+public func fvecsBytes(_ rows: [[Float]]) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for row in rows {
+        withUnsafeBytes(of: Int32(row.count).littleEndian) { bytes += $0 }
+        for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+    }
+    return bytes
+}
+
+/// Runs `lsr` expecting it to fail with a one-line error on standard error that contains every
+/// fragment.
+public func assertLSRFails(_ arguments: [String], mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try runLSR(arguments)
+    XCTAssertNotEqual(result.status, 0, file: file, line: line)
+    XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+    for fragment in fragments { XCTAssertTrue(result.stderr.contains(fragment), "\(fragment) in: \(result.stderr)", file: file, line: line) }
 }
