@@ -51,12 +51,16 @@ struct InfoCommand: ParsableCommand {
         } catch let error as LSRError {
             text += "text query encoder: unusable (\(error.message))\n"
         }
-        if let dense = index.dense {
-            let d = dense.metadata
-            text += "dense vectors: \(d.rows) × \(d.dimension), \(d.precision.rawValue), from \(d.source); "
-                + "\(DenseLayout.fileName) \(dense.fileBytes) (\(formatBytes(dense.fileBytes)))\n"
-        } else {
-            text += "dense vectors: none (lsr add-dense stores them, for hybrid search)\n"
+        do {
+            if let dense = try index.denseVectors() {
+                let d = dense.metadata
+                text += "dense vectors: \(d.rows) × \(d.dimension), \(d.precision.rawValue), from \(d.source); "
+                    + "\(DenseLayout.fileName) \(dense.fileBytes) (\(formatBytes(dense.fileBytes)))\n"
+            } else {
+                text += "dense vectors: none (lsr add-dense stores them, for hybrid search)\n"
+            }
+        } catch let error as LSRError {
+            text += "dense vectors: unusable (\(error.message))\n"
         }
         print(text, terminator: "")
     }
@@ -71,7 +75,8 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let directory = location.path
         let index = try Index(path: directory)
-        let damaged = index.verify()
+        let dense = try index.denseVectors()
+        let damaged = index.verify() + (dense?.verify().map { DenseLayout.fileName + ": " + $0 } ?? [])
         guard damaged.isEmpty else {
             throw LSRError(.corruptIndex, "checksum mismatch in section(s) \(damaged.joined(separator: ", ")); rebuild the index", path: directory)
         }
@@ -81,7 +86,7 @@ struct CheckCommand: ParsableCommand {
         var sideFiles = ""
         if try index.presets() != nil { sideFiles += ", presets" }
         if try index.textEncoder() != nil { sideFiles += ", text query encoder" }
-        if let dense = index.dense { sideFiles += ", dense vectors (\(dense.fileBytes) bytes)" }
+        if let dense { sideFiles += ", dense vectors (\(dense.fileBytes) bytes)" }
         print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified\(sideFiles))")
     }
 }

@@ -15,8 +15,6 @@ public final class Index: @unchecked Sendable {
     public let metadata: IndexMetadata
     public let vocabulary: MappedVocabulary
     public let documents: DocumentStoreReader
-    /// The dense document vectors stored beside the index (`dense.lsr`), if any.
-    public let dense: DenseVectors?
     let file: IndexFile
     let storage: IndexStorage
     /// The binary input's component id of each token, when the index was built from binary input.
@@ -40,8 +38,6 @@ public final class Index: @unchecked Sendable {
                 .corruptIndex, "the document store holds \(documents.count) documents, the index \(metadata.documentCount)",
                 path: documents.path)
         }
-        let densePath = path + "/" + DenseLayout.fileName
-        dense = FileManager.default.fileExists(atPath: densePath) ? try DenseVectors(path: densePath, documentCount: metadata.documentCount) : nil
     }
 
     /// Number of documents.
@@ -55,8 +51,15 @@ public final class Index: @unchecked Sendable {
 
     /// Recomputes every section checksum.
     /// - Returns: the names of damaged sections (empty when the index is intact).
-    public func verify() -> [String] {
-        file.verifyChecksums() + (dense?.verify().map { DenseLayout.fileName + ": " + $0 } ?? [])
+    public func verify() -> [String] { file.verifyChecksums() }
+
+    /// The dense document vectors stored beside the index (`dense.lsr`), opened on each call;
+    /// nil when there are none. A damaged file does not stop sparse search, only what needs it.
+    /// - Throws: `LSRError.corruptIndex` (or `.io`, `.unsupportedVersion`) naming `dense.lsr`.
+    public func denseVectors() throws -> DenseVectors? {
+        let densePath = path + "/" + DenseLayout.fileName
+        guard FileManager.default.fileExists(atPath: densePath) else { return nil }
+        return try DenseVectors(path: densePath, documentCount: metadata.documentCount)
     }
 
     /// Encodes a query given as token strings, dropping tokens the index has never seen.

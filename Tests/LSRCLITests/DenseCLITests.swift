@@ -24,7 +24,7 @@ final class DenseCLITests: XCTestCase {
         let built = try runLSR(["index", "--input", input, "--output", index, "--dense", matrix, "--dense-ids", ids, "--dense-precision", "f32"])
         XCTAssertEqual(built.status, 0, built.stderr)
         let opened = try Index(path: index)
-        let dense = try XCTUnwrap(opened.dense)
+        let dense = try XCTUnwrap(try opened.denseVectors())
         XCTAssertEqual(dense.metadata, DenseMetadata(rows: 60, dimension: 4, precision: .f32, source: "dense.npy"))
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4)
         defer { buffer.deallocate() }
@@ -40,7 +40,7 @@ final class DenseCLITests: XCTestCase {
         // Without ids the rows are in document order; f16 rounds; .fvecs reads the same.
         let inOrder = directory.write(fvecsBytes((0 ..< 60).map(row)), to: "dense.fvecs")
         XCTAssertEqual(try runLSR(["add-dense", "--index", index, "--dense", inOrder, "--force"]).status, 0)
-        let half = try XCTUnwrap(try Index(path: index).dense)
+        let half = try XCTUnwrap(try Index(path: index).denseVectors())
         XCTAssertEqual(half.metadata.precision, .f16)
         for d in [0, 7, 59] {
             try half.vector(of: d, into: buffer)
@@ -53,6 +53,15 @@ final class DenseCLITests: XCTestCase {
         bytes[bytes.count / 2] ^= 0xff
         try bytes.write(to: URL(fileURLWithPath: path))
         try assertLSRFails(["check", index], mentions: ["dense.lsr", "checksum mismatch"])
+        // A truncated one: sparse search still works, info says why the vectors are unusable,
+        // and add-dense --force replaces it.
+        try bytes.prefix(100).write(to: URL(fileURLWithPath: path))
+        let queries = directory.write(collection.jsonl(), to: "q.jsonl")
+        XCTAssertEqual(try runLSR(["search", "--index", index, "--queries", queries, "--k", "3"]).status, 0)
+        XCTAssertTrue(try runLSR(["info", index]).stdout.contains("dense vectors: unusable"))
+        try assertLSRFails(["check", index], mentions: ["dense.lsr"])
+        XCTAssertEqual(try runLSR(["add-dense", "--index", index, "--dense", inOrder, "--force"]).status, 0)
+        XCTAssertEqual(try runLSR(["check", index]).status, 0)
     }
 
     func testBadRowsAreErrorsAndLeaveNothingBehind() throws {
