@@ -17,12 +17,15 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         .target(name: "LSRVectors"),
         .target(name: "LSRSuccinct"),
         .target(name: "LSRFormats", dependencies: ["LSRVectors", "CZstd", "CSQLite", "CLSRKernels"]),
         .target(name: "LSRIndexBuilder", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "LSRText", "CLSRKernels"]),
         .target(name: "CLSRKernels"),
-        .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "LSRText", "CLSRKernels"]),
+        .target(name: "LSRSearch", dependencies: ["LSRVectors", "LSRFormats", "LSRSuccinct", "LSRText", "CLSRKernels", "COpenBLAS"]),
         .target(name: "LSREvaluation", dependencies: ["LSRVectors", "LSRFormats"]),
         .target(name: "LSRText", dependencies: ["LSRVectors", "LSRFormats"]),
         .target(name: "LSRSweep", dependencies: ["LSRSearch", "LSREvaluation"]),
