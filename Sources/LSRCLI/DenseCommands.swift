@@ -48,3 +48,54 @@ struct AddDenseCommand: ParsableCommand {
         print("stored \(stored.metadata.rows) × \(stored.dimension) dense vectors (\(stored.metadata.precision.rawValue), \(formatBytes(stored.fileBytes))) in \(index)")
     }
 }
+
+/// Hybrid search options of `lsr search`.
+struct HybridOptions: ParsableArguments {
+    @Option(help: "Dense query vectors (.npy or .fvecs, as --dense): hybrid search, fusing the sparse candidates with their dense scores from the index's dense vectors.")
+    var denseQueries: String?
+    @Option(help: "The query id of each --dense-queries row, one per line; rows of other ids are skipped (default: rows in the order of the queries).")
+    var denseQueryIds: String?
+    @Option(help: "interpolate (alpha · min-max normalized sparse + (1 − alpha) · normalized dense, per query over the candidates), rrf (reciprocal rank fusion, k = 60) or rescore (the dense score alone).")
+    var fusion: FusionChoice?
+    @Option(help: "Weight of the sparse score in --fusion interpolate. (default: 0.5)")
+    var alpha: Float?
+    @Option(help: "Sparse results per query that dense scoring sees (at least --k). (default: 100)")
+    var candidates: Int?
+    @Flag(help: "Exact dense search over every document (no sparse search): the dense baseline.")
+    var denseOnly = false
+
+    enum FusionChoice: String, ExpressibleByArgument, CaseIterable { case interpolate, rrf, rescore }
+
+    var isHybrid: Bool { denseQueries != nil }
+
+    var parameters: HybridParameters {
+        let fusion: Fusion
+        switch self.fusion ?? .interpolate {
+        case .interpolate: fusion = .interpolate(alpha: alpha ?? 0.5)
+        case .rrf: fusion = .reciprocalRankFusion
+        case .rescore: fusion = .rescore
+        }
+        return HybridParameters(fusion: fusion, candidates: candidates ?? 100)
+    }
+
+    func validate() throws {
+        guard denseQueries != nil || (denseQueryIds == nil && fusion == nil && alpha == nil && candidates == nil && !denseOnly) else {
+            throw ValidationError("--dense-query-ids, --fusion, --alpha, --candidates and --dense-only go with --dense-queries")
+        }
+        if alpha != nil && (fusion ?? .interpolate) != .interpolate { throw ValidationError("--alpha goes with --fusion interpolate") }
+        if denseOnly && (fusion != nil || alpha != nil || candidates != nil) {
+            throw ValidationError("--dense-only searches the dense vectors alone: leave out --fusion, --alpha and --candidates")
+        }
+        do { try parameters.validate() } catch let error as LSRError { throw ValidationError("--\(error.field ?? ""): \(error.message)") }
+    }
+
+    /// A short description of the hybrid setting, for the summary line.
+    var label: String {
+        if denseOnly { return "dense only" }
+        switch parameters.fusion {
+        case let .interpolate(alpha): return "interpolate alpha \(alpha) over \(parameters.candidates) candidates"
+        case .reciprocalRank: return "rrf over \(parameters.candidates) candidates"
+        case .rescore: return "dense rescoring of \(parameters.candidates) candidates"
+        }
+    }
+}

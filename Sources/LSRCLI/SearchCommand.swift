@@ -63,6 +63,8 @@ struct SearchCommand: ParsableCommand {
     var recallVsExact = false
     @Flag(help: "Search once more counting the work done (lists, summary entries, blocks, documents scored) and report it per query.")
     var countWork = false
+    @OptionGroup(title: "Hybrid search (dense vectors stored with the index)")
+    var hybrid: HybridOptions
     @OptionGroup(title: "Evaluation of the run")
     var evaluation: EvaluationOptions
 
@@ -82,6 +84,13 @@ struct SearchCommand: ParsableCommand {
             }
         }
         if bruteForce && countWork { throw ValidationError("--count-work counts approximate and exact search, not --brute-force") }
+        try hybrid.validate()
+        if hybrid.isHybrid && (countWork || recallVsExact) {
+            throw ValidationError("--count-work and --recall-vs-exact measure sparse search: leave them out with --dense-queries")
+        }
+        if hybrid.denseOnly && (targetRecall != nil || queryCut != nil || heapFactor != nil || planning != nil || exact || bruteForce) {
+            throw ValidationError("--dense-only searches no inverted list: leave out the sparse search settings")
+        }
         do {
             try parameters.validate()
         } catch let error as LSRError {
@@ -105,7 +114,19 @@ struct SearchCommand: ParsableCommand {
             parameters = preset.parameters(k: k)
             presetNote = String(format: "preset for recall %.3f: ", preset.targetRecall)
         }
-        let result = opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
+        var result: BatchSearchResult
+        var stages: HybridSearchResult? = nil
+        if let denseQueries = hybrid.denseQueries {
+            let dense = try DenseQueries.read(path: denseQueries, idsPath: hybrid.denseQueryIds, queryIDs: querySet.ids)
+            let searched = hybrid.denseOnly
+                ? try opened.denseSearch(dense, k: k, threads: threading.threads)
+                : try opened.hybridSearch(
+                    querySet.vectors, dense: dense, parameters: parameters, method: method, hybrid: hybrid.parameters, threads: threading.threads)
+            result = BatchSearchResult(hits: searched.hits, microseconds: searched.microseconds, wallSeconds: searched.wallSeconds, threads: searched.threads)
+            stages = searched
+        } else {
+            result = opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
+        }
 
         var recall: Double? = nil
         if recallVsExact {
@@ -133,10 +154,15 @@ struct SearchCommand: ParsableCommand {
         }
 
         let latency = result.latency
-        let setting = method == .approximate ? "k=\(k) query_cut=\(parameters.queryCut) heap_factor=\(parameters.heapFactor)" : method == .exact ? "exact" : "brute force"
+        var setting = method == .approximate ? "k=\(k) query_cut=\(parameters.queryCut) heap_factor=\(parameters.heapFactor)" : method == .exact ? "exact" : "brute force"
+        if hybrid.denseOnly { setting = "k=\(k) dense only" } else if hybrid.isHybrid { setting += ", " + hybrid.label }
         var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(presetNote)\(setting): "
             + String(format: "mean %.1f µs, p50 %.1f, p90 %.1f, p99 %.1f, %.0f queries/s", latency.mean, latency.p50, latency.p90, latency.p99, result.queriesPerSecond)
         if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
+        if let stages {
+            summary += String(format: "; per query: sparse %.1f µs, dense %.1f µs, fusion %.1f µs",
+                              LatencySummary(stages.sparseMicroseconds).mean, LatencySummary(stages.denseMicroseconds).mean, LatencySummary(stages.fusionMicroseconds).mean)
+        }
         if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
         if querySet.queriesWithOnlyUnknownTokens > 0 {
             summary += ", \(querySet.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
@@ -159,6 +185,18 @@ struct SearchCommand: ParsableCommand {
                 "open_ms": openMilliseconds,
             ]
             if let recall { fields["recall_vs_exact"] = recall }
+            if let stages {
+                fields["sparse_us"] = LatencySummary(stages.sparseMicroseconds).mean
+                fields["dense_us"] = LatencySummary(stages.denseMicroseconds).mean
+                fields["fusion_us"] = LatencySummary(stages.fusionMicroseconds).mean
+                fields["hybrid"] = hybrid.label
+                fields["dense_only"] = hybrid.denseOnly
+                if !hybrid.denseOnly {
+                    fields["candidates"] = hybrid.parameters.candidates
+                    fields["fusion"] = (hybrid.fusion ?? .interpolate).rawValue
+                    if case let .interpolate(alpha) = hybrid.parameters.fusion { fields["alpha"] = Double(alpha) }
+                }
+            }
             if let targetRecall { fields["target_recall"] = targetRecall }
             if let work { fields["work_per_query"] = work }
             fields["per_query_us"] = result.microseconds

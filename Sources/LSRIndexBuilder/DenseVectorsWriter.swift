@@ -30,7 +30,7 @@ public struct DenseInput: Sendable {
     ///   many or too few rows, and every problem of ``DenseMatrixReader``), `.io`.
     public func write(indexDirectory: String, documentCount: Int, position: (String) -> Int?) throws {
         let reader = try DenseMatrixReader(path: path)
-        let ids = try idsPath.map(Self.readIDs)
+        let ids = try idsPath.map(readIDFile)
         if let ids, let rows = reader.declaredRows, rows != ids.count {
             throw LSRError(.invalidInput, "\(rows) rows, but the ids file \(idsPath!) has \(ids.count) ids", path: path)
         }
@@ -96,17 +96,6 @@ public struct DenseInput: Sendable {
                     out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * j, as: UInt32.self)
                 }
             }
-        }
-    }
-
-    /// One id per line (plain or zstd); a trailing empty line is ignored, an empty id is an error.
-    private static func readIDs(_ path: String) throws -> [String] {
-        var lines = String(decoding: try readFileBytes(path), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return try lines.enumerated().map { i, line in
-            let id = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-            guard !id.isEmpty else { throw LSRError(.invalidInput, "empty id", path: path, line: i + 1) }
-            return id
         }
     }
 }

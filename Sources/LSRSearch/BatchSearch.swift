@@ -11,6 +11,13 @@ public struct BatchSearchResult: Sendable {
     /// Worker threads used.
     public var threads: Int
 
+    public init(hits: [[SearchHit]], microseconds: [Double], wallSeconds: Double, threads: Int) {
+        self.hits = hits
+        self.microseconds = microseconds
+        self.wallSeconds = wallSeconds
+        self.threads = threads
+    }
+
     /// Queries per second over the whole batch.
     public var queriesPerSecond: Double { wallSeconds > 0 ? Double(hits.count) / wallSeconds : 0 }
     /// Mean, median and tail per-query latencies.

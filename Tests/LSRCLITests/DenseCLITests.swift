@@ -98,4 +98,48 @@ final class DenseCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: index + "/dense.lsr")), before)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: index).sorted(), ["dense.lsr", "documents.sqlite", "index.lsr"])
     }
+
+    /// Hybrid search end to end on SciFact with the MiniLM embeddings: the shared data's
+    /// reference NDCG@10 for dense search, interpolation and RRF over the exact sparse top 100;
+    /// the interpolated run beats both sparse and dense alone.
+    func testHybridSearchOnSciFactMatchesTheReferenceNumbers() throws {
+        try XCTSkipUnless(SharedData.available, "needs ../shared/data")
+        let minilm = SharedData.path("scifact/minilm")
+        let index = directory.file("scifact")
+        let built = try runLSR([
+            "index", "--input", SharedData.path("scifact/splade-tiny/docs.jsonl.zst"), "--vocab", SharedData.path("vocab.txt"),
+            "--output", index, "--dense", minilm + "/docs.npy", "--dense-ids", minilm + "/docs.ids.txt"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let queries = SharedData.path("scifact/splade-tiny/queries.jsonl"), qrels = SharedData.path("scifact/qrels/test.tsv")
+        let dense = ["--dense-queries", minilm + "/queries.npy", "--dense-query-ids", minilm + "/queries.ids.txt"]
+        func ndcg(_ options: [String]) throws -> Double {
+            let run = directory.file("run-\(UInt32.random(in: 0 ... .max))")
+            let searched = try runLSR(["search", "--index", index, "--queries", queries, "--output", run, "--threads", "2"] + options)
+            XCTAssertEqual(searched.status, 0, searched.stderr)
+            let evaluated = try runLSR(["eval", "--run", run, "--qrels", qrels, "--metrics", "ndcg@10", "--json"])
+            let json = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as! [String: Any]
+            return ((json["metrics"] as! [String: Any])["ndcg@10"] as! NSNumber).doubleValue
+        }
+        let sparse = try ndcg(["--exact"])
+        let denseOnly = try ndcg(dense + ["--dense-only"])
+        let interpolated = try ndcg(["--exact"] + dense + ["--fusion", "interpolate", "--alpha", "0.5"])
+        let rrf = try ndcg(["--exact"] + dense + ["--fusion", "rrf"])
+        XCTAssertEqual(sparse, 0.6436, accuracy: 0.001)
+        XCTAssertEqual(denseOnly, 0.6451, accuracy: 0.002)
+        XCTAssertEqual(interpolated, 0.6924, accuracy: 0.002)
+        XCTAssertEqual(rrf, 0.6833, accuracy: 0.002)
+        XCTAssertGreaterThan(interpolated, max(sparse, denseOnly) + 0.03)
+
+        // Bad dense queries: one-line errors naming the file.
+        try assertLSRFails(["search", "--index", index, "--queries", queries, "--dense-queries", minilm + "/docs.npy"],
+                           mentions: ["docs.npy", "row 1109", "more rows than the 1109 queries"])
+        try assertLSRFails(["search", "--index", index, "--queries", queries, "--dense-queries", minilm + "/docs.npy", "--dense-query-ids", minilm + "/docs.ids.txt"],
+                           mentions: ["docs.npy", "has no row"])
+        let plain = directory.file("plain")
+        XCTAssertEqual(try runLSR(["index", "--input", SharedData.path("scifact/splade-tiny/docs.jsonl.zst"), "--vocab", SharedData.path("vocab.txt"), "--output", plain]).status, 0)
+        try assertLSRFails(["search", "--index", plain, "--queries", queries] + dense, mentions: ["no dense vectors", "lsr add-dense"])
+        try assertLSRFails(["search", "--index", index, "--queries", queries, "--alpha", "0.4"], mentions: ["go with --dense-queries"])
+        try assertLSRFails(["search", "--index", index, "--queries", queries] + dense + ["--alpha", "1.5"], mentions: ["--alpha", "[0, 1]"])
+        try assertLSRFails(["search", "--index", index, "--queries", queries] + dense + ["--dense-only", "--exact"], mentions: ["--dense-only"])
+    }
 }
