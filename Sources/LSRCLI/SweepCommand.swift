@@ -22,6 +22,12 @@ struct SweepCommand: ParsableCommand {
     var reports: String = "Evaluation/reports"
     @Option(help: "Also print the fastest point reaching this recall.")
     var targetRecall: Double?
+    @Option(help: "Hybrid sweep: dense query vectors (.npy or .fvecs) for the index's dense vectors; the grid also takes alpha=… and candidates=….")
+    var denseQueries: String?
+    @Option(help: "The query id of each --dense-queries row, one per line (default: rows in the order of the queries).")
+    var denseQueryIds: String?
+    @Option(help: "Hybrid sweep fusion: interpolate (over the grid's alpha values), rrf or rescore.")
+    var fusion: HybridOptions.FusionChoice = .interpolate
 
     func validate() throws {
         guard input.queries != nil else { throw ValidationError("lsr eval sweep reads a query file: give --queries FILE, not --query") }
@@ -30,14 +36,24 @@ struct SweepCommand: ParsableCommand {
         if let targetRecall, !(0 ... 1).contains(targetRecall) {
             throw ValidationError("--target-recall must be in [0, 1], got \(targetRecall)")
         }
-        do { _ = try SweepGrid(parsing: grid) } catch let error as LSRError { throw ValidationError("--grid: " + error.message) }
+        let parsed: SweepGrid
+        do { parsed = try SweepGrid(parsing: grid) } catch let error as LSRError { throw ValidationError("--grid: " + error.message) }
+        if denseQueries == nil && (!parsed.alphas.isEmpty || !parsed.candidates.isEmpty || denseQueryIds != nil) {
+            throw ValidationError("alpha and candidates grid terms and --dense-query-ids go with --dense-queries")
+        }
+        if fusion != .interpolate && !parsed.alphas.isEmpty { throw ValidationError("alpha grid terms go with --fusion interpolate") }
     }
 
     func run() throws {
         let opened = try input.openIndex()
         let querySet = try input.readQueries(for: opened)
         let judgments = try qrels.map { try Qrels.read(path: $0) }
-        let sweep = Sweep(grid: try SweepGrid(parsing: grid), k: k, threads: threads)
+        var hybrid: (dense: DenseQueries, fusion: Fusion)? = nil
+        if let denseQueries {
+            let dense = try DenseQueries.read(path: denseQueries, idsPath: denseQueryIds, queryIDs: querySet.ids)
+            hybrid = (dense, fusion == .interpolate ? .interpolate(alpha: 0.5) : fusion == .rrf ? .reciprocalRankFusion : .rescore)
+        }
+        let sweep = Sweep(grid: try SweepGrid(parsing: grid), k: k, threads: threads, hybrid: hybrid)
         let progress = ProgressLine()
         let points = try sweep.run(index: opened, queries: querySet, qrels: judgments) { done, total in
             progress.update("sweep: \(done)/\(total) points")

@@ -32,9 +32,13 @@ public struct SweepReport: Sendable {
         var text = "# Sweep: recall@\(k) against exact search vs. latency\n\n"
         for (name, value) in provenance.sorted(by: { $0.key < $1.key }) { text += "- \(name): \(value)\n" }
         let hasNDCG = points.contains { $0.ndcg10 != nil }
-        text += "\n| query_cut | heap_factor | mean µs | p50 µs | p99 µs | recall@\(k) |" + (hasNDCG ? " nDCG@10 |" : "") + " frontier |\n"
-        text += "|---|---|---|---|---|---|" + (hasNDCG ? "---|" : "") + "---|\n"
+        let hybrid = points.contains { $0.candidates != nil }
+        if hybrid { text += "\nHybrid points: recall@\(k) is against the same fusion over exact sparse candidates.\n" }
+        text += "\n|" + (hybrid ? " alpha | candidates |" : "") + " query_cut | heap_factor | mean µs | p50 µs | p99 µs | recall@\(k) |"
+            + (hasNDCG ? " nDCG@10 |" : "") + " frontier |\n"
+        text += (hybrid ? "|---|---" : "") + "|---|---|---|---|---|---|" + (hasNDCG ? "---|" : "") + "---|\n"
         for p in points.sorted(by: { $0.meanMicroseconds < $1.meanMicroseconds }) {
+            if hybrid { text += "| " + (p.alpha.map { "\($0)" } ?? "—") + " | " + (p.candidates.map { "\($0)" } ?? "—") + " " }
             text += "| \(p.queryCut) | \(p.heapFactor) | " + String(format: "%.1f | %.1f | %.1f | %.4f |", p.meanMicroseconds, p.p50Microseconds, p.p99Microseconds, p.recall)
             if hasNDCG { text += p.ndcg10.map { String(format: " %.4f |", $0) } ?? " |" }
             text += p.onFrontier ? " ★ |\n" : " |\n"

@@ -65,4 +65,32 @@ final class DenseScoringTests: XCTestCase {
         XCTAssertThrowsError(try scorer.scores(of: [count], query: queries[0]))
         XCTAssertThrowsError(try scorer.topK(queries: queries, k: -1))
     }
+
+    /// A hybrid sweep visits every alpha and candidate count at every grid point; its recall is
+    /// against the same fusion over exact sparse candidates (1 where the planner answers exactly).
+    func testHybridSweepVisitsAlphasAndCandidates() throws {
+        let collection = SyntheticCollection(seed: 6, count: 300, dimension: 60, meanLength: 8)
+        var generator = SplitMix64(seed: 12)
+        let matrix = (0 ..< 300).map { _ in (0 ..< 8).map { _ in Float.random(in: -1 ... 1, using: &generator) } }
+        try IndexBuilder(configuration: BuildConfiguration()).build(
+            input: try VectorFileReader(path: directory.write(collection.jsonl(), to: "d.jsonl")), outputPath: directory.file("idx"),
+            dense: DenseInput(path: directory.write(npyBytes(matrix), to: "dense.npy")))
+        let index = try Index(path: directory.file("idx"))
+        let queries = try directory.queries(SyntheticCollection(seed: 60, count: 12, dimension: 60, meanLength: 6, idPrefix: "q"), for: index, name: "q")
+        let denseQueries = directory.write(npyBytes((0 ..< 12).map { _ in (0 ..< 8).map { _ in Float.random(in: -1 ... 1, using: &generator) } }), to: "q.npy")
+        let dense = try DenseQueries.read(path: denseQueries, idsPath: nil, queryIDs: queries.ids)
+        let grid = try SweepGrid(parsing: ["query_cut=4", "heap_factor=1.0", "alpha=0.2,0.8", "candidates=20,50"])
+        XCTAssertEqual(grid.alphas, [0.2, 0.8])
+        XCTAssertEqual(grid.candidates, [20, 50])
+        XCTAssertThrowsError(try SweepGrid(parsing: ["alpha=1.5"]))
+        XCTAssertThrowsError(try SweepGrid(parsing: ["candidates=0"]))
+        let points = try Sweep(grid: grid, k: 5, hybrid: (dense, .interpolate(alpha: 0.5))).run(index: index, queries: queries)
+        XCTAssertEqual(points.map(\.alpha), [0.2, 0.2, 0.8, 0.8])
+        XCTAssertEqual(points.map(\.candidates), [20, 50, 20, 50])
+        for point in points { XCTAssertEqual(point.recall, 1.0, accuracy: 1e-9) }
+        let rrf = try Sweep(grid: SweepGrid(parsing: ["query_cut=4", "heap_factor=1.0"]), k: 5, hybrid: (dense, .reciprocalRankFusion))
+            .run(index: index, queries: queries)
+        XCTAssertEqual(rrf.map(\.alpha), [nil])
+        XCTAssertEqual(rrf.map(\.candidates), [100])
+    }
 }
