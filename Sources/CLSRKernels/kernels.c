@@ -125,6 +125,13 @@ AVX static void avx_accumulate_f16(const uint32_t *documents, const uint16_t *va
     }
 }
 
+/// Converts the first n − n mod 8 halves; returns how many.
+AVX static size_t decode_halves_f16c(const uint16_t *halves, float *out, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(halves + j))));
+    return j;
+}
+
 static int vectorized = 0;
 /// Whether the dot products gather the query weights (Intel) or load them one by one (others);
 /// the results are the same. LSR_DOT_QUERY=gather|loads overrides the choice.
@@ -172,6 +179,16 @@ float lsr_dot_u32_f32(const uint32_t *components, const float *values, size_t n,
         seen[d >> 6] |= (uint64_t)1 << (d & 63);                \
         scores[d] += weight * VALUE(j);                         \
     }
+
+void lsr_decode_halves(const uint16_t *halves, float *out, size_t n) {
+    size_t j = 0;
+#if LSR_X86
+    if (vectorized) {
+        j = decode_halves_f16c(halves, out, n);
+    }
+#endif
+    for (; j < n; j++) out[j] = half_to_float(halves[j]);
+}
 
 void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit) {
 #if LSR_X86

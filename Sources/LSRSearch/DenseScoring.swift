@@ -1,4 +1,5 @@
 import COpenBLAS
+import Glibc
 import LSRFormats
 import LSRVectors
 
@@ -52,7 +53,8 @@ public enum Fusion: Sendable, Equatable {
 }
 
 /// Dot products of dense queries with the stored dense document vectors, through OpenBLAS
-/// (`cblas_sgemm`, one BLAS thread: parallelism comes from one scorer per search thread).
+/// (`cblas_sgemv` per query for candidates, `cblas_sgemm` for query batches; one BLAS thread:
+/// parallelism comes from one scorer per search thread).
 ///
 /// Rows are decoded to float32 a chunk at a time into the scorer's scratch, so memory stays at
 /// one chunk whatever the collection. Not thread-safe: one scorer per thread.
@@ -65,6 +67,14 @@ public final class DenseScorer {
 
     /// OpenBLAS's own threads would oversubscribe the search threads.
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+
+    /// How products are computed. By default one `sgemv` per query for a query's candidates and
+    /// `sgemm` for batches of queries (exact dense search): the faster of the two in each case
+    /// (`Evaluation/reports/hybrid-scifact-2026-12-03.md`). For benchmarks only,
+    /// `LSR_DENSE_KERNEL=sgemm|sgemv|loop` forces one (loop: a plain loop). All agree to float
+    /// rounding.
+    enum Kernel: String { case sgemm, sgemv, loop }
+    static let forcedKernel: Kernel? = getenv("LSR_DENSE_KERNEL").flatMap { Kernel(rawValue: String(cString: $0)) }
 
     public init(vectors: DenseVectors) {
         _ = Self.singleThreaded
@@ -84,7 +94,9 @@ public final class DenseScorer {
         while start < documents.count {
             let count = min(Self.chunkRows, documents.count - start)
             for i in 0 ..< count { try decode(documents[start + i], into: i) }
-            try multiply(queries: query, queryCount: 1, rowCount: count) { _, row, score in result[start + row] = score }
+            try multiply(queries: query, queryCount: 1, rowCount: count, kernel: Self.forcedKernel ?? .sgemv) { _, row, score in
+                result[start + row] = score
+            }
             start += count
         }
         return result
@@ -102,8 +114,9 @@ public final class DenseScorer {
         while start < vectors.metadata.rows && k > 0 && !queries.isEmpty {
             let count = min(Self.chunkRows, vectors.metadata.rows - start)
             for i in 0 ..< count { try decode(start + i, into: i) }
-            try multiply(queries: batch, queryCount: queries.count, rowCount: count) { q, row, score in
-                heaps[q].offer(score, UInt32(start + row))
+            try multiply(queries: batch, queryCount: queries.count, rowCount: count, kernel: Self.forcedKernel ?? .sgemm) { q, row, score in
+                // Most documents fall below the k-th score: compare before offering.
+                if !heaps[q].isFull || score >= heaps[q].threshold { heaps[q].offer(score, UInt32(start + row)) }
             }
             start += count
         }
@@ -122,13 +135,30 @@ public final class DenseScorer {
     }
 
     /// `queries (queryCount × d) · rows[..<rowCount]ᵀ`, each product handed to `body(query, row, score)`.
-    private func multiply(queries: [Float], queryCount: Int, rowCount: Int, _ body: (Int, Int, Float) -> Void) throws {
+    private func multiply(queries: [Float], queryCount: Int, rowCount: Int, kernel: Kernel, _ body: (Int, Int, Float) -> Void) throws {
         let d = Int32(vectors.dimension)
         if products.count < queryCount * rowCount { products = [Float](repeating: 0, count: queryCount * rowCount) }
         queries.withUnsafeBufferPointer { q in
             products.withUnsafeMutableBufferPointer { c in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(rowCount), d,
-                            1, q.baseAddress, d, rows.baseAddress, d, 0, c.baseAddress, Int32(rowCount))
+                switch kernel {
+                case .sgemm:
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(rowCount), d,
+                                1, q.baseAddress, d, rows.baseAddress, d, 0, c.baseAddress, Int32(rowCount))
+                case .sgemv:
+                    for i in 0 ..< queryCount {
+                        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rowCount), d, 1, rows.baseAddress, d,
+                                    q.baseAddress! + i * Int(d), 1, 0, c.baseAddress! + i * rowCount, 1)
+                    }
+                case .loop:
+                    let n = Int(d)
+                    for i in 0 ..< queryCount {
+                        for r in 0 ..< rowCount {
+                            var sum: Float = 0
+                            for j in 0 ..< n { sum += q[i * n + j] * rows[r * n + j] }
+                            c[i * rowCount + r] = sum
+                        }
+                    }
+                }
             }
         }
         for q in 0 ..< queryCount {

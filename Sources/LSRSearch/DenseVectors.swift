@@ -1,3 +1,4 @@
+import CLSRKernels
 import Foundation
 import LSRFormats
 import LSRVectors
@@ -56,10 +57,8 @@ public final class DenseVectors: @unchecked Sendable {
         let n = dimension
         switch metadata.precision {
         case .f16:
-            let base = values.baseAddress! + d * n * 2
-            for j in 0 ..< n {
-                row[j] = HalfPrecision.decode(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)))
-            }
+            // Rows start at even byte offsets of a 64-byte aligned section: the u16 view is aligned.
+            lsr_decode_halves((values.baseAddress! + d * n * 2).assumingMemoryBound(to: UInt16.self), row.baseAddress!, n)
         case .f32:
             let base = values.baseAddress! + d * n * 4
             for j in 0 ..< n { row[j] = base.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }

@@ -86,4 +86,8 @@ void lsr_rename_vector(const uint32_t *source, size_t n, const uint32_t *rename,
                        size_t component_width, ptrdiff_t *counts, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order,
                        uint32_t *renamed, void *permuted);
 
+/// Decodes n IEEE half-precision values (bits) to floats: F16C eight at a time where available,
+/// else the exact portable conversion (the same floats for finite halves).
+void lsr_decode_halves(const uint16_t *halves, float *out, size_t n);
+
 #endif
