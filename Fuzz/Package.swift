@@ -13,5 +13,6 @@ let package = Package(
         .executableTarget(name: "FuzzRelevanceFiles", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzIndexLoader", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
+        .executableTarget(name: "FuzzDenseMatrix", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
     ]
 )
