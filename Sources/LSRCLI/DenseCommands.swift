@@ -64,18 +64,23 @@ struct HybridOptions: ParsableArguments {
     @Flag(help: "Exact dense search over every document (no sparse search): the dense baseline.")
     var denseOnly = false
 
-    enum FusionChoice: String, ExpressibleByArgument, CaseIterable { case interpolate, rrf, rescore }
+    enum FusionChoice: String, ExpressibleByArgument, CaseIterable {
+        case interpolate, rrf, rescore
+
+        /// The fusion this choice names (`alpha` weighs interpolation only).
+        func fusion(alpha: Float) -> Fusion {
+            switch self {
+            case .interpolate: .interpolate(alpha: alpha)
+            case .rrf: .reciprocalRankFusion
+            case .rescore: .rescore
+            }
+        }
+    }
 
     var isHybrid: Bool { denseQueries != nil }
 
     var parameters: HybridParameters {
-        let fusion: Fusion
-        switch self.fusion ?? .interpolate {
-        case .interpolate: fusion = .interpolate(alpha: alpha ?? 0.5)
-        case .rrf: fusion = .reciprocalRankFusion
-        case .rescore: fusion = .rescore
-        }
-        return HybridParameters(fusion: fusion, candidates: candidates ?? 100)
+        HybridParameters(fusion: (fusion ?? .interpolate).fusion(alpha: alpha ?? 0.5), candidates: candidates ?? 100)
     }
 
     func validate() throws {

@@ -51,7 +51,7 @@ struct SweepCommand: ParsableCommand {
         var hybrid: (dense: DenseQueries, fusion: Fusion)? = nil
         if let denseQueries {
             let dense = try DenseQueries.read(path: denseQueries, idsPath: denseQueryIds, queryIDs: querySet.ids)
-            hybrid = (dense, fusion == .interpolate ? .interpolate(alpha: 0.5) : fusion == .rrf ? .reciprocalRankFusion : .rescore)
+            hybrid = (dense, fusion.fusion(alpha: 0.5))  // the grid's alpha values replace 0.5
         }
         let sweep = Sweep(grid: try SweepGrid(parsing: grid), k: k, threads: threads, hybrid: hybrid)
         let progress = ProgressLine()

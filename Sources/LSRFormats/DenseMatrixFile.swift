@@ -1,3 +1,4 @@
+import Foundation
 import LSRVectors
 
 /// A matrix of dense vectors read one row at a time: NumPy `.npy` (2-D, float32 or float16, little
@@ -178,7 +179,7 @@ public final class DenseMatrixReader {
         let header = String(decoding: text, as: UTF8.self)
         func value(of key: String) throws -> Substring {
             guard let keyRange = header.range(of: "'\(key)'"),
-                  let colon = header[keyRange.upperBound...].firstIndex(of: ":") else { throw bad("no '\(key)' in \(header.trimmed)") }
+                  let colon = header[keyRange.upperBound...].firstIndex(of: ":") else { throw bad("no '\(key)' in \(header.trimmingCharacters(in: .newlines))") }
             let rest = header[header.index(after: colon)...].drop { $0 == " " }
             if rest.first == "(" {
                 guard let close = rest.firstIndex(of: ")") else { throw bad("unterminated '\(key)'") }
@@ -186,7 +187,7 @@ public final class DenseMatrixReader {
             }
             return rest.prefix { $0 != "," && $0 != "}" }
         }
-        let descr = try value(of: "descr").trimmingQuotes
+        let descr = try value(of: "descr").trimmingCharacters(in: CharacterSet(charactersIn: " '\""))
         let precision: ValuePrecision
         switch descr {
         case "<f4": precision = .f32
@@ -197,7 +198,7 @@ public final class DenseMatrixReader {
         guard try value(of: "fortran_order") == "False" else {
             throw bad("the array is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)")
         }
-        let shape = try value(of: "shape").dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: " ") }
+        let shape = try value(of: "shape").dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         guard shape.count == 2, let rows = Int(shape[0]), let columns = Int(shape[1]), rows >= 0 else {
             throw bad("shape (\(shape.joined(separator: ", "))) is not a 2-D matrix (rows, dimension)")
@@ -218,21 +219,5 @@ public func readIDFile(_ path: String) throws -> [String] {
         let id = String(line)
         guard !id.isEmpty else { throw LSRError(.invalidInput, "empty id", path: path, line: i + 1) }
         return id
-    }
-}
-
-private extension String {
-    var trimmed: String { String(filter { $0 != "\n" }) }
-}
-
-private extension Substring {
-    var trimmingQuotes: String { String(self).trimmingCharacters(in: " '\"") }
-    func trimmingCharacters(in characters: String) -> String { String(self).trimmingCharacters(in: characters) }
-}
-
-private extension String {
-    func trimmingCharacters(in characters: String) -> String {
-        let set = Set(characters)
-        return String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }
