@@ -85,7 +85,7 @@ struct EvaluationOptions: ParsableArguments {
             let name = "recall_vs_exact@\(recallK)"
             var total = 0.0
             for query in exact.results.keys {
-                let value = RecallAgainstExact.recall(approximate: run.ranking(of: query), exact: exact.ranking(of: query), k: recallK)
+                let value = try RecallAgainstExact.recall(approximate: run.ranking(of: query), exact: exact.ranking(of: query), k: recallK)
                 total += value
                 result.perQuery[query, default: [:]][name] = value
             }

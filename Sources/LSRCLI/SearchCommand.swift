@@ -125,20 +125,20 @@ struct SearchCommand: ParsableCommand {
             result = BatchSearchResult(hits: searched.hits, microseconds: searched.microseconds, wallSeconds: searched.wallSeconds, threads: searched.threads)
             stages = searched
         } else {
-            result = opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
+            result = try opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
         }
 
         var recall: Double? = nil
         if recallVsExact {
-            let truth = method != .approximate ? result : opened.search(querySet.vectors, parameters: parameters, exact: true, threads: threading.threads)
-            recall = RecallAgainstExact.meanRecall(
+            let truth = method != .approximate ? result : try opened.search(querySet.vectors, parameters: parameters, method: .exact, threads: threading.threads)
+            recall = try RecallAgainstExact.meanRecall(
                 approximate: result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
         }
 
         var work: [String: Double]? = nil
         var workPerQuery: [SearchWorkCounts] = []
         if countWork {
-            workPerQuery = opened.searchCountingWork(querySet.vectors, parameters: parameters, method: method, threads: threading.threads).work
+            workPerQuery = try opened.searchCountingWork(querySet.vectors, parameters: parameters, method: method, threads: threading.threads).work
             work = workPerQuery.reduce(SearchWorkCounts(), +).perQuery
         }
         let run = try trecRun(querySet, result, opened)

@@ -17,7 +17,8 @@ public struct TextRecord: Sendable {
 /// `content`). Other fields are ignored; blank lines are skipped.
 public struct TextFileReader: Sendable {
     public let path: String
-    /// Reject a repeated id (documents); query files may repeat one.
+    /// Reject a repeated id (the default, for documents and queries; `lsr encode` and
+    /// `lsr tokenize` take any lines).
     public let requireUniqueIDs: Bool
 
     public init(path: String, requireUniqueIDs: Bool = true) {

@@ -39,7 +39,7 @@ public final class VectorFileReader {
     ///   - format: its format; detected from the name when nil.
     ///   - idsPath: for binary input, a file with one external id per line.
     ///   - vocabularyPath: for binary input, a file whose line `i` (0-based) names component `i`.
-    ///   - requireUniqueIDs: reject a repeated id (documents); queries may repeat.
+    ///   - requireUniqueIDs: reject a repeated id (the default, for documents and queries alike).
     /// - Throws: `LSRError` when the vocabulary file cannot be read.
     public init(
         path: String, format: VectorFileFormat? = nil, idsPath: String? = nil,

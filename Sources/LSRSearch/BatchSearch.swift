@@ -47,33 +47,28 @@ public struct LatencySummary: Sendable, Equatable {
     }
 }
 
-/// How a batch is searched.
+/// How ``Searcher/search(_:parameters:method:)`` finds the top k.
 public enum SearchMethod: Sendable, Equatable {
-    /// Seismic's skip-ahead search (``Searcher/search(_:parameters:)``).
+    /// The planner's choice per query between Seismic's skip-ahead search and exact exhaustive
+    /// search, under `queryCut`, `heapFactor` and `planning`.
     case approximate
-    /// The exact oracle over the inverted lists (``Searcher/searchExact(_:k:)``).
+    /// The exact oracle: every posting of every query term, term at a time.
     case exact
-    /// Every document's forward vector scored (``Searcher/searchBruteForce(_:k:)``).
+    /// Exact, by scoring every document's forward vector (no inverted lists).
     case bruteForce
 }
 
 extension Index {
-    /// Searches every query on up to `threads` threads (one ``Searcher`` each).
-    /// - Parameters:
-    ///   - exact: run the exact oracle instead of approximate search (`parameters.k` still applies).
-    /// - Returns: hits in input order and per-query timings.
-    public func search(
-        _ queries: [QueryVector], parameters: SearchParameters, exact: Bool = false, threads: Int = availableCores
-    ) -> BatchSearchResult {
-        search(queries, parameters: parameters, method: exact ? .exact : .approximate, threads: threads)
-    }
-
     /// Searches every query with `method` on up to `threads` threads (one ``Searcher`` each);
     /// exact methods use only `parameters.k`.
     /// - Returns: hits in input order and per-query timings.
+    /// - Throws: `LSRError.invalidArgument` for parameters out of range, `threads` < 1, or a
+    ///   malformed query (``Searcher/validate(_:)``, naming its position); nothing is searched then.
     public func search(
-        _ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, threads: Int = availableCores
-    ) -> BatchSearchResult {
+        _ queries: [QueryVector], parameters: SearchParameters = .default, method: SearchMethod = .approximate,
+        threads: Int = availableCores
+    ) throws -> BatchSearchResult {
+        try validateBatch(queries, parameters: parameters, method: method, threads: threads)
         let workers = workerCount(queries.count, threads: threads)
         let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
         let hits = ParallelSlots<[SearchHit]>(count: queries.count)
@@ -83,12 +78,7 @@ extension Index {
         parallelForEach(queries.count, threads: workers) { worker, i in
             let searcher = searchers.searchers[worker]
             let begin = clock.now
-            let result: [SearchHit]
-            switch method {
-            case .approximate: result = searcher.search(queries[i], parameters: parameters)
-            case .exact: result = searcher.searchExact(queries[i], k: parameters.k)
-            case .bruteForce: result = searcher.searchBruteForce(queries[i], k: parameters.k)
-            }
+            let result = searcher.run(queries[i], parameters, method)
             let elapsed = clock.now - begin
             hits[i] = result
             times[i] = elapsed.seconds * 1e6
@@ -97,6 +87,21 @@ extension Index {
         return BatchSearchResult(
             hits: hits.collect(), microseconds: times.collect(),
             wallSeconds: wall.seconds, threads: workers)
+    }
+
+    /// Checks a batch's arguments before any search.
+    func validateBatch(_ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, threads: Int) throws {
+        try parameters.validate(for: method)
+        guard threads >= 1 else { throw LSRError(.invalidArgument, "threads must be ≥ 1, got \(threads)", field: "threads") }
+        let largest = largestWeight
+        for (position, query) in queries.enumerated() {
+            do {
+                try query.validate(largestDocumentWeight: largest)
+            } catch var error as LSRError {
+                error.message = "query \(position): " + error.message
+                throw error
+            }
+        }
     }
 }
 
@@ -111,9 +116,12 @@ extension Index {
     /// Searches every query as ``search(_:parameters:method:threads:)`` does, counting what each
     /// search does (``SearchWorkCounts``); counting costs a little, so time other runs.
     /// - Returns: hits and counts per query, in input order.
+    /// - Throws: as ``search(_:parameters:method:threads:)``.
     public func searchCountingWork(
-        _ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod = .approximate, threads: Int = availableCores
-    ) -> (hits: [[SearchHit]], work: [SearchWorkCounts]) {
+        _ queries: [QueryVector], parameters: SearchParameters = .default, method: SearchMethod = .approximate,
+        threads: Int = availableCores
+    ) throws -> (hits: [[SearchHit]], work: [SearchWorkCounts]) {
+        try validateBatch(queries, parameters: parameters, method: method, threads: threads)
         let workers = workerCount(queries.count, threads: threads)
         let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
         let hits = ParallelSlots<[SearchHit]>(count: queries.count)
@@ -121,10 +129,7 @@ extension Index {
         parallelForEach(queries.count, threads: workers) { worker, i in
             var work = SearchWorkCounts()
             let searcher = searchers.searchers[worker]
-            switch method {
-            case .approximate: hits[i] = searcher.search(queries[i], parameters: parameters, counting: &work)
-            case .exact, .bruteForce: hits[i] = searcher.searchExact(queries[i], k: parameters.k, counting: &work)
-            }
+            hits[i] = searcher.run(queries[i], parameters, method, counting: &work)
             counts[i] = work
         }
         return (hits.collect(), counts.collect())

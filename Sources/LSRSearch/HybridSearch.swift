@@ -102,7 +102,7 @@ extension Index {
         hybrid: HybridParameters, threads: Int = availableCores
     ) throws -> HybridSearchResult {
         try hybrid.validate()
-        try parameters.validate()
+        try parameters.validate(for: method)
         let vectors = try requireDenseVectors(dimension: dense.dimension)
         guard dense.rows.count == queries.count else {
             throw LSRError(.invalidArgument, "\(dense.rows.count) dense queries for \(queries.count) queries", field: "dense queries")
@@ -111,7 +111,7 @@ extension Index {
         candidateParameters.k = max(parameters.k, hybrid.candidates)
         let clock = ContinuousClock()
         let started = clock.now
-        let sparse = search(queries, parameters: candidateParameters, method: method, threads: threads)
+        let sparse = try search(queries, parameters: candidateParameters, method: method, threads: threads)
         let workers = workerCount(queries.count, threads: threads)
         let scorers = ScorerPool((0 ..< workers).map { _ in DenseScorer(vectors: vectors) })
         let hits = ParallelSlots<[SearchHit]>(count: queries.count)
@@ -147,6 +147,7 @@ extension Index {
     public func denseSearch(_ dense: DenseQueries, k: Int, batchSize: Int = 64, threads: Int = availableCores) throws -> HybridSearchResult {
         guard k >= 1 else { throw LSRError(.invalidArgument, "must be ≥ 1, got \(k)", field: "k") }
         guard batchSize >= 1 else { throw LSRError(.invalidArgument, "must be ≥ 1, got \(batchSize)", field: "batch-size") }
+        guard threads >= 1 else { throw LSRError(.invalidArgument, "threads must be ≥ 1, got \(threads)", field: "threads") }
         let vectors = try requireDenseVectors(dimension: dense.dimension)
         let batches = stride(from: 0, to: dense.rows.count, by: batchSize).map { $0 ..< min($0 + batchSize, dense.rows.count) }
         let workers = workerCount(batches.count, threads: threads)

@@ -46,6 +46,15 @@ public final class Index: @unchecked Sendable {
     /// Bytes of `index.lsr` per section name.
     public var sectionSizes: [(name: String, bytes: Int)] { file.entries.map { ($0.name, $0.length) } }
 
+    /// An upper bound on every stored document weight, which bounds scores (see
+    /// ``Searcher/validate(_:)``): 65,504, the largest half-precision value, for f16 indexes; for
+    /// f32 indexes the largest posting value, found by one pass over the postings on first use
+    /// (about a millisecond per million nonzeros) and kept.
+    public var largestWeight: Float {
+        largestWeightMemo.value { storage.largestWeightBound() }
+    }
+    private let largestWeightMemo = Memo<Float>()
+
     /// Bytes of `index.lsr` (the document store is separate).
     public var fileBytes: Int { file.byteCount }
 
@@ -85,13 +94,64 @@ public final class Index: @unchecked Sendable {
     }
 }
 
-/// A query over an index's components: ascending component ids and positive weights.
+/// A query over an index's components: strictly ascending component ids and finite weights that
+/// are not negative (``Searcher/validate(_:)`` checks it before every search).
 public struct QueryVector: Sendable, Equatable {
     public var components: [UInt32]
     public var values: [Float]
     public init(components: [UInt32], values: [Float]) {
         self.components = components
         self.values = values
+    }
+
+    /// The sum of the weights, in double precision.
+    var weightSum: Double { values.reduce(0) { $0 + Double($1) } }
+
+    /// Throws what is wrong with the query, if anything, for an index whose document weights are
+    /// at most `largestDocumentWeight`.
+    func validate(largestDocumentWeight: Float) throws {
+        guard components.count == values.count else {
+            throw LSRError(.invalidArgument, "the query has \(components.count) components but \(values.count) weights", field: "query")
+        }
+        var previous: UInt32?
+        for (c, v) in zip(components, values) {
+            if let previous, c <= previous {
+                throw LSRError(
+                    .invalidArgument, "query components must be strictly ascending: component \(c) follows \(previous)", field: "query")
+            }
+            guard v.isFinite, v >= 0 else {
+                throw LSRError(.invalidArgument, "query weight \(v) of component \(c) must be finite and not negative", field: "query")
+            }
+            previous = c
+        }
+        if let problem = Self.overflow(weightSum: weightSum, largestDocumentWeight: largestDocumentWeight) {
+            throw LSRError(.invalidArgument, problem, field: "query")
+        }
+    }
+
+    /// Why a query whose weights sum to `weightSum` can make scores overflow Float32 in an index
+    /// whose document weights are at most `largestDocumentWeight`, or nil when it cannot.
+    static func overflow(weightSum: Double, largestDocumentWeight: Float) -> String? {
+        let bound = weightSum * Double(largestDocumentWeight)
+        guard bound > Double(Float.greatestFiniteMagnitude) else { return nil }
+        return "query weights sum to \(Float(exactly: weightSum) ?? Float(weightSum)); times the index's largest document weight "
+            + "(\(largestDocumentWeight)) that is \(bound), beyond Float32's \(Float.greatestFiniteMagnitude): scores could overflow"
+    }
+}
+
+/// A value computed once, on first use, from any thread.
+private final class Memo<T: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `stored` is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: T?
+
+    func value(_ compute: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let stored { return stored }
+        let computed = compute()
+        stored = computed
+        return computed
     }
 }
 

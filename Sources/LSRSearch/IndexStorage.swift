@@ -30,6 +30,17 @@ struct IndexStorage: @unchecked Sendable {
     let narrowComponents: Bool
     let halfValues: Bool
 
+    /// An upper bound on every stored weight: for half-precision weights the largest finite
+    /// half (65,504), with no pass over the data; for f32 weights the largest finite posting
+    /// value (every nonzero has a posting), 0 for an empty index.
+    func largestWeightBound() -> Float {
+        if halfValues { return Float(Float16.greatestFiniteMagnitude) }
+        let values = UnsafeBufferPointer(start: postingValues.baseAddress?.assumingMemoryBound(to: Float.self), count: postingValues.count / 4)
+        var largest: Float = 0
+        for v in values where v.isFinite && v > largest { largest = v }
+        return largest
+    }
+
     init(file: IndexFile, metadata m: IndexMetadata) throws {
         let path = file.path
         guard m.componentWidth == 2 || m.componentWidth == 4, m.documentCount >= 0, m.vocabularySize >= 0,

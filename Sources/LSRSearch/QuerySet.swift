@@ -3,7 +3,7 @@ import LSRVectors
 
 /// Queries read from a file and encoded against one index.
 public struct QuerySet: Sendable {
-    /// Query ids in file order (repeats allowed).
+    /// Query ids in file order, distinct.
     public var ids: [String]
     /// Query text, when the file had any.
     public var contents: [String?]
@@ -46,8 +46,10 @@ extension Index {
     ///   - idsPath: for binary queries, their ids (else positions are used).
     ///   - vocabularyPath: for binary queries, names of their components; without it, binary
     ///     component ids are matched with the ids of the binary file the index was built from.
-    /// - Throws: `LSRError` for unreadable or malformed input; `.invalidArgument` for binary
-    ///   queries without a vocabulary against an index built from JSONL.
+    /// - Throws: `LSRError` for unreadable or malformed input, naming the file, line (or byte
+    ///   offset) and field: a repeated query id, or weights that could make scores overflow
+    ///   Float32 in this index (``Searcher/validate(_:)``); `.invalidArgument` for binary queries
+    ///   without a vocabulary against an index built from JSONL.
     public func readQueries(path: String, idsPath: String? = nil, vocabularyPath: String? = nil) throws -> QuerySet {
         if try TextFileReader.holdsText(path: path) {
             guard idsPath == nil, vocabularyPath == nil else {
@@ -55,7 +57,7 @@ extension Index {
             }
             return try readTextQueries(path: path)
         }
-        let reader = try VectorFileReader(path: path, idsPath: idsPath, vocabularyPath: vocabularyPath, requireUniqueIDs: false)
+        let reader = try VectorFileReader(path: path, idsPath: idsPath, vocabularyPath: vocabularyPath)
         if reader.format == .binary && vocabularyPath == nil && !metadata.hasSourceComponentIDs {
             throw LSRError(
                 .invalidArgument,
@@ -72,8 +74,18 @@ extension Index {
                 while known.count <= c { known.append(vocabulary.id(of: reader.tokens[known.count])) }
                 return (known[c], value)
             }
-            set.append(id: record.id, content: record.content, encode(pairs))
+            let encoded = encode(pairs)
+            try checkScoreRange(encoded.query.values, path: path, line: record.line, position: record.position)
+            set.append(id: record.id, content: record.content, encoded)
         }
         return set
+    }
+
+    /// Throws `LSRError.invalidInput` naming the record when `weights` could make a score
+    /// overflow Float32 in this index.
+    func checkScoreRange(_ weights: [Float], path: String, line: Int?, position: Int) throws {
+        let sum = weights.reduce(0) { $0 + Double($1) }
+        guard let problem = QueryVector.overflow(weightSum: sum, largestDocumentWeight: largestWeight) else { return }
+        throw LSRError(.invalidInput, line == nil ? "query \(position): \(problem)" : problem, path: path, line: line, field: "vector")
     }
 }

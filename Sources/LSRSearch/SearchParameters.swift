@@ -26,9 +26,12 @@ public struct SearchParameters: Sendable, Equatable {
         self.planning = planning
     }
 
+    /// Checks the parameters `method` uses: `k` for every method, `queryCut` and `heapFactor`
+    /// for approximate search only (exact methods ignore them).
     /// - Throws: `LSRError.invalidArgument` naming the parameter and its valid range.
-    public func validate() throws {
+    public func validate(for method: SearchMethod = .approximate) throws {
         guard k >= 1 else { throw LSRError(.invalidArgument, "k must be ≥ 1, got \(k)", field: "k") }
+        guard method == .approximate else { return }
         guard queryCut >= 1 else { throw LSRError(.invalidArgument, "query-cut must be ≥ 1, got \(queryCut)", field: "query-cut") }
         guard heapFactor.isFinite, heapFactor > 0 else {
             throw LSRError(.invalidArgument, "heap-factor must be a finite number > 0, got \(heapFactor)", field: "heap-factor")

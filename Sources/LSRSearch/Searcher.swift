@@ -27,6 +27,8 @@ public final class Searcher {
     var candidates: [Candidate] = []
     /// The query's positions ordered by weight (reused).
     var cutOrder: [Int] = []
+    /// ``Index/largestWeight``, read once.
+    let largestDocumentWeight: Float
 
     public init(index: Index) {
         self.index = index
@@ -40,6 +42,7 @@ public final class Searcher {
         queueStorage = .allocate(capacity: max(1, storage.documentCount))
         accumulators = .allocate(capacity: max(1, storage.documentCount))
         accumulators.initialize(repeating: 0)
+        largestDocumentWeight = index.largestWeight
     }
 
     deinit {
@@ -50,53 +53,82 @@ public final class Searcher {
         accumulators.deallocate()
     }
 
-    /// Approximate top-k: per query, the planner runs Seismic's skip-ahead search, or exact
-    /// exhaustive search when that is estimated to cost less (small collections, indexes built
-    /// without summaries, settings that would score most documents).
+    /// The top `parameters.k` documents for `query`, by `method`: the one search entry point.
     ///
-    /// Skip-ahead: the `queryCut` heaviest query terms pick lists; blocks whose summary score
-    /// is below `heapFactor ×` the current k-th score are skipped; in the other blocks, a
-    /// document is skipped too when the summary score with the list's coordinate replaced by the
-    /// document's own weight is below that bound; the remaining documents are scored exactly.
+    /// - `.approximate`: per query, the planner runs Seismic's skip-ahead search, or exact
+    ///   exhaustive search when that is estimated to cost less (small collections, indexes built
+    ///   without summaries, settings that would score most documents). Skip-ahead: the
+    ///   `queryCut` heaviest query terms pick lists; blocks whose summary score is below
+    ///   `heapFactor ×` the current k-th score are skipped; in the other blocks, a document is
+    ///   skipped too when the summary score with the list's coordinate replaced by the
+    ///   document's own weight is below that bound; the remaining documents are scored exactly.
+    /// - `.exact`: every posting of every query term, term at a time (the oracle).
+    /// - `.bruteForce`: every document's forward vector scored, with no inverted lists (the
+    ///   baseline `.exact` is measured against; same results).
+    ///
+    /// Exact methods use only `parameters.k`. Documents sharing no component with the query are
+    /// never returned.
     /// - Returns: up to `k` hits, best first (ties by lower document id).
-    public func search(_ query: QueryVector, parameters: SearchParameters) -> [SearchHit] {
-        var search = PlannedSearch(searcher: self, query: query, parameters: parameters, work: UncountedWork())
-        return index.storage.dispatch(&search)
+    /// - Throws: `LSRError.invalidArgument` for parameters out of range (``SearchParameters/validate()``)
+    ///   or a malformed query (``validate(_:)``); nothing is searched then.
+    public func search(_ query: QueryVector, parameters: SearchParameters = .default, method: SearchMethod = .approximate) throws -> [SearchHit] {
+        try parameters.validate(for: method)
+        try validate(query)
+        return run(query, parameters, method)
     }
 
-    /// ``search(_:parameters:)``, adding what the search did to `work`.
-    public func search(_ query: QueryVector, parameters: SearchParameters, counting work: inout SearchWorkCounts) -> [SearchHit] {
-        var search = PlannedSearch(searcher: self, query: query, parameters: parameters, work: work)
-        let hits = index.storage.dispatch(&search)
-        work = search.work
+    /// ``search(_:parameters:method:)``, adding what the search did to `work` (brute force is
+    /// counted as `.exact`, whose results it equals).
+    public func search(
+        _ query: QueryVector, parameters: SearchParameters = .default, method: SearchMethod = .approximate,
+        counting work: inout SearchWorkCounts
+    ) throws -> [SearchHit] {
+        try parameters.validate(for: method)
+        try validate(query)
+        return run(query, parameters, method, counting: &work)
+    }
+
+    /// Checks that `query` can be searched in this index: as many weights as components,
+    /// components strictly ascending, weights finite and not negative, and small enough that no
+    /// score can overflow Float32 (their sum times the index's largest document weight, see
+    /// ``Index/largestWeight``, stays below `Float.greatestFiniteMagnitude`). Components the
+    /// index does not have are allowed (they match nothing).
+    /// - Throws: `LSRError.invalidArgument` naming the first problem.
+    public func validate(_ query: QueryVector) throws {
+        try query.validate(largestDocumentWeight: largestDocumentWeight)
+    }
+
+    /// Runs a validated search.
+    func run(_ query: QueryVector, _ parameters: SearchParameters, _ method: SearchMethod) -> [SearchHit] {
+        switch method {
+        case .approximate:
+            var search = PlannedSearch(searcher: self, query: query, parameters: parameters, work: UncountedWork())
+            return index.storage.dispatch(&search)
+        case .exact:
+            var search = ExhaustiveSearch(searcher: self, query: query, k: parameters.k, work: UncountedWork())
+            return index.storage.dispatch(&search)
+        case .bruteForce:
+            var search = BruteForceSearch(searcher: self, query: query, k: parameters.k)
+            return index.storage.dispatch(&search)
+        }
+    }
+
+    /// Runs a validated search, adding its work to `work`.
+    func run(_ query: QueryVector, _ parameters: SearchParameters, _ method: SearchMethod, counting work: inout SearchWorkCounts) -> [SearchHit] {
+        let hits: [SearchHit]
+        switch method {
+        case .approximate:
+            var search = PlannedSearch(searcher: self, query: query, parameters: parameters, work: work)
+            hits = index.storage.dispatch(&search)
+            work = search.work
+        case .exact, .bruteForce:
+            var search = ExhaustiveSearch(searcher: self, query: query, k: parameters.k, work: work)
+            hits = index.storage.dispatch(&search)
+            work = search.work
+            work.exhaustiveQueries += 1
+        }
         work.queries += 1
         return hits
-    }
-
-    /// Exact top-k over every posting (no pruning, no skipping): the oracle.
-    /// - Returns: up to `k` hits, best first (ties by lower document id); documents sharing no
-    ///   component with the query are never returned.
-    public func searchExact(_ query: QueryVector, k: Int) -> [SearchHit] {
-        var search = ExhaustiveSearch(searcher: self, query: query, k: k, work: UncountedWork())
-        return index.storage.dispatch(&search)
-    }
-
-    /// ``searchExact(_:k:)``, adding what the search did to `work`.
-    public func searchExact(_ query: QueryVector, k: Int, counting work: inout SearchWorkCounts) -> [SearchHit] {
-        var search = ExhaustiveSearch(searcher: self, query: query, k: k, work: work)
-        let hits = index.storage.dispatch(&search)
-        work = search.work
-        work.queries += 1
-        work.exhaustiveQueries += 1
-        return hits
-    }
-
-    /// Exact top-k by scoring every document's forward vector, with no inverted lists: the
-    /// baseline that ``searchExact(_:k:)`` is measured against. Same results as `searchExact`
-    /// (documents scoring 0, which share no component with the query, are never returned).
-    public func searchBruteForce(_ query: QueryVector, k: Int) -> [SearchHit] {
-        var search = BruteForceSearch(searcher: self, query: query, k: k)
-        return index.storage.dispatch(&search)
     }
 
     /// Scatters the query into the dense buffer (undone by `clearQuery`).

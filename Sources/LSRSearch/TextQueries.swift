@@ -70,21 +70,29 @@ extension Index {
     }
 
     /// Encodes `texts` (id, text) with the stored encoder.
+    /// - Throws: `LSRError.invalidArgument` for a repeated id or an index without a text encoder.
     public func textQueries(_ texts: [(id: String, text: String)]) throws -> QuerySet {
         let encoder = try requireTextEncoder()
         var set = QuerySet()
-        for (id, text) in texts { set.append(id: id, content: text, encoder.encode(text)) }
+        var seen = Set<String>()
+        for (id, text) in texts {
+            guard seen.insert(id).inserted else { throw LSRError(.invalidArgument, "duplicate query id '\(id)'", field: "id") }
+            set.append(id: id, content: text, encoder.encode(text))
+        }
         return set
     }
 
     /// Reads a text query file (BEIR `queries.jsonl`, or Seismic JSONL with `content` and no
     /// `vector`; plain or zstd) and encodes it with the stored encoder, in file order.
-    /// - Throws: `LSRError` for malformed input, or an index without a text encoder.
+    /// - Throws: `LSRError` for malformed input (a repeated id among it), or an index without a
+    ///   text encoder.
     public func readTextQueries(path queriesPath: String) throws -> QuerySet {
         let encoder = try requireTextEncoder()
         var set = QuerySet()
-        try TextFileReader(path: queriesPath, requireUniqueIDs: false).forEach { record in
-            set.append(id: record.id, content: record.text, encoder.encode(record.text))
+        try TextFileReader(path: queriesPath).forEach { record in
+            let encoded = encoder.encode(record.text)
+            try checkScoreRange(encoded.query.values, path: queriesPath, line: record.line, position: record.position)
+            set.append(id: record.id, content: record.text, encoded)
         }
         return set
     }

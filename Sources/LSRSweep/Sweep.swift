@@ -136,16 +136,16 @@ public struct Sweep: Sendable {
         index: Index, queries: QuerySet, qrels: Qrels? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> [SweepPoint] {
         if hybrid != nil { return try runHybrid(index: index, queries: queries, qrels: qrels, progress: progress) }
-        let exact = index.search(queries.vectors, parameters: SearchParameters(k: k), exact: true, threads: availableCores)
+        let exact = try index.search(queries.vectors, parameters: SearchParameters(k: k), method: .exact, threads: availableCores)
         let truth = exact.hits.map { $0.map(\.document) }
         if let (queryCut, heapFactor) = grid.points.first {  // warm-up, untimed
-            _ = index.search(queries.vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
+            _ = try index.search(queries.vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
         }
         var measured: [SweepPoint] = []
         for (n, (queryCut, heapFactor)) in grid.points.enumerated() {
             let parameters = SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor)
-            let result = index.search(queries.vectors, parameters: parameters, threads: threads)
-            let recall = RecallAgainstExact.meanRecall(approximate: result.hits.map { $0.map(\.document) }, exact: truth, k: k)
+            let result = try index.search(queries.vectors, parameters: parameters, threads: threads)
+            let recall = try RecallAgainstExact.meanRecall(approximate: result.hits.map { $0.map(\.document) }, exact: truth, k: k)
             var ndcg: Double? = nil
             if let qrels {
                 let run = try Run(hits: result.hits, queryIDs: queries.ids, index: index)
@@ -177,7 +177,7 @@ public struct Sweep: Sendable {
                 let result = try index.hybridSearch(
                     queries.vectors, dense: hybrid.dense, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor),
                     hybrid: parameters, threads: threads)
-                let recall = RecallAgainstExact.meanRecall(approximate: result.hits.map { $0.map(\.document) }, exact: truth, k: k)
+                let recall = try RecallAgainstExact.meanRecall(approximate: result.hits.map { $0.map(\.document) }, exact: truth, k: k)
                 var ndcg: Double? = nil
                 if let qrels {
                     let run = try Run(hits: result.hits, queryIDs: queries.ids, index: index)

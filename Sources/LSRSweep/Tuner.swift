@@ -104,15 +104,15 @@ public struct Tuner: Sendable {
         }
         let started = ContinuousClock.now
         progress?("exact top-\(k) of \(vectors.count) queries")
-        let exact = index.searchCountingWork(vectors, parameters: SearchParameters(k: k), method: .exact, threads: threads)
+        let exact = try index.searchCountingWork(vectors, parameters: SearchParameters(k: k), method: .exact, threads: threads)
         let truth = exact.hits.map { $0.map(\.document) }
         var points: [TuningPoint] = [TuningPoint(method: .exact, queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: vectors.count),
                                                  costs: exact.work.map(\.estimatedNanoseconds), margin: margin)]
 
-        func evaluate(_ queryCut: Int, _ heapFactor: Float) -> TuningPoint {
+        func evaluate(_ queryCut: Int, _ heapFactor: Float) throws -> TuningPoint {
             if let known = points.first(where: { $0.queryCut == queryCut && $0.heapFactor == heapFactor && $0.method == .approximate }) { return known }
-            let run = index.searchCountingWork(vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
-            let recalls = zip(run.hits, truth).map { RecallAgainstExact.recall(approximate: $0.0.map(\.document), exact: $0.1, k: k) }
+            let run = try index.searchCountingWork(vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
+            let recalls = try zip(run.hits, truth).map { try RecallAgainstExact.recall(approximate: $0.0.map(\.document), exact: $0.1, k: k) }
             let point = TuningPoint(method: .approximate, queryCut: queryCut, heapFactor: heapFactor, recalls: recalls,
                                     costs: run.work.map(\.estimatedNanoseconds), margin: margin)
             points.append(point)
@@ -133,7 +133,7 @@ public struct Tuner: Sendable {
             var competitive = false
             var cleared = [Bool](repeating: false, count: targets.count)
             for heapFactor in Tuner.heapFactors {
-                let point = evaluate(queryCut, heapFactor)
+                let point = try evaluate(queryCut, heapFactor)
                 for (i, target) in targets.enumerated() where point.bound >= target && !cleared[i] {
                     // The first (cheapest) setting of this query cut that clears the target.
                     cleared[i] = true
@@ -165,7 +165,7 @@ public struct Tuner: Sendable {
                 var pass = coarse
                 if var fail = failing, pass.meanCost <= Tuner.refinementSlack * cheapestCoarse {
                     for _ in 0 ..< Tuner.refinementSteps {
-                        let middle = evaluate(pass.queryCut, ((pass.heapFactor + fail.heapFactor) / 2 * 1000).rounded() / 1000)
+                        let middle = try evaluate(pass.queryCut, ((pass.heapFactor + fail.heapFactor) / 2 * 1000).rounded() / 1000)
                         if middle.bound >= target { pass = middle } else { fail = middle }
                     }
                 }
@@ -177,17 +177,17 @@ public struct Tuner: Sendable {
 
         // Selection.
         var measured: [String: Double] = [:]
-        func time(_ point: TuningPoint) -> Double {
-            let result = index.search(vectors, parameters: point.parameters(k: k), method: point.searchMethod, threads: 1)
+        func time(_ point: TuningPoint) throws -> Double {
+            let result = try index.search(vectors, parameters: point.parameters(k: k), method: point.searchMethod, threads: 1)
             return result.wallSeconds / Double(vectors.count) * 1e6
         }
         if selection == .measuredTime {
             let unique = Dictionary(grouping: candidatesByTarget.joined(), by: \.key).values.map { $0[0] }.sorted { $0.key < $1.key }
             progress?("timing \(unique.count) candidates on one thread")
-            if let first = unique.first { _ = time(first) }  // warm the caches
+            if let first = unique.first { _ = try time(first) }  // warm the caches
             for round in 0 ..< Tuner.timingRounds {
                 for point in round % 2 == 0 ? unique : unique.reversed() {
-                    measured[point.key] = min(measured[point.key] ?? .infinity, time(point))
+                    measured[point.key] = min(measured[point.key] ?? .infinity, try time(point))
                 }
             }
         }

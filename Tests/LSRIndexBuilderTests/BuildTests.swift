@@ -30,7 +30,7 @@ final class BuildTests: XCTestCase {
         let queries = SyntheticCollection(seed: 30, count: 20, dimension: 50, meanLength: 4, idPrefix: "q")
         let queryPath = directory.write(queries.jsonl(), to: "q.jsonl")
         let results = try indexes.map { index in
-            index.search(try index.readQueries(path: queryPath).vectors, parameters: .default, threads: 1).hits
+            try index.search(try index.readQueries(path: queryPath).vectors, parameters: .default, threads: 1).hits
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])
@@ -300,8 +300,8 @@ final class DamagedIndexTests: XCTestCase {
                 let set = try index.readQueries(path: queries)
                 let searcher = Searcher(index: index)
                 for query in set.vectors {
-                    for hit in searcher.search(query, parameters: .default) { XCTAssertLessThan(hit.document, index.documentCount) }
-                    for hit in searcher.searchExact(query, k: 10) { XCTAssertLessThan(hit.document, index.documentCount) }
+                    for hit in try searcher.search(query, parameters: .default) { XCTAssertLessThan(hit.document, index.documentCount) }
+                    for hit in try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact) { XCTAssertLessThan(hit.document, index.documentCount) }
                 }
             }
         }

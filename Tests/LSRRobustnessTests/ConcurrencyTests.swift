@@ -15,8 +15,8 @@ final class ConcurrencyTests: XCTestCase {
             SyntheticCollection(seed: 52, count: 64, dimension: 200, meanLength: 10, idPrefix: "q").jsonl(), to: "q.jsonl"))
         let serialSearcher = Searcher(index: index)
         let parameters = SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9)
-        let serial = queries.vectors.map { serialSearcher.search($0, parameters: parameters) }
-        let serialExact = queries.vectors.map { serialSearcher.searchExact($0, k: 10) }
+        let serial = try queries.vectors.map { try serialSearcher.search($0, parameters: parameters) }
+        let serialExact = try queries.vectors.map { try serialSearcher.search($0, parameters: SearchParameters(k: 10), method: .exact) }
         let serialIDs = try serial.map { try $0.map { try index.documents.document(at: $0.document).id } }
 
         let mismatches = Counter()
@@ -25,13 +25,13 @@ final class ConcurrencyTests: XCTestCase {
             for round in 0 ..< 3 {
                 if (worker + round) % 3 == 0 {
                     // A batch search of its own, on 2 threads, inside this thread.
-                    let batch = index.search(queries.vectors, parameters: parameters, threads: 2)
-                    if batch.hits != serial { mismatches.add() }
+                    let batch = try? index.search(queries.vectors, parameters: parameters, threads: 2)
+                    if batch?.hits != serial { mismatches.add() }
                 } else {
                     for (q, query) in queries.vectors.enumerated().shuffled() {
                         if (q + worker) % 2 == 0 {
-                            if searcher.search(query, parameters: parameters) != serial[q] { mismatches.add() }
-                        } else if searcher.searchExact(query, k: 10) != serialExact[q] {
+                            if (try? searcher.search(query, parameters: parameters)) != serial[q] { mismatches.add() }
+                        } else if (try? searcher.search(query, parameters: SearchParameters(k: 10), method: .exact)) != serialExact[q] {
                             mismatches.add()
                         }
                         let ids = try? serial[q].map { try index.documents.document(at: $0.document).id }

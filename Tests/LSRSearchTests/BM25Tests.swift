@@ -77,7 +77,7 @@ final class BM25Tests: XCTestCase {
         let set = try index.textQueries(queries.enumerated().map { (id: "q\($0.offset)", text: $0.element) })
         XCTAssertEqual(set.emptyQueries, 1, "only the empty query has no token ([UNK] is a token)")
         let k = 10
-        let result = index.search(set.vectors, parameters: SearchParameters(k: k), method: .exact, threads: 2)
+        let result = try index.search(set.vectors, parameters: SearchParameters(k: k), method: .exact, threads: 2)
         for (q, hits) in result.hits.enumerated() {
             let reference = referenceScores(
                 documents, query: tokenizer.ids(queries[q]), k1: parameters.k1, b: parameters.b, termFrequency: parameters.queryTermFrequency)

@@ -25,7 +25,7 @@ final class SearchPropertyTests: XCTestCase {
             let searcher = Searcher(index: index)
             for (q, query) in set.vectors.enumerated() {
                 let truth = collection.bruteForce(raw.vectors[q])
-                let hits = searcher.searchExact(query, k: 10)
+                let hits = try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact)
                 let positives = truth.filter { $0 > 0 }.count
                 XCTAssertEqual(hits.count, min(10, positives), "seed \(seed) query \(q)")
                 guard !hits.isEmpty else { continue }
@@ -35,8 +35,8 @@ final class SearchPropertyTests: XCTestCase {
                     XCTAssertGreaterThanOrEqual(Double(hit.score), expectedKth - 1e-4, "seed \(seed) query \(q)")
                 }
                 XCTAssertEqual(hits, hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.document < $1.document })
-                XCTAssertEqual(searcher.searchBruteForce(query, k: 10), hits, "forward scan, seed \(seed) query \(q)")
-                XCTAssertEqual(searcher.searchBruteForce(query, k: 1000), searcher.searchExact(query, k: 1000), "seed \(seed) query \(q)")
+                XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 10), method: .bruteForce), hits, "forward scan, seed \(seed) query \(q)")
+                XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 1000), method: .bruteForce), try searcher.search(query, parameters: SearchParameters(k: 1000), method: .exact), "seed \(seed) query \(q)")
             }
         }
     }
@@ -51,7 +51,7 @@ final class SearchPropertyTests: XCTestCase {
             let searcher = Searcher(index: index)
             let everything = SearchParameters(k: 10, queryCut: 1000, heapFactor: 1e-30, planning: .skipAhead)
             for (q, query) in set.vectors.enumerated() {
-                XCTAssertEqual(searcher.search(query, parameters: everything), searcher.searchExact(query, k: 10), "seed \(seed) query \(q)")
+                XCTAssertEqual(try searcher.search(query, parameters: everything), try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact), "seed \(seed) query \(q)")
             }
         }
     }
@@ -61,13 +61,13 @@ final class SearchPropertyTests: XCTestCase {
         let index = try build(
             collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 60, maxFraction: 1.5), summaries: .always, seed: 9), name: "approx")
         let (set, _) = try queries(index, seed: 109)
-        let approximate = index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9, planning: .skipAhead), threads: 2)
-        let exact = index.search(set.vectors, parameters: SearchParameters(k: 2000), exact: true, threads: 2)
+        let approximate = try index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: 0.9, planning: .skipAhead), threads: 2)
+        let exact = try index.search(set.vectors, parameters: SearchParameters(k: 2000), method: .exact, threads: 2)
         for (q, hits) in approximate.hits.enumerated() {
             let exactScores = Dictionary(uniqueKeysWithValues: exact.hits[q].map { ($0.document, $0.score) })
             for hit in hits { XCTAssertEqual(hit.score, exactScores[hit.document], "query \(q) document \(hit.document)") }
         }
-        let recall = RecallAgainstExact.meanRecall(
+        let recall = try RecallAgainstExact.meanRecall(
             approximate: approximate.hits.map { $0.map(\.document) }, exact: exact.hits.map { $0.prefix(10).map(\.document) }, k: 10)
         XCTAssertGreaterThan(recall, 0.7)
         XCTAssertLessThanOrEqual(recall, 1)
@@ -80,8 +80,8 @@ final class SearchPropertyTests: XCTestCase {
         let searcher = Searcher(index: index)
         for planning in SearchPlanning.allCases {
             let parameters = SearchParameters(planning: planning)
-            let serial = set.vectors.map { searcher.search($0, parameters: parameters) }
-            XCTAssertEqual(index.search(set.vectors, parameters: parameters, threads: 4).hits, serial, "\(planning)")
+            let serial = try set.vectors.map { try searcher.search($0, parameters: parameters) }
+            XCTAssertEqual(try index.search(set.vectors, parameters: parameters, threads: 4).hits, serial, "\(planning)")
         }
     }
 
@@ -94,9 +94,9 @@ final class SearchPropertyTests: XCTestCase {
         XCTAssertEqual(set.queriesWithOnlyUnknownTokens, 1)
         let searcher = Searcher(index: index)
         for query in set.vectors {
-            XCTAssertEqual(searcher.search(query, parameters: .default), [])
-            XCTAssertEqual(searcher.searchExact(query, k: 10), [])
-            XCTAssertEqual(searcher.searchBruteForce(query, k: 10), [])
+            XCTAssertEqual(try searcher.search(query, parameters: .default), [])
+            XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact), [])
+            XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 10), method: .bruteForce), [])
         }
     }
 }
@@ -121,14 +121,14 @@ final class PlannerTests: XCTestCase {
         for heapFactor: Float in [1.2, 0.9, 0.5, 0.1] {
             for (q, query) in set.vectors.enumerated() {
                 var work = SearchWorkCounts()
-                let planned = searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor), counting: &work)
+                let planned = try searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor), counting: &work)
                 let exhaustive = work.exhaustiveQueries == 1
                 plans.insert(exhaustive)
-                let expected = exhaustive
-                    ? searcher.searchExact(query, k: 10)
+                let expected = try exhaustive
+                    ? searcher.search(query, parameters: SearchParameters(k: 10), method: .exact)
                     : searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor, planning: .skipAhead))
                 XCTAssertEqual(planned, expected, "query \(q) heap_factor \(heapFactor) exhaustive \(exhaustive)")
-                XCTAssertEqual(planned, searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor)), "deterministic")
+                XCTAssertEqual(planned, try searcher.search(query, parameters: SearchParameters(k: 10, queryCut: 5, heapFactor: heapFactor)), "deterministic")
             }
         }
         XCTAssertEqual(plans, [true, false], "both plans should occur on this collection")
@@ -158,13 +158,13 @@ final class PlannerTests: XCTestCase {
         let parameters = SearchParameters(k: 10, queryCut: 1, heapFactor: 1)
         var work = SearchWorkCounts()
         for query in set.vectors {
-            XCTAssertEqual(searcher.search(query, parameters: parameters, counting: &work), searcher.searchExact(query, k: 10))
+            XCTAssertEqual(try searcher.search(query, parameters: parameters, counting: &work), try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact))
         }
         XCTAssertEqual(work.abandonedSearches, set.vectors.count, "\(work)")
         XCTAssertEqual(work.exhaustiveQueries, set.vectors.count)
         let fresh = Searcher(index: index)
         let skipAhead = SearchParameters(k: 10, queryCut: 3, heapFactor: 0.9, planning: .skipAhead)
-        for query in set.vectors { XCTAssertEqual(searcher.search(query, parameters: skipAhead), fresh.search(query, parameters: skipAhead)) }
+        for query in set.vectors { XCTAssertEqual(try searcher.search(query, parameters: skipAhead), try fresh.search(query, parameters: skipAhead)) }
     }
 
     /// An index without summaries (automatic policy, nothing pruned) answers approximate
@@ -183,7 +183,7 @@ final class PlannerTests: XCTestCase {
         let searcher = Searcher(index: index)
         for (q, query) in set.vectors.enumerated() {
             for parameters in [SearchParameters.default, SearchParameters(k: 10, queryCut: 1, heapFactor: 2, planning: .skipAhead)] {
-                XCTAssertEqual(searcher.search(query, parameters: parameters), searcher.searchExact(query, k: 10), "query \(q)")
+                XCTAssertEqual(try searcher.search(query, parameters: parameters), try searcher.search(query, parameters: SearchParameters(k: 10), method: .exact), "query \(q)")
             }
         }
     }
@@ -215,13 +215,13 @@ final class WideVocabularyTests: XCTestCase {
         let set = try index.readQueries(path: directory.write(queries.jsonl(), to: "q.jsonl"))
         let searcher = Searcher(index: index)
         for (q, query) in set.vectors.enumerated() {
-            let exact = searcher.searchExact(query, k: 5)
+            let exact = try searcher.search(query, parameters: SearchParameters(k: 5), method: .exact)
             let truth = collection.bruteForce(queries.vectors[q])
             for hit in exact { XCTAssertEqual(Double(hit.score), truth[hit.document], accuracy: 1e-4) }
             if let best = exact.first { XCTAssertEqual(Double(best.score), truth.max()!, accuracy: 1e-4) }
-            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30, planning: .skipAhead)), exact)
-            XCTAssertEqual(searcher.search(query, parameters: SearchParameters(k: 5)), exact, "the planner answers exactly here")
-            XCTAssertEqual(searcher.searchBruteForce(query, k: 5), exact)
+            XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 5, queryCut: 1000, heapFactor: 1e-30, planning: .skipAhead)), exact)
+            XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 5)), exact, "the planner answers exactly here")
+            XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 5), method: .bruteForce), exact)
         }
     }
 }

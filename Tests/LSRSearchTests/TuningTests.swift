@@ -96,11 +96,11 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(first.points, second.points)
         XCTAssertEqual(first.presets.presets.map(\.targetRecall), [0.4, 0.6, 0.9])
 
-        let truth = index.search(test.vectors, parameters: SearchParameters(k: 10), method: .exact, threads: 2).hits.map { $0.map(\.document) }
+        let truth = try index.search(test.vectors, parameters: SearchParameters(k: 10), method: .exact, threads: 2).hits.map { $0.map(\.document) }
         var approximateRecalls: [Double] = []
         for preset in first.presets.presets {
-            let hits = index.search(test.vectors, parameters: preset.parameters(k: 10), method: preset.searchMethod, threads: 2).hits
-            let recall = RecallAgainstExact.meanRecall(approximate: hits.map { $0.map(\.document) }, exact: truth, k: 10)
+            let hits = try index.search(test.vectors, parameters: preset.parameters(k: 10), method: preset.searchMethod, threads: 2).hits
+            let recall = try RecallAgainstExact.meanRecall(approximate: hits.map { $0.map(\.document) }, exact: truth, k: 10)
             XCTAssertGreaterThanOrEqual(recall, preset.targetRecall - 0.01, "target \(preset.targetRecall): \(preset)")
             if preset.method == .approximate { approximateRecalls.append(recall) }
         }
