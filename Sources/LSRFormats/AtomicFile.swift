@@ -4,7 +4,7 @@ import LSRVectors
 /// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path` and syncs
 /// the directory: readers see the old file or the new one, never a part.
 /// - Throws: `LSRError.io`; the old file is then untouched.
-public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+package func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let output = try AtomicOutputFile(path: path)
     do {
         try output.write(bytes)
@@ -18,7 +18,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
 /// A file written as a stream and published at once: bytes go to a temporary file beside
 /// `path`; ``commit()`` syncs it and renames it over `path` (readers see the old file or the
 /// whole new one), ``discard()`` deletes it and leaves `path` as it was.
-public final class AtomicOutputFile {
+package final class AtomicOutputFile {
     public let path: String
     private let temporary: String
     private var descriptor: Int32

@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// A forward-only source of bytes: a plain file, or a zstd stream decoded on the fly.
-public protocol ByteStream: AnyObject {
+package protocol ByteStream: AnyObject {
     /// Fills the start of `buffer` and returns how many bytes were written; 0 means end of stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
     /// Bytes handed out so far (decompressed bytes for a compressed stream).
@@ -20,7 +20,7 @@ public protocol ByteStream: AnyObject {
 /// Opens `path` for streaming, decompressing transparently when the file starts with the zstd
 /// frame magic number (whatever its extension).
 /// - Throws: `LSRError.io` when the file cannot be opened.
-public func openByteStream(_ path: String) throws -> any ByteStream {
+package func openByteStream(_ path: String) throws -> any ByteStream {
     let file = try FileByteStream(path: path)
     if try file.startsWithZstdMagic() {
         return try ZstdByteStream(source: file)
@@ -31,7 +31,7 @@ public func openByteStream(_ path: String) throws -> any ByteStream {
 /// The whole content of a small file (a tokenizer, a weights table), decompressed when it is
 /// zstd-compressed.
 /// - Throws: `LSRError.io` or `.compression`.
-public func readFileBytes(_ path: String) throws -> [UInt8] {
+package func readFileBytes(_ path: String) throws -> [UInt8] {
     let stream = try openByteStream(path)
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -43,7 +43,7 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
 }
 
 /// The bytes of a file, read with POSIX `read`.
-public final class FileByteStream: ByteStream {
+package final class FileByteStream: ByteStream {
     public let path: String
     public private(set) var position = 0
     private let descriptor: Int32
@@ -106,7 +106,7 @@ public final class FileByteStream: ByteStream {
 }
 
 /// Decompresses a zstd stream (one or more frames) incrementally; never holds the whole output.
-public final class ZstdByteStream: ByteStream {
+package final class ZstdByteStream: ByteStream {
     private let source: any ByteStream
     private let stream: OpaquePointer
     private let inputBuffer: UnsafeMutableRawBufferPointer
@@ -168,7 +168,7 @@ public final class ZstdByteStream: ByteStream {
 }
 
 /// One-shot zstd compression (for writing compressed files and test fixtures).
-public enum ZstdCompression {
+package enum ZstdCompression {
     /// `bytes` compressed as a single zstd frame at `level`.
     public static func compress(_ bytes: [UInt8], level: Int32 = 3) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))

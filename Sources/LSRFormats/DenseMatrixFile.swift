@@ -210,7 +210,7 @@ public final class DenseMatrixReader {
 
 /// The ids of an ids file: one per line, plain or zstd; a trailing empty line is ignored.
 /// - Throws: `LSRError.invalidInput` naming the file and line of an empty id; `.io`, `.compression`.
-public func readIDFile(_ path: String) throws -> [String] {
+package func readIDFile(_ path: String) throws -> [String] {
     // "\r\n" is one Character in Swift: both line ends split.
     var lines = String(decoding: try readFileBytes(path), as: UTF8.self)
         .split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }

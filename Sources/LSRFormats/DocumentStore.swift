@@ -13,12 +13,12 @@ private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3
 /// The document store of an index: external ids and optional text by internal position, in SQLite.
 ///
 /// Table `documents(position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content TEXT)`.
-public enum DocumentStoreSchema {
+package enum DocumentStoreSchema {
     public static let fileName = "documents.sqlite"
 }
 
 /// Writes the document store during a build, in one transaction.
-public final class DocumentStoreWriter {
+package final class DocumentStoreWriter {
     private var database: OpaquePointer?
     private var insert: OpaquePointer?
     public let path: String

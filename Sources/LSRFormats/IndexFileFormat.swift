@@ -23,7 +23,7 @@ import Darwin
 /// ```
 /// Sections are raw little-endian arrays that search maps directly; their meaning is defined by
 /// the index layer (see `IndexLayout` in LSRIndexBuilder and LSRSearch).
-public enum IndexFileFormat {
+package enum IndexFileFormat {
     public static let magic: [UInt8] = Array("LSRINDEX".utf8)
     /// The format version this build writes and reads.
     public static let version: UInt32 = 2
@@ -34,7 +34,7 @@ public enum IndexFileFormat {
 }
 
 /// One section in an index file's table.
-public struct IndexSectionEntry: Sendable, Equatable {
+package struct IndexSectionEntry: Sendable, Equatable {
     public var name: String
     public var offset: Int
     public var length: Int
@@ -49,7 +49,7 @@ public struct IndexSectionEntry: Sendable, Equatable {
 /// before its bytes can also be reserved (``reserveSection(_:length:)``) and filled in place
 /// (``write(_:at:)``, from any thread) while later sections are appended, then completed with its
 /// checksum (``completeSection(_:checksum:)``, ``completeSectionReadingBack(_:)``).
-public final class IndexFileWriter: @unchecked Sendable {
+package final class IndexFileWriter: @unchecked Sendable {
     // @unchecked Sendable: only ``write(_:at:)`` (a positioned write, touching no state) may be
     // called from other threads; everything else belongs to the thread that created the writer.
     public let path: String
@@ -226,7 +226,7 @@ func appendLE<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
 /// Opening maps the file and checks the magic number, the version, the header and table
 /// checksums and that every section lies inside the file: O(1) in the file size. Section
 /// contents are checked against their checksums only by ``verifyChecksums()``.
-public final class IndexFile: @unchecked Sendable {
+package final class IndexFile: @unchecked Sendable {
     // @unchecked Sendable: the mapping is read-only and immutable for the object's lifetime.
     public let path: String
     public let entries: [IndexSectionEntry]

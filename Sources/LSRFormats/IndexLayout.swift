@@ -47,7 +47,7 @@ import LSRVectors
 ///   vocabulary, used where it is smaller than the id array.
 /// - `sum.offsets` (u64 words), `sum.samples` (u32): per list, the Elias–Fano coded entry offsets
 ///   of its summary components (n + 1 values from 0 to the list's entry count), one spare word.
-public enum IndexLayout {
+package enum IndexLayout {
     public static let indexFileName = "index.lsr"
     public static let metadata = "meta"
     public static let vocabularyBytes = "vocab.bytes"
@@ -75,7 +75,7 @@ public enum IndexLayout {
 }
 
 /// The fields of a `sum.lists` row (each a u64).
-public enum SummaryListField {
+package enum SummaryListField {
     /// First entry of the list in `sum.codes`; the next row's value ends the list.
     public static let entryStart = 0
     /// Bit position of the list's first block index in `sum.blocks`.
@@ -117,7 +117,7 @@ extension IndexLayout {
 /// - `dense.meta`: ``DenseMetadata`` as JSON;
 /// - `dense.vectors`: N rows of `dimension` values (f16 bits or f32, little endian), row d the
 ///   vector of document d (the index's document order, whatever the input's row order).
-public enum DenseLayout {
+package enum DenseLayout {
     public static let fileName = "dense.lsr"
     public static let metadata = "dense.meta"
     public static let vectors = "dense.vectors"
@@ -171,7 +171,7 @@ public struct IndexMetadata: Codable, Sendable, Equatable {
     /// The build parameters, as `name: value` text, in a stable order.
     public var buildParameters: [String: String]
 
-    public init(
+    package init(
         formatVersion: Int, documentCount: Int, vocabularySize: Int, nonzeroCount: Int, componentWidth: Int,
         valuePrecision: ValuePrecision, postingCount: Int, blockedPostingCount: Int, blockCount: Int,
         summaryComponentCount: Int, summaryEntryCount: Int, hasSourceComponentIDs: Bool, buildParameters: [String: String]
@@ -192,13 +192,13 @@ public struct IndexMetadata: Codable, Sendable, Equatable {
     }
 
     /// Deterministic JSON (sorted keys).
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try encoder.encode(self))
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws -> IndexMetadata {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws -> IndexMetadata {
         do {
             return try JSONDecoder().decode(IndexMetadata.self, from: Data(bytes))
         } catch {

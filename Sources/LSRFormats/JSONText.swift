@@ -1,5 +1,5 @@
 /// Writing JSON by hand, for line-per-record outputs.
-public enum JSONText {
+package enum JSONText {
     /// `text` as a JSON string literal: quoted, with `"`, `\` and control characters escaped
     /// (everything else as UTF-8).
     public static func quoted(_ text: String) -> String {

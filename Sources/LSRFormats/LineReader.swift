@@ -4,7 +4,7 @@ import LSRVectors
 ///
 /// Accepts `\n` and `\r\n` line ends, a final line without a newline, and skips a UTF-8 byte-order
 /// mark at the start. Lines may be arbitrarily long (the buffer grows).
-public struct LineReader: ~Copyable {
+package struct LineReader: ~Copyable {
     private let stream: any ByteStream
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0

@@ -3,7 +3,7 @@ import LSRVectors
 /// The framing of the small files stored beside `index.lsr` (`presets`, `query-encoder`): one
 /// header line, `<magic> <version> xxh64 <16 hex digits> <byte count>`, then the body those
 /// figures check. A damaged, truncated or extended file is detected before its body is read.
-public enum SideFile {
+package enum SideFile {
     /// The file's bytes: the header line for `body`, then `body`.
     public static func encode(magic: String, version: Int, body: [UInt8]) -> [UInt8] {
         let checksum = body.withUnsafeBytes { XXHash64.hash($0) }

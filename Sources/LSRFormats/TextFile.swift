@@ -122,7 +122,7 @@ public struct TextFileReader: Sendable {
 
 /// Reads the text of a BEIR `corpus.jsonl` or `queries.jsonl` (or Seismic JSONL with
 /// `content`), plain or zstd-compressed, into a dictionary.
-public enum BEIRTextFile {
+package enum BEIRTextFile {
     /// Text by id (see ``TextRecord/text``).
     /// - Throws: `LSRError.invalidInput` naming the file, line and field of a malformed record
     ///   or a repeated id.

@@ -58,7 +58,7 @@ public enum Fusion: Sendable, Equatable {
 ///
 /// Rows are decoded to float32 a chunk at a time into the scorer's scratch, so memory stays at
 /// one chunk whatever the collection. Not thread-safe: one scorer per thread.
-public final class DenseScorer {
+package final class DenseScorer {
     public let vectors: DenseVectors
     /// Rows decoded per BLAS call.
     static let chunkRows = 2048

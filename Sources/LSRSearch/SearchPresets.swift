@@ -10,9 +10,9 @@ import LSRVectors
 /// index it was tuned on (its section-table checksum), so presets never apply to another index.
 public struct SearchPresets: Codable, Sendable, Equatable {
     /// The file name inside the index directory.
-    public static let fileName = "presets"
+    package static let fileName = "presets"
     /// The format version this build reads and writes.
-    public static let formatVersion = 1
+    package static let formatVersion = 1
 
     /// The number of results the presets were tuned for (recall@k).
     public var k: Int
@@ -34,7 +34,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     /// One preset per target, ascending.
     public var presets: [SearchPreset]
 
-    public init(
+    package init(
         k: Int, index: String, queries: Int, queriesFile: String?, seed: UInt64, method: String, created: String,
         lsrVersion: String, presets: [SearchPreset]
     ) {
@@ -57,7 +57,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     }
 
     /// The file's bytes: header line, then the JSON body.
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -68,7 +68,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     /// Decodes a presets file.
     /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or
     ///   body is wrong; `.unsupportedVersion` for a newer format.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
+    package static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
         let remedy = "run `lsr tune` again"
         func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
         let body = try SideFile.body(of: bytes, magic: "lsr-presets", version: formatVersion, path: path, remedy: remedy)

@@ -6,7 +6,7 @@
 ///
 /// A long stream can be written out as it grows: ``drainCompleteWords()`` hands over the words
 /// no later append changes, while bit and word positions keep counting from the stream's start.
-public struct BitWriter: Sendable {
+package struct BitWriter: Sendable {
     /// The words not drained yet.
     public private(set) var words: [UInt64] = []
     /// Bits written so far, drained or not.
@@ -63,7 +63,7 @@ public struct BitWriter: Sendable {
     }
 }
 
-public enum BitPacking {
+package enum BitPacking {
     /// The widest value ``BitWriter`` and ``readBits(_:at:width:)`` handle: an 8-byte load
     /// starting at the value's byte holds 57 of its bits whatever the bit offset.
     public static let maximumWidth = 56
@@ -76,7 +76,7 @@ public enum BitPacking {
 /// The `width`-bit value starting at bit `position` of the packed words at `base` (width ≤ 56).
 /// The caller guarantees bytes `position / 8 ..< position / 8 + 8` are readable.
 @inlinable @inline(__always)
-public func readBits(_ base: UnsafeRawPointer, at position: Int, width: Int) -> UInt64 {
+package func readBits(_ base: UnsafeRawPointer, at position: Int, width: Int) -> UInt64 {
     let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position >> 3, as: UInt64.self))
     return (word >> UInt64(position & 7)) & ((1 << UInt64(width)) &- 1)
 }

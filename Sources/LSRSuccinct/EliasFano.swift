@@ -6,7 +6,7 @@
 /// - high bits: a word-aligned bit vector from word `highStart`, where value i sets bit
 ///   `(value >> lowWidth) + i`; it has `n + (u >> lowWidth) + 1` bits;
 /// - samples: for j ≥ 1, the position in the high bits of the one of value `64 j` (u32).
-public enum EliasFano {
+package enum EliasFano {
     /// Values between two select samples.
     public static let sampleInterval = 64
 
@@ -57,7 +57,7 @@ public enum EliasFano {
 /// Read access to one Elias–Fano sequence stored by ``EliasFano/encode(_:universe:into:samples:)``.
 /// Every position it follows is checked against the sizes given, so damaged data gives nil,
 /// never an out-of-bounds read.
-public struct EliasFanoReader {
+package struct EliasFanoReader {
     public let words: UnsafeBufferPointer<UInt64>
     public let samples: UnsafeBufferPointer<UInt32>
     public let count: Int

@@ -3,7 +3,7 @@
 ///
 /// Layout: `wordCount(universe:)` words of bits (a multiple of ``wordsPerRankSample``), and one
 /// u32 per `wordsPerRankSample` words: the number of members before that group of words.
-public enum RankedBitmap {
+package enum RankedBitmap {
     public static let wordsPerRankSample = 8
 
     /// Words of bits for `universe` positions, padded to whole rank samples.
@@ -38,7 +38,7 @@ public enum RankedBitmap {
 }
 
 /// Read access to one bitmap stored by ``RankedBitmap/encode(_:universe:words:ranks:)``.
-public struct RankedBitmapReader {
+package struct RankedBitmapReader {
     public let words: UnsafePointer<UInt64>
     public let ranks: UnsafePointer<UInt32>
     public let universe: Int

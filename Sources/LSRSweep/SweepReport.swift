@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes a sweep's results: `sweep.json`, `sweep.md` (a table) and `sweep.svg` (recall against
 /// latency on a log scale, frontier highlighted).
-public struct SweepReport: Sendable {
+package struct SweepReport: Sendable {
     public var points: [SweepPoint]
     public var k: Int
     /// Where the numbers come from: machine, lsr version and commit, index parameters, data

@@ -12,9 +12,9 @@ import LSRVectors
 /// truncated file is detected, never half read; it is written atomically.
 public struct StoredQueryEncoder: Sendable, Equatable {
     /// The file name inside the index directory.
-    public static let fileName = "query-encoder"
+    package static let fileName = "query-encoder"
     /// The format version this build reads and writes.
-    public static let formatVersion = 1
+    package static let formatVersion = 1
 
     /// How queries are weighted.
     public enum Kind: String, Codable, Sendable, CaseIterable {
@@ -83,7 +83,7 @@ public struct StoredQueryEncoder: Sendable, Equatable {
     }
 
     /// The file's bytes: header line, then the body.
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -94,7 +94,7 @@ public struct StoredQueryEncoder: Sendable, Equatable {
     /// Decodes a `query-encoder` file.
     /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or body
     ///   is wrong; `.unsupportedVersion` for another format version.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> StoredQueryEncoder {
+    package static func decode(_ bytes: [UInt8], path: String) throws -> StoredQueryEncoder {
         let remedy = "store the encoder again (lsr add-encoder --force, or rebuild the index)"
         func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
         let body = try SideFile.body(of: bytes, magic: "lsr-query-encoder", version: formatVersion, path: path, remedy: remedy)
@@ -118,7 +118,7 @@ public struct StoredQueryEncoder: Sendable, Equatable {
 
     /// Reads the `query-encoder` file of the index directory `directory`, or nil when it has none.
     /// - Throws: `LSRError` when the file cannot be read or is damaged.
-    public static func read(indexDirectory directory: String) throws -> StoredQueryEncoder? {
+    package static func read(indexDirectory directory: String) throws -> StoredQueryEncoder? {
         let path = directory + "/" + fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw LSRError(.io, "cannot read the query encoder", path: path) }

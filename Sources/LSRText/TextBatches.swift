@@ -5,7 +5,7 @@ import LSRVectors
 /// threads, handing the batches on in file order. A batch holds at most
 /// ``TextBatches/maximumRecords`` records or about ``TextBatches/maximumBytes`` bytes of text
 /// (or one longer record), so memory stays bounded whatever the file.
-public struct TextBatches: Sendable {
+package struct TextBatches: Sendable {
     public static let maximumRecords = 2048
     public static let maximumBytes = 4 << 20
 

@@ -3,7 +3,7 @@
 /// Swift's `Float16` on x86_64 without F16C code generation is a library call per value (about
 /// 7.5 ns, see shared/NOTES.md); the hot loops decode raw `UInt16` bits with the exact
 /// shift-and-multiply below instead (about 1 ns).
-public enum HalfPrecision {
+package enum HalfPrecision {
     /// The largest finite half-precision value.
     public static let greatestFiniteMagnitude: Float = 65504
 

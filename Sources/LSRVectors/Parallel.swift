@@ -12,7 +12,7 @@ import Darwin
 /// once, so per-worker scratch can be indexed by it.
 ///
 /// `body` must be safe to call concurrently; results that depend only on `i` are deterministic.
-public func parallelForEach(_ count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ index: Int) -> Void) {
+package func parallelForEach(_ count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ index: Int) -> Void) {
     let workers = workerCount(count, threads: threads)
     if workers == 1 {
         for i in 0 ..< count { body(0, i) }
@@ -29,7 +29,7 @@ public func parallelForEach(_ count: Int, threads: Int, _ body: @Sendable (_ wor
 }
 
 /// The number of workers `parallelForEach` uses for `count` items on `threads` threads.
-public func workerCount(_ count: Int, threads: Int) -> Int {
+package func workerCount(_ count: Int, threads: Int) -> Int {
     max(1, min(threads, count))
 }
 
@@ -39,7 +39,7 @@ public var availableCores: Int {
 }
 
 /// A thread-safe counter handing out 0, 1, 2, …
-public final class IndexDispenser: @unchecked Sendable {
+package final class IndexDispenser: @unchecked Sendable {
     // @unchecked Sendable: `value` is only touched under `mutex`.
     private var mutex = pthread_mutex_t()
     private var value = 0
@@ -59,7 +59,7 @@ public final class IndexDispenser: @unchecked Sendable {
 /// `@unchecked Sendable`: callers guarantee that each index is written by one worker only and read
 /// after all workers finish (the `parallelForEach` join). Elements live in a raw allocation, so
 /// concurrent writes to distinct slots touch no shared Swift variable (no exclusivity conflict).
-public final class ParallelSlots<T>: @unchecked Sendable {
+package final class ParallelSlots<T>: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<T?>
     private let count: Int
 
@@ -91,7 +91,7 @@ public final class ParallelSlots<T>: @unchecked Sendable {
 }
 
 /// A small deterministic random number generator (SplitMix64).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

@@ -2,7 +2,7 @@ extension UnsafeMutableBufferPointer where Element: Comparable {
     /// Reorders the buffer so that its first `count` elements are its `count` largest, in no
     /// particular order (quickselect with a median-of-three pivot: linear on average).
     @inlinable
-    public func moveLargestToFront(_ count: Int) {
+    package func moveLargestToFront(_ count: Int) {
         guard count > 0, count < self.count else { return }
         var low = 0, high = self.count - 1
         while low < high {
@@ -35,7 +35,7 @@ extension UnsafeMutableBufferPointer where Element: Comparable {
     /// buffer when all weights together fall short). `weight` must not decrease as elements
     /// grow. Linear on average: a quickselect that keeps the running sum of the part it keeps.
     @inlinable
-    public func moveHeaviestToFront(reaching target: Double, weight: (Element) -> Double) -> Int {
+    package func moveHeaviestToFront(reaching target: Double, weight: (Element) -> Double) -> Int {
         var low = 0, high = count  // [0, low) is kept; the answer's boundary lies in low ... high
         var needed = target
         while low < high {

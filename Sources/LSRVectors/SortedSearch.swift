@@ -8,7 +8,7 @@ extension UnsafeBufferPointer where Element: FixedWidthInteger & UnsignedInteger
     /// cache-missing probe per halving. Any input (even unsorted) gives a position within
     /// `range`; only sorted input gives the lower bound.
     @inlinable
-    public func interpolatedLowerBound(of value: UInt32, in range: Range<Int>) -> Int {
+    package func interpolatedLowerBound(of value: UInt32, in range: Range<Int>) -> Int {
         var low = range.lowerBound, high = range.upperBound
         if high - low > 16 {
             let first = UInt32(truncatingIfNeeded: self[low]), last = UInt32(truncatingIfNeeded: self[high - 1])

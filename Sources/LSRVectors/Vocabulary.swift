@@ -2,7 +2,7 @@
 ///
 /// An index numbers its tokens in ascending UTF-8 byte order of the strings, so that the same
 /// vectors give the same component ids whatever input format or order they came in.
-public struct Vocabulary: Sendable, Equatable {
+package struct Vocabulary: Sendable, Equatable {
     /// Token strings, indexed by component id, in ascending UTF-8 byte order.
     public let tokens: [String]
     private let idsByToken: [String: UInt32]
