@@ -8,7 +8,8 @@ release build's modules (`swift symbolgraph-extract`, public declarations only).
 
 `--check` fails (exit 1, with a diff) when the API differs from the committed list: a change to
 the public surface is deliberate, so the list is updated in the same commit
-(`python3 Scripts/public_api.py > Documentation/PublicAPI.txt`). Run after `swift build -c release`.
+(`python3 Scripts/public_api.py > Documentation/PublicAPI.txt`); it also fails when a public
+declaration has no doc comment. Run after `swift build -c release`.
 """
 import argparse, difflib, glob, json, os, subprocess, sys, tempfile
 
@@ -61,7 +62,11 @@ def main():
             print(f"the public API differs from {args.check}: if the change is deliberate, regenerate it with "
                   f"`python3 Scripts/public_api.py > {args.check}`", file=sys.stderr)
             return 1
-        print(f"public API: {len(listing)} declarations, as in {args.check}", file=sys.stderr)
+        if undocumented:
+            print("\n".join(sorted(undocumented)))
+            print(f"{len(undocumented)} public declarations have no doc comment", file=sys.stderr)
+            return 1
+        print(f"public API: {len(listing)} declarations, as in {args.check}, every one documented", file=sys.stderr)
         return 0
     print("\n".join(listing))
     return 0

@@ -13,7 +13,7 @@ struct InfoCommand: ParsableCommand {
         let index = try Index(path: directory)
         let m = index.metadata
         var text = """
-            index: \(directory) (format version \(m.formatVersion))
+            index: \(directory) (format version \(m.formatVersion), written by \(m.writtenBy.map { "lsr " + $0 } ?? "an lsr that did not record its release"))
             documents: \(m.documentCount)
             nonzeros: \(m.nonzeroCount) (\(String(format: "%.1f", Double(m.nonzeroCount) / Double(max(1, m.documentCount)))) per document)
             vocabulary: \(m.vocabularySize) tokens, \(m.componentWidth)-byte component ids, \(m.valuePrecision.rawValue) weights

@@ -2,6 +2,7 @@ import LSRVectors
 
 /// Scores a run against qrels with trec_eval's definitions.
 public struct Evaluator: Sendable {
+    /// The metrics to compute; the result keys them by `description`, in this order.
     public var metrics: [Metric]
     /// Drop results whose document id equals the query id (BEIR's evaluator does; default on).
     public var ignoreIdenticalIDs: Bool
@@ -9,6 +10,7 @@ public struct Evaluator: Sendable {
     /// otherwise over the queries present in both run and qrels.
     public var complete: Bool
 
+    /// An evaluator of `metrics`; see `ignoreIdenticalIDs` and `complete` for the defaults.
     public init(metrics: [Metric], ignoreIdenticalIDs: Bool = true, complete: Bool = false) {
         self.metrics = metrics
         self.ignoreIdenticalIDs = ignoreIdenticalIDs
@@ -49,6 +51,7 @@ public struct EvaluationResult: Sendable, Equatable {
     /// Metric names in the order they were asked for.
     public var order: [String]
 
+    /// A result from its parts, as `Evaluator.evaluate(_:qrels:)` produces it.
     public init(queries: Int, metrics: [String: Double], perQuery: [String: [String: Double]], order: [String]) {
         self.queries = queries
         self.metrics = metrics

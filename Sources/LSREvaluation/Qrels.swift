@@ -7,6 +7,7 @@ public struct Qrels: Sendable, Equatable {
     /// Relevance grade by document id, by query id.
     public var judgments: [String: [String: Int]]
 
+    /// Judgments given directly: relevance grade by document id, by query id.
     public init(judgments: [String: [String: Int]]) { self.judgments = judgments }
 
     /// Reads BEIR `qrels/<split>.tsv` (`query-id \t corpus-id \t score`, with a header line) or

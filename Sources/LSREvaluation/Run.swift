@@ -6,6 +6,7 @@ public struct Run: Sendable, Equatable {
     /// (document id, score) pairs in file order, by query id.
     public var results: [String: [(document: String, score: Double)]]
 
+    /// A run given directly: (document id, score) pairs by query id.
     public init(results: [String: [(document: String, score: Double)]]) { self.results = results }
 
     public static func == (a: Run, b: Run) -> Bool {

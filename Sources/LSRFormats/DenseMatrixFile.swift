@@ -11,12 +11,19 @@ import LSRVectors
 /// infinite value, a file that ends inside a row or holds more rows than its header says.
 public final class DenseMatrixReader {
     /// The file formats read.
-    public enum Format: String, Sendable { case npy, fvecs }
+    public enum Format: String, Sendable {
+        /// NumPy `.npy`: 2-D, float32 or float16, little endian, C order, format versions 1–3.
+        case npy
+        /// `.fvecs`: per row a little-endian int32 dimension, then that many float32 values.
+        case fvecs
+    }
 
     /// The largest dimension accepted.
     public static let maximumDimension = 4096
 
+    /// The file being read, as given.
     public let path: String
+    /// The file's format, recognized from its content (not its name).
     public let format: Format
     /// Values per row.
     public let dimension: Int

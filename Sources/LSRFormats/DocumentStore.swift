@@ -12,7 +12,8 @@ private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3
 
 /// The document store of an index: external ids and optional text by internal position, in SQLite.
 ///
-/// Table `documents(position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content TEXT)`.
+/// Table `documents(position INTEGER PRIMARY KEY, id TEXT NOT NULL, content TEXT)` and, made
+/// after the rows, `UNIQUE INDEX documents_id ON documents(id)` (`Documentation/IndexFormat.md`).
 package enum DocumentStoreSchema {
     public static let fileName = "documents.sqlite"
 }
@@ -81,10 +82,14 @@ public final class DocumentStoreReader: @unchecked Sendable {
     private var selectByPosition: OpaquePointer?
     private var selectByID: OpaquePointer?
     private let lock = NSLock()
+    /// The store file (`documents.sqlite` in an index directory).
     public let path: String
     /// Number of documents in the store.
     public let count: Int
 
+    /// Opens the store at `path` read-only.
+    /// - Throws: `LSRError.documentStore` when the file is missing, cannot be opened, or is not an lsr
+    ///   document store.
     public init(path: String) throws {
         self.path = path
         guard access(path, R_OK) == 0 else {

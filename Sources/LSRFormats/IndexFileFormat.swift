@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The container layout of `index.lsr`: a header, named sections, and a section table.
+/// The container layout of `index.lsr` and `dense.lsr`: a header, named sections, and a
+/// section table. `Documentation/IndexFormat.md` describes every byte; this is a summary.
 ///
 /// ```
 /// 0   magic "LSRINDEX"      8 bytes
@@ -17,12 +18,15 @@ import Darwin
 /// 32  table checksum        u64  xxHash64 of the table bytes
 /// 40  header checksum       u64  xxHash64 of bytes 0 ..< 40
 /// 48  reserved              16 bytes, zero
-/// 64  sections, each starting on a 64-byte boundary
-/// …   table: per section 48 bytes: name (16 bytes ASCII, NUL-padded), offset u64, length u64,
+/// 64  sections, each starting on a 64-byte boundary (zero padding between them)
+/// …   table, at the next 8-byte boundary after the last section, ending the file: per section
+///     48 bytes: name (UTF-8, at most 16 bytes, NUL-padded), offset u64, length u64,
 ///     checksum u64 (xxHash64 of the section bytes), reserved u64
 /// ```
-/// Sections are raw little-endian arrays that search maps directly; their meaning is defined by
-/// the index layer (see `IndexLayout` in LSRIndexBuilder and LSRSearch).
+/// The header's first 48 bytes keep this layout in every format version, so that a reader can
+/// tell a damaged file from one of another version. Sections are raw arrays in the host's byte
+/// order (lsr runs on little-endian machines) that search maps directly; their meaning is
+/// defined by ``IndexLayout`` and ``DenseLayout`` (IndexLayout.swift).
 package enum IndexFileFormat {
     public static let magic: [UInt8] = Array("LSRINDEX".utf8)
     /// The format version this build writes and reads.
@@ -223,9 +227,10 @@ func appendLE<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
 
 /// A read-only, memory-mapped index file whose header and section table have been checked.
 ///
-/// Opening maps the file and checks the magic number, the version, the header and table
-/// checksums and that every section lies inside the file: O(1) in the file size. Section
-/// contents are checked against their checksums only by ``verifyChecksums()``.
+/// Opening maps the file and checks the magic number, the header checksum, the version, the
+/// file length, the table checksum and that every section starts on a 64-byte boundary before
+/// the table: O(sections), whatever the file size. Section contents are checked against their
+/// checksums only by ``verifyChecksums()`` (and ``verifiedSection(_:)``).
 package final class IndexFile: @unchecked Sendable {
     // @unchecked Sendable: the mapping is read-only and immutable for the object's lifetime.
     public let path: String
@@ -282,15 +287,17 @@ package final class IndexFile: @unchecked Sendable {
         guard Array(file[0 ..< 8]) == IndexFileFormat.magic else {
             throw LSRError(.corruptIndex, "not an lsr index file (wrong magic number)", path: path, byteOffset: 0)
         }
+        // The checksum first: a damaged version field is damage, not another version.
+        guard XXHash64.hash(UnsafeRawBufferPointer(rebasing: file[0 ..< 40])) == u64(40) else {
+            throw LSRError(.corruptIndex, "header checksum mismatch: the file is damaged", path: path, byteOffset: 0)
+        }
         let version = u32(8)
         guard version == IndexFileFormat.version else {
             throw LSRError(
                 .unsupportedVersion,
-                "index format version \(version) is not supported by this lsr, which reads version \(IndexFileFormat.version); rebuild the index with `lsr index` or use the lsr release that wrote it",
+                "format version \(version) is not supported by this lsr (\(lsrVersion)), which reads version \(IndexFileFormat.version); "
+                    + "rebuild with `lsr index` (the index's metadata names the lsr release that wrote it)",
                 path: path, byteOffset: 8)
-        }
-        guard XXHash64.hash(UnsafeRawBufferPointer(rebasing: file[0 ..< 40])) == u64(40) else {
-            throw LSRError(.corruptIndex, "header checksum mismatch: the file is damaged", path: path, byteOffset: 0)
         }
         let count = Int(u32(12))
         let tableOffset = u64(16)

@@ -1,15 +1,17 @@
 import Foundation
 import LSRVectors
 
-/// Section names of an index file (format version 2) and the metadata stored in it.
+/// Section names of an index file (format version 2) and the metadata stored in it. The one
+/// full description of the bytes, with the version policy, is `Documentation/IndexFormat.md`.
 ///
 /// An index is a directory: `index.lsr` (this layout, in the container of ``IndexFileFormat``),
 /// `documents.sqlite` (`DocumentStoreSchema`: external ids and content), once `lsr tune` has
 /// run, `presets` (`SearchPresets` in LSRSearch: a checksummed header line and a JSON body,
-/// bound to `index.lsr` by its table checksum), and, when dense vectors were given,
-/// `dense.lsr` (``DenseLayout``). An index built without summaries
-/// (`summarized: no` in the metadata's build parameters) has no blocks: every posting is in the
-/// tail region and every `sum.*` row is empty.
+/// bound to `index.lsr` by its table checksum), with a text query encoder `query-encoder`
+/// (`StoredQueryEncoder` in LSRText), and, when dense vectors were given, `dense.lsr`
+/// (``DenseLayout``). An index built without summaries (`summarized: no` in the metadata's
+/// build parameters) has no blocks: every posting is in the tail region and no list has
+/// summary entries.
 ///
 /// Readers find sections by name (the container's table). The builder writes them in the order
 /// below, except `meta`, which it writes last: its counts are known only once every list is
@@ -31,7 +33,8 @@ import LSRVectors
 ///   left out, list by list in document order. Exact search reads both; approximate only blocks.
 /// - `list.blocks` (u32, V+1): the blocks of list t are `list.blocks[t] ..< list.blocks[t+1]`.
 /// - `list.tail` (u64, V+1): the tail postings of list t, as absolute positions in `post.docs`.
-/// - `block.offsets` (u32 when P < 2³², else u64; B+1): block b's postings in `post.docs`.
+/// - `block.offsets` (u32 when the blocked postings number < 2³², else u64; B+1): block b's
+///   postings in `post.docs`.
 /// - `block.min`, `block.scale` (f32, B): the dequantization of block b's summary codes.
 ///
 /// Block summaries, stored per list transposed: for each component present in any of the list's
@@ -41,7 +44,7 @@ import LSRVectors
 ///   row V holds only the total entry count (as `entryStart`).
 /// - `sum.codes` (u8, E): the entries' codes, list after list.
 /// - `sum.blocks` (u64 words): the entries' block indices within their list, bit-packed with
-///   `BitPacking.width(forMaximum: blocks − 1)` bits per entry, list after list; one spare word.
+///   `BitPacking.width(forMaximum: max(blocks, 1) − 1)` bits per entry, list after list; one spare word.
 /// - `sum.components` (C): the summary components of lists stored sparse (ascending ids).
 /// - `sum.bitmaps` (u64 words), `sum.ranks` (u32): lists stored dense: a `RankedBitmap` over the
 ///   vocabulary, used where it is smaller than the id array.
@@ -114,9 +117,9 @@ extension IndexLayout {
 
 /// `dense.lsr`, beside `index.lsr`: one dense vector per document, in the container of
 /// ``IndexFileFormat`` (so `lsr check` verifies it like the index), with two sections:
-/// - `dense.meta`: ``DenseMetadata`` as JSON;
-/// - `dense.vectors`: N rows of `dimension` values (f16 bits or f32, little endian), row d the
-///   vector of document d (the index's document order, whatever the input's row order).
+/// - `dense.vectors` (written first): N rows of `dimension` values (f16 bits or f32, little endian), row d the
+///   vector of document d (the index's document order, whatever the input's row order);
+/// - `dense.meta`: ``DenseMetadata`` as JSON (sorted keys).
 package enum DenseLayout {
     public static let fileName = "dense.lsr"
     public static let metadata = "dense.meta"
@@ -134,11 +137,19 @@ public struct DenseMetadata: Codable, Sendable, Equatable {
     /// The file the vectors were read from (its last path component), for `lsr info`.
     public var source: String
 
+    /// Metadata from its fields (see each property).
     public init(rows: Int, dimension: Int, precision: ValuePrecision, source: String) {
         self.rows = rows
         self.dimension = dimension
         self.precision = precision
         self.source = source
+    }
+
+    /// Deterministic JSON (sorted keys).
+    package func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(self))
     }
 }
 
@@ -155,26 +166,43 @@ public enum ValuePrecision: String, Codable, Sendable, CaseIterable {
 
 /// What an index records about itself: counts, storage choices and the parameters it was built with.
 public struct IndexMetadata: Codable, Sendable, Equatable {
+    /// The version of the index file format the index was written in (2 for this layout).
     public var formatVersion: Int
+    /// Number of documents.
     public var documentCount: Int
+    /// Number of tokens in the vocabulary: those that occur in at least one document.
     public var vocabularySize: Int
+    /// Nonzero entries over all document vectors (the forward index; zero weights are dropped).
     public var nonzeroCount: Int
     /// Bytes per stored component id: 2 or 4.
     public var componentWidth: Int
+    /// How weights are stored in the forward index and postings.
     public var valuePrecision: ValuePrecision
+    /// Postings over all lists, blocked and tail: one per nonzero, so equal to ``nonzeroCount``.
     public var postingCount: Int
+    /// Postings in blocks, the ones approximate search reads; the other `postingCount − blockedPostingCount`
+    /// were left to the exact-only tail by static pruning.
     public var blockedPostingCount: Int
+    /// Blocks over all lists; 0 for an index built without summaries.
     public var blockCount: Int
+    /// Summary components over all lists: the components of each list's block summaries, counted per list.
     public var summaryComponentCount: Int
+    /// Summary entries over all lists: one (block, code) pair per component of a block summary.
     public var summaryEntryCount: Int
+    /// Whether the index keeps the binary input's component id of each token (`vocab.source`): true
+    /// for an index built from binary vectors, so that binary queries need no vocabulary.
     public var hasSourceComponentIDs: Bool
     /// The build parameters, as `name: value` text, in a stable order.
     public var buildParameters: [String: String]
+    /// The lsr release that wrote the index (``lsrVersion``); nil for indexes written before
+    /// releases recorded it.
+    public var writtenBy: String?
 
     package init(
         formatVersion: Int, documentCount: Int, vocabularySize: Int, nonzeroCount: Int, componentWidth: Int,
         valuePrecision: ValuePrecision, postingCount: Int, blockedPostingCount: Int, blockCount: Int,
-        summaryComponentCount: Int, summaryEntryCount: Int, hasSourceComponentIDs: Bool, buildParameters: [String: String]
+        summaryComponentCount: Int, summaryEntryCount: Int, hasSourceComponentIDs: Bool, buildParameters: [String: String],
+        writtenBy: String? = lsrVersion
     ) {
         self.formatVersion = formatVersion
         self.documentCount = documentCount
@@ -189,6 +217,7 @@ public struct IndexMetadata: Codable, Sendable, Equatable {
         self.summaryEntryCount = summaryEntryCount
         self.hasSourceComponentIDs = hasSourceComponentIDs
         self.buildParameters = buildParameters
+        self.writtenBy = writtenBy
     }
 
     /// Deterministic JSON (sorted keys).
@@ -198,11 +227,21 @@ public struct IndexMetadata: Codable, Sendable, Equatable {
         return Array(try encoder.encode(self))
     }
 
+    /// Decodes the `meta` section of a file whose container is of this lsr's format version.
+    /// - Throws: `LSRError.corruptIndex` for unreadable JSON or a format version other than the
+    ///   container's.
     package static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws -> IndexMetadata {
+        let metadata: IndexMetadata
         do {
-            return try JSONDecoder().decode(IndexMetadata.self, from: Data(bytes))
+            metadata = try JSONDecoder().decode(IndexMetadata.self, from: Data(bytes))
         } catch {
             throw LSRError(.corruptIndex, "unreadable metadata: \(error)", path: path, field: IndexLayout.metadata)
         }
+        guard metadata.formatVersion == Int(IndexFileFormat.version) else {
+            throw LSRError(
+                .corruptIndex, "the metadata says format version \(metadata.formatVersion), the file's header \(IndexFileFormat.version)",
+                path: path, field: IndexLayout.metadata)
+        }
+        return metadata
     }
 }

@@ -2,6 +2,7 @@ import LSRVectors
 
 /// One text of a text file: its id, its text and where it was.
 public struct TextRecord: Sendable {
+    /// The record's id (its `_id` or `id` field: a non-empty string, or an integer's digits).
     public var id: String
     /// The text to encode: a BEIR record's title and text joined by a space (either may be
     /// missing or empty), or a Seismic record's `content`.
@@ -16,11 +17,13 @@ public struct TextRecord: Sendable {
 /// `corpus.jsonl` / `queries.jsonl` records (`_id`, `title`, `text`) or Seismic records (`id`,
 /// `content`). Other fields are ignored; blank lines are skipped.
 public struct TextFileReader: Sendable {
+    /// The JSONL file, plain or zstd-compressed.
     public let path: String
     /// Reject a repeated id (the default, for documents and queries; `lsr encode` and
     /// `lsr tokenize` take any lines).
     public let requireUniqueIDs: Bool
 
+    /// A reader of `path`; nothing is opened until ``forEach(_:)``.
     public init(path: String, requireUniqueIDs: Bool = true) {
         self.path = path
         self.requireUniqueIDs = requireUniqueIDs

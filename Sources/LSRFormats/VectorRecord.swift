@@ -14,6 +14,7 @@ public struct VectorRecord: Sendable {
     /// 1-based line number for text inputs.
     public var line: Int?
 
+    /// A record with no entries yet: ``components`` and ``values`` start empty.
     public init(id: String, content: String? = nil, position: Int, line: Int? = nil) {
         self.id = id
         self.content = content
@@ -50,7 +51,9 @@ public protocol VectorSource: AnyObject {
     var tokens: [String] { get }
     /// How many records the input declares, when it does (for progress).
     var declaredCount: Int? { get }
+    /// Number of blank lines skipped and counted so far (JSONL vector input; other sources report 0).
     var skippedEmptyLines: Int { get }
+    /// Number of entries dropped so far because their weight was zero.
     var droppedZeroWeights: Int { get }
     /// The binary component id a component stands for (binary input).
     func sourceComponent(of component: UInt32) -> UInt32

@@ -39,6 +39,7 @@ public enum XXHash64 {
         /// The last `byteCount % 32` bytes, not yet folded into the lanes.
         private var pending: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
+        /// A hasher that has seen no bytes yet; `seed` is as for ``XXHash64/hash(_:seed:)``.
         public init(seed: UInt64 = 0) {
             self.seed = seed
             v1 = seed &+ p1 &+ p2

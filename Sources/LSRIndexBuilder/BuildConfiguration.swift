@@ -41,9 +41,11 @@ public enum BlockingStrategy: Sendable, Equatable {
     /// the list; each document joins the centroid with the largest dot product (computed on the
     /// document's `docCut` heaviest components); clusters smaller than `minClusterSize` are
     /// dissolved into the others. More centroids: smaller, tighter blocks, higher recall, more
-    /// summaries to score.
+    /// summaries to score. At most `IndexLayout.maximumBlocksPerList` (65,535) centroids per list.
     case randomCentroids(centroidFraction: Double, minClusterSize: Int, docCut: Int)
-    /// Consecutive blocks of `blockSize` postings in document order.
+    /// Consecutive blocks of `blockSize` postings in document order; a list longer than
+    /// 65,535 blocks of that size (the most one list may have) gets larger blocks, as few
+    /// postings each as keep it to 65,535.
     case fixedSize(blockSize: Int)
 }
 
@@ -70,7 +72,10 @@ public enum SummaryPolicy: String, Sendable, Equatable, CaseIterable {
 /// queries, on three collections up to 250,000 documents (`Evaluation/reports/defaults-2026-12-02.md`)
 /// and, for the growth, on 4M and 8.8M documents (`defaults-growth-2026-12-02.md`).
 public struct BuildConfiguration: Sendable, Equatable {
+    /// How static pruning chooses each list's postings; default ``PruningStrategy/automatic(maxFraction:)``.
     public var pruning: PruningStrategy
+    /// How each pruned list is split into blocks; default random centroids (fraction 0.2, minimum cluster
+    /// size 2, doc cut 15).
     public var blocking: BlockingStrategy
     /// Fraction of a block summary's L1 mass kept (its largest coordinates first). Higher keeps
     /// more coordinates: better skipping decisions (recall), more bytes, slower summary scoring.
@@ -80,6 +85,7 @@ public struct BuildConfiguration: Sendable, Equatable {
     /// the summaries of abnormal documents with tens of thousands of nonzeros, which sit in
     /// that many lists, at a few MB instead of gigabytes.
     public var maxSummaryEntries: Int
+    /// How weights are stored in the forward index and postings; default f16.
     public var valuePrecision: ValuePrecision
     /// Whether to build blocks and summaries.
     public var summaries: SummaryPolicy
@@ -96,6 +102,8 @@ public struct BuildConfiguration: Sendable, Equatable {
     /// fails after reading the input, naming the budget that would do.
     public var memoryBudget: Int?
 
+    /// A configuration with lsr's defaults for every parameter not given (see each property). Ranges are
+    /// checked by ``validate()``, which ``IndexBuilder`` calls before building, not here.
     public init(
         pruning: PruningStrategy = .automatic(),
         blocking: BlockingStrategy = .randomCentroids(centroidFraction: 0.2, minClusterSize: 2, docCut: 15),
@@ -183,6 +191,7 @@ public struct BuildConfiguration: Sendable, Equatable {
 
 /// Where a build is, for progress reporting.
 public struct BuildProgress: Sendable {
+    /// The stages a build reports progress in; the raw value is a label for display.
     public enum Stage: String, Sendable {
         /// Documents read (of the count a binary file declares).
         case reading = "reading vectors"
@@ -193,6 +202,7 @@ public struct BuildProgress: Sendable {
         /// Sections of `index.lsr` written.
         case writing = "writing index"
     }
+    /// The stage running.
     public var stage: Stage
     /// Units done in this stage (documents read, lists clustered, …).
     public var completed: Int
@@ -202,17 +212,29 @@ public struct BuildProgress: Sendable {
 
 /// What a finished build reports.
 public struct BuildStatistics: Sendable {
+    /// Documents indexed.
     public var documents: Int
+    /// Nonzero entries over all documents (zero weights dropped).
     public var nonzeros: Int
+    /// Tokens in the index vocabulary: those that occur in at least one document.
     public var vocabularySize: Int
+    /// Postings over all lists, blocked and tail (one per nonzero).
     public var postings: Int
+    /// Postings in blocks (the rest are in the exact-only tail left by static pruning).
     public var blockedPostings: Int
+    /// Blocks over all lists; 0 without summaries.
     public var blocks: Int
+    /// Block summary entries over all lists.
     public var summaryEntries: Int
+    /// Size of `index.lsr` in bytes.
     public var indexBytes: Int
+    /// Size of `documents.sqlite` in bytes.
     public var documentStoreBytes: Int
+    /// Wall-clock seconds of the whole build, until the index directory was renamed into place.
     public var seconds: Double
+    /// Blank lines skipped in the input (JSONL).
     public var skippedEmptyLines: Int
+    /// Input entries dropped because their weight was zero.
     public var droppedZeroWeights: Int
     /// Passes over the forward index that built the inverted lists (1 when the budget held
     /// every list at once).
@@ -225,7 +247,10 @@ public struct BuildStatistics: Sendable {
 
     /// The time one stage of a build took.
     public struct StageTime: Sendable {
+        /// The stage's name (`reading`, `renaming`, `planning`, `inverting`, `clustering`, `writing`,
+        /// `document store`).
         public var stage: String
+        /// Wall-clock seconds the stage took.
         public var seconds: Double
     }
 }

@@ -12,6 +12,7 @@ public struct DenseInput: Sendable {
     /// How the values are stored in the index.
     public var precision: ValuePrecision
 
+    /// The matrix at `path`, rows in document order unless `idsPath` is given, stored as `precision`.
     public init(path: String, idsPath: String? = nil, precision: ValuePrecision = .f16) {
         self.path = path
         self.idsPath = idsPath
@@ -76,7 +77,7 @@ public struct DenseInput: Sendable {
             let metadata = DenseMetadata(
                 rows: documentCount, dimension: reader.dimension, precision: precision,
                 source: URL(fileURLWithPath: path).lastPathComponent)
-            try writer.addSection(DenseLayout.metadata, array: Array(try JSONEncoder().encode(metadata)))
+            try writer.addSection(DenseLayout.metadata, array: try metadata.encoded())
             try writer.finish()
             guard rename(temporary, target) == 0 else {
                 throw LSRError(.io, "cannot rename into place: \(String(cString: strerror(errno)))", path: target)

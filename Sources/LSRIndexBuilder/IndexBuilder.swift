@@ -20,8 +20,10 @@ import LSRVectors
 /// The index bytes depend on the input and the configuration only, not on the memory budget
 /// or the thread count.
 public struct IndexBuilder: Sendable {
+    /// The build parameters, validated when a build starts.
     public var configuration: BuildConfiguration
 
+    /// A builder with `configuration` (lsr's defaults when omitted).
     public init(configuration: BuildConfiguration = BuildConfiguration()) {
         self.configuration = configuration
     }

@@ -26,7 +26,9 @@ extension BlockingContext {
 
         let groups: [[Int]]
         switch configuration.blocking {
-        case let .fixedSize(size):
+        case let .fixedSize(requested):
+            let limit = IndexLayout.maximumBlocksPerList
+            let size = max(requested, (members.count + limit - 1) / limit)
             groups = stride(from: 0, to: members.count, by: size).map { Array($0 ..< min($0 + size, members.count)) }
         case let .randomCentroids(fraction, minSize, _):
             var generator = SplitMix64(seed: configuration.seed ^ (UInt64(t) &* 0x9E37_79B9_7F4A_7C15))

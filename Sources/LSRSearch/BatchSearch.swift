@@ -11,6 +11,7 @@ public struct BatchSearchResult: Sendable {
     /// Worker threads used.
     public var threads: Int
 
+    /// A result from its parts (see each property).
     public init(hits: [[SearchHit]], microseconds: [Double], wallSeconds: Double, threads: Int) {
         self.hits = hits
         self.microseconds = microseconds
@@ -26,11 +27,16 @@ public struct BatchSearchResult: Sendable {
 
 /// Mean and nearest-rank percentiles of a set of latencies, in microseconds.
 public struct LatencySummary: Sendable, Equatable {
+    /// Mean latency in microseconds (0 for no samples).
     public var mean: Double
+    /// Median (nearest-rank 50th percentile) latency in microseconds.
     public var p50: Double
+    /// Nearest-rank 90th percentile latency in microseconds.
     public var p90: Double
+    /// Nearest-rank 99th percentile latency in microseconds.
     public var p99: Double
 
+    /// The summary of `samples` (microseconds, in any order); all zero when there are none.
     public init(_ samples: [Double]) {
         guard !samples.isEmpty else {
             mean = 0; p50 = 0; p90 = 0; p99 = 0

@@ -9,7 +9,9 @@ import LSRVectors
 /// the index; `lsr check` (``verify()``) compares both sections with their checksums.
 public final class DenseVectors: @unchecked Sendable {
     // @unchecked Sendable: read-only views into a mapping this object owns.
+    /// The `dense.lsr` file.
     public let path: String
+    /// The matrix's rows, dimension, storage precision and source file, from `dense.meta`.
     public let metadata: DenseMetadata
     let file: IndexFile
     /// `rows × dimension` values, f16 bits or f32.

@@ -4,10 +4,13 @@ import LSRVectors
 /// What hybrid search does after sparse search: how many candidates it keeps per query and how
 /// their dense scores are fused with the sparse ranking.
 public struct HybridParameters: Sendable, Equatable {
+    /// How the candidates' sparse and dense scores become one ranking; default interpolation, alpha 0.5.
     public var fusion: Fusion
     /// Sparse results per query that dense scoring sees (at least k).
     public var candidates: Int
 
+    /// Parameters; by default interpolation with alpha 0.5 over 100 candidates. Ranges are checked by
+    /// ``validate()``, not here.
     public init(fusion: Fusion = .interpolate(alpha: 0.5), candidates: Int = 100) {
         self.fusion = fusion
         self.candidates = candidates
@@ -34,10 +37,13 @@ public struct HybridSearchResult: Sendable {
     /// Per query, microseconds: sparse search (zero for dense-only search), dense scoring of the
     /// candidates (or the query's share of the dense batch), and fusion.
     public var sparseMicroseconds: [Double]
+    /// Per query, microseconds of dense scoring: of its candidates, or its share of its dense batch's time.
     public var denseMicroseconds: [Double]
+    /// Per query, microseconds of fusion (zero for dense-only search).
     public var fusionMicroseconds: [Double]
     /// Wall-clock time of the whole batch in seconds.
     public var wallSeconds: Double
+    /// Worker threads used.
     public var threads: Int
 
     /// Per query, the three stages together.
@@ -48,7 +54,9 @@ public struct HybridSearchResult: Sendable {
 
 /// Dense query vectors for a query set, one row per query in the set's order.
 public struct DenseQueries: Sendable {
+    /// Values per query vector.
     public let dimension: Int
+    /// One vector of ``dimension`` values per query, in the query set's order.
     public let rows: [[Float]]
 
     /// Reads `path` (`.npy` or `.fvecs`, as ``DenseMatrixReader``) for the queries `queryIDs`.

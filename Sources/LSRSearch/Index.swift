@@ -11,9 +11,13 @@ import LSRVectors
 /// section with its checksum.
 public final class Index: @unchecked Sendable {
     // @unchecked Sendable: all state is immutable after init; the document store serializes itself.
+    /// The index directory, as given.
     public let path: String
+    /// What `index.lsr` records about itself: counts, storage choices, build parameters.
     public let metadata: IndexMetadata
+    /// The index's tokens, by component id (ascending byte order).
     public let vocabulary: MappedVocabulary
+    /// The document store: external id and text of each document, by position.
     public let documents: DocumentStoreReader
     let file: IndexFile
     let storage: IndexStorage
@@ -97,8 +101,11 @@ public final class Index: @unchecked Sendable {
 /// A query over an index's components: strictly ascending component ids and finite weights that
 /// are not negative (``Searcher/validate(_:)`` checks it before every search).
 public struct QueryVector: Sendable, Equatable {
+    /// Component ids of the index, strictly ascending.
     public var components: [UInt32]
+    /// Weights parallel to ``components``: finite and not negative.
     public var values: [Float]
+    /// A query from parallel arrays, not checked here (see ``Searcher/validate(_:)``).
     public init(components: [UInt32], values: [Float]) {
         self.components = components
         self.values = values

@@ -17,6 +17,7 @@ public struct QuerySet: Sendable {
     /// tokens weighted 0): they return no results.
     public var emptyQueries = 0
 
+    /// A query set from its parts; empty by default. ``emptyQueries`` starts at 0.
     public init(
         ids: [String] = [], contents: [String?] = [], vectors: [QueryVector] = [], unknownTokens: Int = 0, queriesWithOnlyUnknownTokens: Int = 0
     ) {

@@ -19,6 +19,8 @@ public struct SearchParameters: Sendable, Equatable {
     /// `Evaluation/reports/defaults-2026-12-02.md`). `lsr tune` finds the setting for your data.
     public static let `default` = SearchParameters(k: 10, queryCut: 6, heapFactor: 0.8)
 
+    /// Parameters with the defaults of `lsr search` (``default``, cost-based planning) for any not given. Ranges are
+    /// checked by ``validate(for:)``, not here.
     public init(k: Int = 10, queryCut: Int = 6, heapFactor: Float = 0.8, planning: SearchPlanning = .costBased) {
         self.k = k
         self.queryCut = queryCut
@@ -53,8 +55,12 @@ public enum SearchPlanning: String, Sendable, Equatable, CaseIterable, Codable {
 /// One result: a document position in the index and its score (the dot product with the
 /// stored document vector).
 public struct SearchHit: Sendable, Equatable, Hashable {
+    /// The document's position in the index (0-based; its external id is in ``Index/documents``).
     public var document: Int
+    /// The query's dot product with the document's stored vector (the fused or dense score for hybrid and
+    /// dense search).
     public var score: Float
+    /// A hit of document position `document` with `score`.
     public init(document: Int, score: Float) {
         self.document = document
         self.score = score

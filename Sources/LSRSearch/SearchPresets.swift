@@ -20,6 +20,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     public var index: String
     /// How many queries tuning used, and the file they came from.
     public var queries: Int
+    /// The query file tuning read, as given to it (nil or empty when none was recorded).
     public var queriesFile: String?
     /// Seed of the cross-validation folds.
     public var seed: UInt64
@@ -27,6 +28,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     public var method: String
     /// When and by which lsr the presets were made.
     public var created: String
+    /// The version of the lsr that made them (`lsrVersion`).
     public var lsrVersion: String
     /// The version of the search planner they were tuned with: it decides which queries are
     /// answered exactly, so presets of another version may miss their targets.
@@ -67,7 +69,8 @@ public struct SearchPresets: Codable, Sendable, Equatable {
 
     /// Decodes a presets file.
     /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or
-    ///   body is wrong; `.unsupportedVersion` for a newer format.
+    ///   body is wrong; `.unsupportedVersion` for any other format version, or presets tuned
+    ///   under another search planner version.
     package static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
         let remedy = "run `lsr tune` again"
         func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
@@ -114,18 +117,24 @@ public struct SearchPreset: Codable, Sendable, Equatable {
         case exact
     }
 
+    /// Approximate search at ``queryCut`` and ``heapFactor``, or exact search.
     public var method: Method
+    /// The approximate search's ``SearchParameters/queryCut``; 0 for an exact preset.
     public var queryCut: Int
+    /// The approximate search's ``SearchParameters/heapFactor``; 0 for an exact preset.
     public var heapFactor: Float
     /// Mean recall@k on the tuning queries, and that mean less the safety margin (what cleared
     /// the target).
     public var tuningRecall: Double
+    /// ``tuningRecall`` less the safety margin (standard errors of the mean): the value that cleared
+    /// ``targetRecall``.
     public var recallLowerBound: Double
     /// Mean recall on held-out folds when each fold's preset was chosen on the other folds.
     public var crossValidatedRecall: Double
     /// Mean single-threaded latency on the tuning queries when chosen, in microseconds.
     public var meanMicroseconds: Double
 
+    /// A preset from its fields (see each property), as `lsr tune` records them.
     public init(
         targetRecall: Double, method: Method, queryCut: Int, heapFactor: Float, tuningRecall: Double, recallLowerBound: Double,
         crossValidatedRecall: Double, meanMicroseconds: Double

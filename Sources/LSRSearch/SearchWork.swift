@@ -43,13 +43,19 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
     public var queries = 0
     /// Searches answered exhaustively (exact search, or the planner's choice).
     public var exhaustiveQueries = 0
+    /// Inverted lists visited by skip-ahead search.
     public var lists = 0
     /// Blocked postings of the visited lists.
     public var listPostings = 0
+    /// Block summary entries added up.
     public var summaryEntries = 0
+    /// Blocks whose summary score was compared with the cutoff.
     public var blocks = 0
+    /// Blocks that passed the cutoff and whose postings were read.
     public var blocksScanned = 0
+    /// Postings of the scanned blocks.
     public var postingsScanned = 0
+    /// Documents scored against their forward vectors.
     public var documentsScored = 0
     /// Forward-vector entries of the scored documents.
     public var nonzerosScored = 0
@@ -62,6 +68,7 @@ public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
     /// Skip-ahead searches abandoned for exhaustive search (their work is counted too).
     public var abandonedSearches = 0
 
+    /// All counts zero.
     public init() {}
 
     mutating func visitList(postings: Int) {

@@ -11,6 +11,7 @@ import LSRVectors
 /// specialized for the index's storage types through the one dispatch point,
 /// `IndexStorage.dispatch`.
 public final class Searcher {
+    /// The index searched.
     public let index: Index
     /// The query as a dense vector, zero outside the current query's components.
     let dense: UnsafeMutableBufferPointer<Float>
@@ -30,6 +31,8 @@ public final class Searcher {
     /// ``Index/largestWeight``, read once.
     let largestDocumentWeight: Float
 
+    /// A searcher of `index`, its scratch allocated up front (about 8 bytes per document, plus buffers per
+    /// vocabulary token and per block of a list).
     public init(index: Index) {
         self.index = index
         let storage = index.storage

@@ -6,6 +6,8 @@ import LSRVectors
 public struct TextQueryEncoder: Sendable {
     /// What the index stores about its encoder.
     public let description: StoredQueryEncoder.Description
+    /// The encoder that turns text into a token vector over its tokenizer's vocabulary (``encode(_:)`` then
+    /// maps the tokens to the index's components).
     public let encoder: QueryEncoder
     /// The index component of each tokenizer token id (`UInt32.max`: the index has never seen it).
     private let components: [UInt32]

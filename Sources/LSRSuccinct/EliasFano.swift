@@ -1,5 +1,5 @@
 /// Elias–Fano coding of a nondecreasing sequence of n integers in `0 ... u`: about
-/// 2 + ⌈log₂(u / n)⌉ bits per value, with constant-time access through a select directory.
+/// 2 + ⌊log₂(u / n)⌋ bits per value, with constant-time access through a select directory.
 ///
 /// Layout (all bit positions relative to the caller's word array):
 /// - low bits: the `lowWidth` low bits of each value, packed from `lowStart`;

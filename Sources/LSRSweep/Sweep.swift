@@ -5,18 +5,26 @@ import LSRVectors
 
 /// The (query_cut, heap_factor) points a sweep visits: every combination of the given values.
 public struct SweepGrid: Sendable, Equatable {
+    /// The query cuts visited (each ≥ 1).
     public var queryCuts: [Int]
+    /// The heap factors visited (each > 0).
     public var heapFactors: [Float]
     /// Hybrid sweeps: the interpolation weights (`--fusion interpolate`) and candidate counts
     /// visited at every (query_cut, heap_factor).
     public var alphas: [Float]
+    /// Hybrid sweeps: the candidate counts visited (sparse results per query that dense scoring sees);
+    /// empty: ``defaultCandidates``.
     public var candidates: [Int]
 
+    /// The default grid: query cuts 3, 5, 8, 12, 20 × heap factors 1.0, 0.9, 0.8, 0.7, no hybrid terms
+    /// (the values ``init(parsing:)`` starts from).
     public static let `default` = SweepGrid(queryCuts: [3, 5, 8, 12, 20], heapFactors: [1.0, 0.9, 0.8, 0.7])
     /// The hybrid terms when a hybrid sweep gives none.
     public static let defaultAlphas: [Float] = [0.1, 0.3, 0.5, 0.7, 0.9]
+    /// The candidate counts when a hybrid sweep gives none: 100.
     public static let defaultCandidates = [100]
 
+    /// A grid of the given values, not checked here (``init(parsing:)`` checks what it parses).
     public init(queryCuts: [Int], heapFactors: [Float], alphas: [Float] = [], candidates: [Int] = []) {
         self.queryCuts = queryCuts
         self.heapFactors = heapFactors
@@ -66,10 +74,15 @@ public struct SweepGrid: Sendable, Equatable {
 
 /// One measured grid point.
 public struct SweepPoint: Sendable, Equatable, Codable {
+    /// The query cut searched with.
     public var queryCut: Int
+    /// The heap factor searched with.
     public var heapFactor: Float
+    /// Mean per-query latency in microseconds (for hybrid points, all stages together).
     public var meanMicroseconds: Double
+    /// Median (nearest-rank) per-query latency in microseconds.
     public var p50Microseconds: Double
+    /// Nearest-rank 99th percentile per-query latency in microseconds.
     public var p99Microseconds: Double
     /// Recall@k against exact search.
     public var recall: Double
@@ -79,8 +92,10 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var onFrontier: Bool
     /// Hybrid points: the interpolation weight (nil for other fusions) and the candidates.
     public var alpha: Float?
+    /// Hybrid points: the sparse candidates per query that dense scoring saw; nil for sparse points.
     public var candidates: Int?
 
+    /// A point from its fields (see each property).
     public init(
         queryCut: Int, heapFactor: Float, meanMicroseconds: Double, p50Microseconds: Double, p99Microseconds: Double,
         recall: Double, ndcg10: Double?, onFrontier: Bool, alpha: Float? = nil, candidates: Int? = nil
@@ -100,7 +115,9 @@ public struct SweepPoint: Sendable, Equatable, Codable {
 
 /// Runs approximate search over a parameter grid and measures latency and recall at each point.
 public struct Sweep: Sendable {
+    /// The points visited.
     public var grid: SweepGrid
+    /// Results per query, and the k of the recall@k measured.
     public var k: Int
     /// Threads for the timed searches (1: single-threaded latency, the comparable figure).
     public var threads: Int
@@ -108,6 +125,7 @@ public struct Sweep: Sendable {
     /// Hybrid sweeps: the dense queries and the fusion (its alpha comes from the grid).
     public var hybrid: (dense: DenseQueries, fusion: Fusion)?
 
+    /// A sweep; by default the default grid, k 10, one thread, sparse search only.
     public init(grid: SweepGrid = .default, k: Int = 10, threads: Int = 1, hybrid: (dense: DenseQueries, fusion: Fusion)? = nil) {
         self.grid = grid
         self.k = k

@@ -38,13 +38,17 @@ public struct Tuner: Sendable {
         case workModel = "model"
     }
 
+    /// The recall@k targets, one preset each, ascending (the initializer sorts them); at least one, each in (0, 1].
     public var targets: [Double]
+    /// Results per query; presets are tuned for recall@k against exact search.
     public var k: Int
     /// Threads for the recall runs (timings always use one).
     public var threads: Int
     /// Seed of the cross-validation folds.
     public var seed: UInt64
+    /// Cross-validation folds (≥ 2); tuning needs at least `2 × folds` queries.
     public var folds: Int
+    /// How the setting is picked among the candidates that clear a target; default measured time.
     public var selection: Selection
     /// Standard errors of the mean recall a setting must clear its target by.
     public var margin: Double
@@ -65,6 +69,8 @@ public struct Tuner: Sendable {
     /// Timing rounds per candidate (alternating order; the fastest round counts).
     static let timingRounds = 3
 
+    /// A tuner with the given settings (`targets` sorted); ranges are checked by ``validate()``, which
+    /// ``tune(index:queries:queriesFile:progress:)`` calls.
     public init(
         targets: [Double] = [0.90, 0.95, 0.97, 0.99], k: Int = 10, threads: Int = availableCores, seed: UInt64 = 42,
         folds: Int = 5, selection: Selection = .measuredTime, margin: Double = 1
@@ -247,21 +253,30 @@ public struct Tuner: Sendable {
 
 /// What tuning produced: the presets, every setting it measured, and how long it took.
 public struct TuningResult: Sendable {
+    /// The chosen presets, one per target: what `lsr tune` stores.
     public var presets: SearchPresets
     /// Every evaluated setting: recall, recall bound and estimated cost on the tuning queries.
     public var points: [TuningPointSummary]
     /// Measured single-thread latency of each timed candidate, by `method:query_cut:heap_factor`.
     public var measuredMicroseconds: [String: Double]
+    /// Wall-clock seconds tuning took.
     public var seconds: Double
 }
 
 /// One evaluated setting.
 public struct TuningPointSummary: Sendable, Codable, Equatable {
+    /// Approximate or exact search.
     public var method: SearchPreset.Method
+    /// The query cut; 0 for exact search.
     public var queryCut: Int
+    /// The heap factor; 0 for exact search.
     public var heapFactor: Float
+    /// Mean recall@k against exact search over the tuning queries.
     public var recall: Double
+    /// ``recall`` less `margin` standard errors of the mean: what must clear a target.
     public var recallBound: Double
+    /// Mean estimated cost per query in microseconds (``SearchWorkCounts/estimatedNanoseconds`` / 1000),
+    /// not a measured time.
     public var estimatedMicroseconds: Double
 }
 

@@ -12,6 +12,8 @@ public struct BM25Parameters: Sendable, Equatable {
     /// else each distinct token once.
     public var queryTermFrequency: Bool
 
+    /// Pyserini's defaults unless given: k1 0.9, b 0.4, each distinct query token once. Ranges are checked
+    /// by ``validate()``, not here.
     public init(k1: Double = 0.9, b: Double = 0.4, queryTermFrequency: Bool = false) {
         self.k1 = k1
         self.b = b
@@ -47,9 +49,13 @@ public final class BM25Documents: VectorSource {
     /// The tokenizer's vocabulary: component i is token i.
     public var tokens: [String] { tokenizer.tokens }
     public var declaredCount: Int? { documentCount }
+    /// Always 0: the text reader skips blank lines without counting them.
     public var skippedEmptyLines: Int { 0 }
+    /// Always 0: BM25 vectors drop no entries.
     public var droppedZeroWeights: Int { 0 }
+    /// The tokenizer that splits the documents into wordpieces; component i is its token i.
     public let tokenizer: Tokenizer
+    /// The BM25 parameters the impacts are computed with.
     public let parameters: BM25Parameters
     /// N: the documents in the file.
     public let documentCount: Int

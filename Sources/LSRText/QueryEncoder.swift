@@ -4,9 +4,12 @@ import LSRVectors
 
 /// A sparse vector over a tokenizer's vocabulary: token ids ascending, one weight each.
 public struct TokenVector: Sendable, Equatable {
+    /// Token ids in the tokenizer's vocabulary, strictly ascending.
     public var tokenIDs: [Int32]
+    /// Weights parallel to ``tokenIDs``.
     public var weights: [Float]
 
+    /// A vector from parallel arrays, not checked here.
     public init(tokenIDs: [Int32], weights: [Float]) {
         self.tokenIDs = tokenIDs
         self.weights = weights
@@ -31,6 +34,7 @@ public struct QueryEncoder: Sendable {
     /// The inference-free models' query length limit, in wordpieces.
     public static let maximumTokens = 512
 
+    /// The tokenizer that splits query text into wordpieces; ``weights`` is indexed by its token ids.
     public let tokenizer: Tokenizer
     /// Weight by token id (0: left out).
     public let weights: [Float]

@@ -28,20 +28,30 @@ public struct StoredQueryEncoder: Sendable, Equatable {
 
     /// What the file's JSON line says.
     public struct Description: Codable, Sendable, Equatable {
+        /// How queries are weighted: by a weights table (`idf`) or as the query side of BM25 (`bm25`).
         public var kind: Kind
         /// The names of the files the encoder was made from (for `lsr info`).
         public var tokenizerFile: String
+        /// The name of the weights file (`idf`); nil for `bm25`.
         public var weightsFile: String?
         /// BM25 indexes: the document-side parameters the impacts were computed with.
         public var k1: Double?
+        /// BM25 indexes: the b (document-length normalization) of the impacts; nil for `idf`.
         public var b: Double?
+        /// `bm25`: weight a query token by its count in the query (``BM25Parameters/queryTermFrequency``); false
+        /// for `idf`.
         public var queryTermFrequency: Bool
+        /// Length in bytes of the tokenizer file's blob, which follows the JSON line.
         public var tokenizerBytes: Int
+        /// Length in bytes of the weights file's blob, which follows the tokenizer's; 0 for `bm25`.
         public var weightsBytes: Int
     }
 
+    /// The file's JSON line: the kind, its parameters and the blobs' byte counts.
     public var description: Description
+    /// The tokenizer file's bytes, as read (decompressed).
     public var tokenizer: [UInt8]
+    /// The weights file's bytes, as read (decompressed); empty for `bm25`.
     public var weights: [UInt8]
 
     /// An inference-free encoder from a tokenizer file and a weights file (`idf.json`).

@@ -20,20 +20,31 @@ import LSRVectors
 public struct Tokenizer: Sendable {
     /// The normalizer and model settings of a tokenizer file.
     public struct Configuration: Sendable, Equatable {
+        /// Drop U+0000, U+FFFD and control, format and private-use scalars, and map whitespace (tab, newline
+        /// and return included) to a space (`clean_text`).
         public var cleanText = true
+        /// Surround CJK ideographs with spaces, so that each is a word of its own (`handle_chinese_chars`).
         public var handleChineseCharacters = true
         /// Decompose and drop nonspacing marks (`nil` in the file: the same as `lowercase`).
         public var stripAccents = true
+        /// Lowercase the text (`lowercase`).
         public var lowercase = true
+        /// The token of a word WordPiece cannot segment (`unk_token`); it must be in the vocabulary.
         public var unknownToken = "[UNK]"
+        /// The prefix of a word's pieces after the first (`continuing_subword_prefix`).
         public var continuingSubwordPrefix = "##"
+        /// The longest word, in Unicode scalars, that WordPiece segments; a longer word is the unknown token
+        /// (`max_input_chars_per_word`).
         public var maxInputCharactersPerWord = 100
 
+        /// The defaults of BertNormalizer and WordPiece: every normalization step on, `[UNK]`, `##`, 100
+        /// scalars per word.
         public init() {}
     }
 
     /// The vocabulary: token strings by id.
     public let tokens: [String]
+    /// The normalizer and WordPiece settings.
     public let configuration: Configuration
     /// Tokens matched literally in the raw text before normalization (the special tokens).
     public let literalTokens: [String]

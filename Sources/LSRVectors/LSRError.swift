@@ -33,7 +33,9 @@ public struct LSRError: Error, CustomStringConvertible, Sendable, Equatable {
         public var description: String { value.rawValue }
     }
 
+    /// The error category, for callers to branch on.
     public var code: Code
+    /// What is wrong and, where possible, how to fix it (without the location).
     public var message: String
     /// The file the error is about, when there is one.
     public var path: String?
@@ -44,6 +46,7 @@ public struct LSRError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The field (JSON key, column, section) at fault.
     public var field: String?
 
+    /// An error of category `code` with `message`, and as much of its location as is known.
     public init(
         _ code: Code, _ message: String, path: String? = nil, line: Int? = nil,
         byteOffset: Int? = nil, field: String? = nil

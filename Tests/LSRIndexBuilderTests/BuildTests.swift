@@ -156,9 +156,18 @@ final class BuildTests: XCTestCase {
 
     /// A hash of every section's name, length and checksum, in name order: what an index file
     /// holds, whatever the order of its sections.
-    private func sectionFingerprint(_ file: IndexFile) -> UInt64 {
-        let text = file.entries.sorted { $0.name < $1.name }.map { "\($0.name) \($0.length) \($0.checksum)\n" }.joined()
-        return Array(text.utf8).withUnsafeBytes { XXHash64.hash($0) }
+    /// `meta` counts as if it had no `writtenBy` (the golden values are older than that key),
+    /// after checking that it names this lsr.
+    private func sectionFingerprint(_ file: IndexFile) throws -> UInt64 {
+        let entries = try file.entries.sorted { $0.name < $1.name }.map { entry -> String in
+            guard entry.name == IndexLayout.metadata else { return "\(entry.name) \(entry.length) \(entry.checksum)\n" }
+            var metadata = try IndexMetadata.decode(try file.verifiedSection(IndexLayout.metadata), path: file.path)
+            XCTAssertEqual(metadata.writtenBy, lsrVersion)
+            metadata.writtenBy = nil
+            let bytes = try metadata.encoded()
+            return "\(entry.name) \(bytes.count) \(bytes.withUnsafeBytes { XXHash64.hash($0) })\n"
+        }
+        return Array(entries.joined().utf8).withUnsafeBytes { XXHash64.hash($0) }
     }
 
     /// The default n_postings is 1000 until the lists average 12,500 postings and 8% of their
@@ -195,6 +204,27 @@ final class BuildTests: XCTestCase {
             .build(input: try reader(), outputPath: directory.file("thousand"))
         XCTAssertLessThan(
             try Index(path: directory.file("thousand")).metadata.blockedPostingCount, automatic.metadata.blockedPostingCount)
+    }
+
+    /// A list may have at most 65,535 blocks: fixed-size blocking gives a longer list larger
+    /// blocks (it trapped at 65,537 blocks, and at 65,536 the list was silently unsearchable).
+    func testFixedSizeBlockingKeepsListsWithinTheBlockLimit() throws {
+        let count = 70_000
+        var lines = ""
+        for d in 0 ..< count { lines += "{\"id\": \"d\(d)\", \"vector\": {\"a\": \(1 + Double(d % 97) / 10), \"b\(d % 50)\": 1}}\n" }
+        let input = directory.write(lines, to: "long.jsonl")
+        let configuration = BuildConfiguration(
+            pruning: .fixedSize(nPostings: count), blocking: .fixedSize(blockSize: 1), summaries: .always, threads: 2)
+        try IndexBuilder(configuration: configuration).build(input: try VectorFileReader(path: input), outputPath: directory.file("long"))
+        let index = try Index(path: directory.file("long"))
+        // List a: 70,000 postings in blocks of 2 (35,000 blocks); the 50 short lists keep blocks of 1.
+        XCTAssertEqual(index.metadata.blockCount, 35_000 + count)
+        let query = index.query(tokens: ["a"], values: [1]).query
+        let searcher = Searcher(index: index)
+        let exact = try searcher.search(query, parameters: SearchParameters(k: 20), method: .exact)
+        XCTAssertEqual(exact.count, 20)
+        let skipAhead = SearchParameters(k: 20, queryCut: 1, heapFactor: 1e-30, planning: .skipAhead)
+        XCTAssertEqual(try searcher.search(query, parameters: skipAhead), exact)
     }
 
     func testExistingIndexSurvivesRefusalAndFailedRebuild() throws {
@@ -259,9 +289,23 @@ final class BuildTests: XCTestCase {
         bytes[entry.offset + 3] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: file))
         XCTAssertEqual(try Index(path: output).verify(), [IndexLayout.postingDocuments])
+        // A flipped version byte is damage (the header checksum covers it) ...
         bytes[9] ^= 1
         try bytes.write(to: URL(fileURLWithPath: file))
-        XCTAssertThrowsError(try Index(path: output)) { XCTAssertEqual(($0 as? LSRError)?.code, .unsupportedVersion) }
+        XCTAssertThrowsError(try Index(path: output)) {
+            XCTAssertEqual(($0 as? LSRError)?.code, .corruptIndex)
+            XCTAssertTrue("\($0)".contains("header checksum mismatch"), "\($0)")
+        }
+        // ... while a file of another version, its header intact, is refused as such.
+        bytes[9] ^= 1
+        bytes[8] = 3
+        let checksum = bytes.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0 ..< 40])) }
+        withUnsafeBytes(of: checksum.littleEndian) { for i in 0 ..< 8 { bytes[40 + i] = $0[i] } }
+        try bytes.write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try Index(path: output)) {
+            XCTAssertEqual(($0 as? LSRError)?.code, .unsupportedVersion)
+            XCTAssertTrue("\($0)".contains("format version 3 is not supported"), "\($0)")
+        }
     }
 }
 

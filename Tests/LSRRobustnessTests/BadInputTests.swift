@@ -278,7 +278,12 @@ final class BadInputTests: XCTestCase {
             return copy
         }
         let wrongMagic = try damaged("magic") { $0[0] = UInt8(ascii: "X") }
-        let newerVersion = try damaged("version") { $0[8] = 9 }
+        let newerVersion = try damaged("version") { data in
+            // Another version with its header intact: the header checksum resealed.
+            data[8] = 9
+            let checksum = data.withUnsafeBytes { XXHash64.hash(UnsafeRawBufferPointer(rebasing: $0[0 ..< 40])) }
+            withUnsafeBytes(of: checksum.littleEndian) { for i in 0 ..< 8 { data[40 + i] = $0[i] } }
+        }
         let truncated = try damaged("truncated") { $0 = $0.prefix($0.count - 100) }
         let flippedHeader = try damaged("header") { $0[20] ^= 0x01 }
         let flippedPostings = try damaged("postings") { data in
