@@ -11,30 +11,19 @@ the public surface is deliberate, so the list is updated in the same commit
 (`python3 Scripts/public_api.py > Documentation/PublicAPI.txt`); it also fails when a public
 declaration has no doc comment. Run after `swift build -c release`.
 """
-import argparse, difflib, glob, json, os, subprocess, sys, tempfile
+import argparse, difflib, os, sys
 
-MODULES = ["LSRVectors", "LSRSuccinct", "LSRFormats", "LSRText", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep"]
+from symbol_graphs import symbol_graphs
+
 # Members the compiler writes for a conformance (Equatable, Hashable, Codable, RawRepresentable):
 # documented by the conformance itself.
 SYNTHESIZED = ("!=(_:_:)", "hash(into:)", "hashValue", "init(from:)", "encode(to:)", "init(rawValue:)", "rawValue")
 
 
 def symbols(root):
-    bin_path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
-                              capture_output=True, text=True).stdout.strip()
-    maps = [os.path.join(root, "Sources", m, "module.modulemap") for m in ("CZstd", "CSQLite", "COpenBLAS")]
-    maps += glob.glob(os.path.join(bin_path, "*.build", "module.modulemap"))
-    with tempfile.TemporaryDirectory() as out:
-        for module in MODULES:
-            command = ["swift", "symbolgraph-extract", "-module-name", module, "-I", os.path.join(bin_path, "Modules"),
-                       "-minimum-access-level", "public", "-output-dir", out]
-            for m in maps:
-                command += ["-Xcc", "-fmodule-map-file=" + m]
-            subprocess.run(command, cwd=root, check=True)
-        for path in sorted(glob.glob(os.path.join(out, "*.symbols.json"))):
-            module = os.path.basename(path).split(".")[0]
-            for symbol in json.load(open(path))["symbols"]:
-                yield module, symbol
+    for module, graph in symbol_graphs(root):
+        for symbol in graph["symbols"]:
+            yield module, symbol
 
 
 def main():

@@ -2,7 +2,7 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// Dense vectors to store beside an index (`dense.lsr`, ``DenseLayout``).
+/// Dense vectors to store beside an index (`dense.lsr`, `DenseLayout`).
 public struct DenseInput: Sendable {
     /// The matrix: `.npy` (float32 or float16, C order) or `.fvecs`, plain or zstd-compressed.
     public var path: String

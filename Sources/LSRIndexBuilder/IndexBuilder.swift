@@ -8,14 +8,14 @@ import LSRVectors
 /// The pipeline (Bruch, Nardini, Rulli, Venturini, "Efficient Inverted Indexes for Approximate
 /// Retrieval over Learned Sparse Representations", SIGIR 2024):
 /// 1. stream the vectors, weights rounded to the storage precision, into the document store and
-///    a forward index in scratch files (``ReadCollection``);
+///    a forward index in scratch files (`ReadCollection`);
 /// 2. number tokens canonically (ascending bytes);
-/// 3. decide static pruning for the whole collection (``PruningPlan``);
-/// 4. per range of lists that fits the memory budget (``BuildMemory``): invert with one pass
+/// 3. decide static pruning for the whole collection (`PruningPlan`);
+/// 4. per range of lists that fits the memory budget (`BuildMemory`): invert with one pass
 ///    over the forward index, prune, split each list into blocks (``BlockingStrategy``),
-///    summarize each block, and stream the results in list order (``PostingSpools``);
+///    summarize each block, and stream the results in list order (`PostingSpools`);
 /// 5. write `index.lsr` (its bulk, the forward vectors and the tail postings, while step 4 runs:
-///    ``IndexSerializer``) and `documents.sqlite` into a temporary directory, sync, rename.
+///    `IndexSerializer`) and `documents.sqlite` into a temporary directory, sync, rename.
 ///
 /// The index bytes depend on the input and the configuration only, not on the memory budget
 /// or the thread count.

@@ -3,7 +3,7 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// The dense document vectors stored beside an index (`dense.lsr`, ``DenseLayout``), mapped.
+/// The dense document vectors stored beside an index (`dense.lsr`, `DenseLayout`), mapped.
 ///
 /// Opening checks the header, the section table and that the matrix has one row per document of
 /// the index; `lsr check` (``verify()``) compares both sections with their checksums.

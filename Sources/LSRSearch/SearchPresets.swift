@@ -3,9 +3,9 @@ import LSRFormats
 import LSRVectors
 
 /// The search settings `lsr tune` chose for an index, one per recall target, stored beside the
-/// index as `presets` (see ``SearchPresets/fileName``).
+/// index as `presets` (`SearchPresets.fileName`).
 ///
-/// The file is a ``SideFile`` (magic `lsr-presets`) whose body is JSON: a damaged or truncated
+/// The file is a `SideFile` (magic `lsr-presets`) whose body is JSON: a damaged or truncated
 /// file is detected, never half read. Tuning replaces the file atomically (temporary file, fsync, rename). The body names the
 /// index it was tuned on (its section-table checksum), so presets never apply to another index.
 public struct SearchPresets: Codable, Sendable, Equatable {

@@ -37,7 +37,7 @@ struct UncountedWork: SearchWork {
     @inline(__always) mutating func chooseExhaustive() {}
 }
 
-/// The work of one or more searches, in the units of ``SearchCostModel``.
+/// The work of one or more searches, in the units of `SearchCostModel`.
 public struct SearchWorkCounts: SearchWork, Sendable, Equatable, Codable {
     /// Searches counted.
     public var queries = 0

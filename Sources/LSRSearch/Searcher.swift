@@ -72,8 +72,9 @@ public final class Searcher {
     /// Exact methods use only `parameters.k`. Documents sharing no component with the query are
     /// never returned.
     /// - Returns: up to `k` hits, best first (ties by lower document id).
-    /// - Throws: `LSRError.invalidArgument` for parameters out of range (``SearchParameters/validate()``)
-    ///   or a malformed query (``validate(_:)``); nothing is searched then.
+    /// - Throws: `LSRError.invalidArgument` for parameters out of range (see
+    ///   ``SearchParameters/validate(for:)``) or a malformed query (``validate(_:)``); nothing is
+    ///   searched then.
     public func search(_ query: QueryVector, parameters: SearchParameters = .default, method: SearchMethod = .approximate) throws -> [SearchHit] {
         try parameters.validate(for: method)
         try validate(query)

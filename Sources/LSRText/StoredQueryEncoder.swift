@@ -3,9 +3,9 @@ import LSRFormats
 import LSRVectors
 
 /// The text query encoder an index carries, stored beside it as `query-encoder` (see
-/// ``fileName``), so that text queries need nothing but the index.
+/// `fileName`), so that text queries need nothing but the index.
 ///
-/// The file is a ``SideFile`` (magic `lsr-query-encoder`) whose body is a JSON object on one line (``Description``: the kind,
+/// The file is a `SideFile` (magic `lsr-query-encoder`) whose body is a JSON object on one line (``Description``: the kind,
 /// its parameters and the byte counts of the two blobs) and, after its newline, the tokenizer
 /// file's bytes followed by the weights file's bytes, both as given (decompressed; so the encoder is
 /// rebuilt by the same parsers, and a tokenizer or weights change means a new file). A damaged or

@@ -16,7 +16,7 @@ import LSRVectors
 ///    longer than `maxInputCharactersPerWord` scalars, is one unknown token.
 ///
 /// Everything works on Unicode scalars (never `Character`s), with the reference's Unicode
-/// tables (``UnicodeProperties``). Immutable and thread-safe.
+/// tables (`UnicodeProperties`). Immutable and thread-safe.
 public struct Tokenizer: Sendable {
     /// The normalizer and model settings of a tokenizer file.
     public struct Configuration: Sendable, Equatable {
