@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "LSR", targets: ["LSR"]),
         .executable(name: "lsr", targets: ["LSRCLI"]),
+        // The C ABI (`lsr_…` functions) for bindings: the Python package loads it.
+        .library(name: "lsr_c", type: .dynamic, targets: ["LSRCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +34,7 @@ let package = Package(
         .target(
             name: "LSR",
             dependencies: ["LSRVectors", "LSRFormats", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep", "LSRText"]),
+        .target(name: "LSRCAPI", dependencies: ["LSR"]),
         .executableTarget(
             name: "LSRCLI",
             dependencies: ["LSR", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

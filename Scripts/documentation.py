@@ -17,7 +17,7 @@ to `docc convert`.
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile
 
-from symbol_graphs import symbol_graphs
+from symbol_graphs import ROOT, symbol_graphs
 
 
 def main():
@@ -25,9 +25,8 @@ def main():
     parser.add_argument("--output", default=".build/documentation", help="directory for LSR.doccarchive")
     parser.add_argument("--static", action="store_true", help="transform the archive for static hosting")
     args = parser.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     merged = None
-    for _, graph in symbol_graphs(root):
+    for _, graph in symbol_graphs():
         if merged is None:
             merged = dict(graph, symbols=[], relationships=[], module=dict(graph["module"], name="LSR"))
         merged["symbols"] += graph["symbols"]
@@ -37,7 +36,7 @@ def main():
         json.dump(merged, open(os.path.join(graphs, "LSR.symbols.json"), "w"))
         shutil.rmtree(archive, ignore_errors=True)
         os.makedirs(os.path.dirname(archive), exist_ok=True)
-        command = ["docc", "convert", os.path.join(root, "Sources/LSR/LSR.docc"), "--additional-symbol-graph-dir", graphs,
+        command = ["docc", "convert", os.path.join(ROOT, "Sources/LSR/LSR.docc"), "--additional-symbol-graph-dir", graphs,
                    "--fallback-display-name", "LSR", "--fallback-bundle-identifier", "org.lsr.LSR",
                    "--output-path", archive, "--warnings-as-errors"]
         if args.static:

@@ -11,7 +11,7 @@ the public surface is deliberate, so the list is updated in the same commit
 (`python3 Scripts/public_api.py > Documentation/PublicAPI.txt`); it also fails when a public
 declaration has no doc comment. Run after `swift build -c release`.
 """
-import argparse, difflib, os, sys
+import argparse, difflib, sys
 
 from symbol_graphs import symbol_graphs
 
@@ -20,8 +20,8 @@ from symbol_graphs import symbol_graphs
 SYNTHESIZED = ("!=(_:_:)", "hash(into:)", "hashValue", "init(from:)", "encode(to:)", "init(rawValue:)", "rawValue")
 
 
-def symbols(root):
-    for module, graph in symbol_graphs(root):
+def symbols():
+    for module, graph in symbol_graphs():
         for symbol in graph["symbols"]:
             yield module, symbol
 
@@ -31,9 +31,8 @@ def main():
     parser.add_argument("--check", metavar="FILE", help="compare with this committed list")
     parser.add_argument("--undocumented", action="store_true", help="list public declarations without a doc comment")
     args = parser.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     lines, undocumented = set(), []
-    for module, symbol in symbols(root):
+    for module, symbol in symbols():
         kind = symbol["kind"]["identifier"].removeprefix("swift.")
         name = ".".join(symbol["pathComponents"])
         lines.add(f"{module} {kind} {name}")

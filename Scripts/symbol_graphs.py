@@ -2,11 +2,13 @@
 Scripts/public_api.py and Scripts/documentation.py."""
 import glob, json, os, subprocess, tempfile
 
+# The repository's root directory.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The modules `import LSR` re-exports.
 MODULES = ["LSRVectors", "LSRSuccinct", "LSRFormats", "LSRText", "LSRIndexBuilder", "LSRSearch", "LSREvaluation", "LSRSweep"]
 
 
-def symbol_graphs(root):
+def symbol_graphs(root=ROOT):
     """Yields (module, graph) for every symbol graph file `swift symbolgraph-extract` writes for
     the modules (a module's own, and one per module it extends), from `swift build -c release`."""
     bin_path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,

@@ -158,8 +158,8 @@ final class DocumentStoreTests: XCTestCase {
             XCTAssertThrowsError(try reader.document(at: 2), name)
         }
         let previous = FileManager.default.currentDirectoryPath
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-        FileManager.default.changeCurrentDirectoryPath(directory.path)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.path))
         XCTAssertEqual(try DocumentStoreReader(path: "hash#tag/" + DocumentStoreSchema.fileName).document(at: 1).id, "d1")
     }
 }

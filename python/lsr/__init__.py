@@ -1,0 +1,358 @@
+"""lsr: learned sparse retrieval (Seismic-layout indexes of SPLADE-style vectors), with the engine
+in Swift.
+
+    import lsr
+    lsr.build("docs.jsonl.zst", "docs.lsr")
+    index = lsr.Index("docs.lsr")
+    ids, scores = index.search([{"vitamin": 1.2, "b12": 0.8}], k=10)
+    lsr.evaluate({"q1": dict(zip(ids[0], scores[0]))}, "qrels.tsv", metrics=["ndcg@10"])
+
+Every failure raises `lsr.Error` with lsr's one-line message (file, line, field).
+"""
+import ctypes, json, math, os, tempfile
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["Error", "Index", "build", "evaluate", "version"]
+
+
+class Error(Exception):
+    """An error lsr reported: its message names the file, line or field at fault."""
+
+
+def _load():
+    path = os.environ.get("LSR_LIBRARY") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "liblsr_c.so")
+    if not os.path.exists(path):
+        raise ImportError(f"lsr's library is missing at {path}: install the package with `pip install ./python`")
+    lib = ctypes.CDLL(path)  # CDLL releases the GIL during every call
+    c = ctypes
+    signatures = {
+        "lsr_free": (None, [c.c_void_p]),
+        "lsr_version": (c.c_char_p, []),
+        "lsr_index_open": (c.c_void_p, [c.c_char_p, c.POINTER(c.c_void_p)]),
+        "lsr_index_close": (None, [c.c_void_p]),
+        "lsr_index_document_count": (c.c_int64, [c.c_void_p]),
+        "lsr_index_search_csr": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.c_void_p, c.c_void_p, c.c_void_p, c.c_int64,
+                                             c.c_int64, c.c_int64, c.c_float, c.c_int32, c.c_int64, c.c_void_p, c.c_void_p,
+                                             c.POINTER(c.c_void_p)]),
+        "lsr_index_search_file": (c.c_int32, [c.c_void_p, c.c_char_p, c.c_char_p, c.c_char_p, c.c_int64, c.c_int64, c.c_float,
+                                              c.c_int32, c.c_int64, c.POINTER(c.c_void_p), c.POINTER(c.c_int64),
+                                              c.POINTER(c.c_int64), c.POINTER(c.c_void_p), c.POINTER(c.c_void_p),
+                                              c.POINTER(c.c_void_p)]),
+        "lsr_index_search_text": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.c_int64, c.c_int64, c.c_float, c.c_int32,
+                                              c.c_int64, c.c_void_p, c.c_void_p, c.POINTER(c.c_void_p)]),
+        "lsr_index_document_ids": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.POINTER(c.c_void_p), c.POINTER(c.c_int64),
+                                               c.POINTER(c.c_void_p)]),
+        "lsr_index_document": (c.c_int32, [c.c_void_p, c.c_char_p, c.POINTER(c.c_void_p), c.POINTER(c.c_int32),
+                                           c.POINTER(c.c_void_p)]),
+        "lsr_build": (c.c_int32, [c.c_char_p, c.c_char_p, c.c_char_p, c.c_char_p, c.c_char_p, c.c_void_p,
+                                  c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
+        "lsr_evaluate": (c.c_int32, [c.c_char_p, c.c_char_p, c.c_char_p, c.c_int32, c.POINTER(c.c_void_p),
+                                     c.POINTER(c.c_void_p)]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype, function.argtypes = restype, argtypes
+    return lib
+
+
+_lib = _load()
+_PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64)
+_METHODS = {"approximate": 0, "exact": 1, "brute_force": 2, "bruteforce": 2}
+
+
+def _take_string(pointer):
+    """The library's malloc'd string at `pointer` (a c_void_p), freed."""
+    if not pointer.value:
+        return None
+    try:
+        return ctypes.string_at(pointer.value).decode("utf-8")
+    finally:
+        _lib.lsr_free(pointer)
+
+
+def _call(function, *arguments):
+    """Calls a status-returning function with a trailing error pointer; raises Error on failure."""
+    error = ctypes.c_void_p()
+    status = function(*arguments, ctypes.byref(error))
+    if status is None or status == -1 or (function.restype is ctypes.c_void_p and not status):
+        raise Error(_take_string(error) or "lsr failed without a message")
+    return status
+
+
+def _encode(text):
+    return None if text is None else os.fsencode(text) if isinstance(text, os.PathLike) else str(text).encode("utf-8")
+
+
+def version():
+    """The version of the lsr library."""
+    return _lib.lsr_version().decode()
+
+
+def _split(buffer, size):
+    """NUL-terminated strings of a malloc'd buffer (c_void_p) of `size` bytes, freed."""
+    try:
+        raw = ctypes.string_at(buffer.value, size) if size else b""
+    finally:
+        _lib.lsr_free(buffer)
+    return [s.decode("utf-8") for s in raw.split(b"\0")[:-1]]
+
+
+class Index:
+    """An lsr index, memory-mapped (opening takes milliseconds). Safe to search from several
+    Python threads at once: the GIL is released while lsr works."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._handle = ctypes.c_void_p(_call(_lib.lsr_index_open, _encode(self.path)))
+
+    def close(self):
+        """Unmaps the index (also done when the object is collected)."""
+        if getattr(self, "_handle", None) and _lib is not None:  # _lib is None at interpreter exit
+            _lib.lsr_index_close(self._handle)
+        self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
+
+    def __len__(self):
+        return int(_lib.lsr_index_document_count(self._handle))
+
+    @staticmethod
+    def _settings(k, query_cut, heap_factor, method, threads):
+        if method not in _METHODS:
+            raise Error(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+        if query_cut is not None and query_cut < 1:
+            raise Error(f"query_cut must be ≥ 1, got {query_cut}")
+        if heap_factor is not None and not (math.isfinite(heap_factor) and heap_factor > 0):
+            raise Error(f"heap_factor must be a finite number > 0, got {heap_factor}")
+        if threads is not None and threads < 1:
+            raise Error(f"threads must be ≥ 1, got {threads}")
+        return (int(k), int(query_cut or 0), float(heap_factor or 0), _METHODS[method], int(threads or 0))
+
+    def _ids(self, positions):
+        """External ids (object array) of document positions (-1: "")."""
+        flat = np.ascontiguousarray(positions, dtype=np.int64).ravel()
+        buffer, size = ctypes.c_void_p(), ctypes.c_int64()
+        _call(_lib.lsr_index_document_ids, self._handle, flat.ctypes.data, flat.size, ctypes.byref(buffer), ctypes.byref(size))
+        return np.array(_split(buffer, size.value), dtype=object).reshape(positions.shape)
+
+    def search(self, queries, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None, *,
+               vocabulary=None, query_ids=None):
+        """Searches `queries`: a `scipy.sparse.csr_matrix` (columns named by `vocabulary`, a list
+        of tokens), a list of `{token: weight}` dicts, or a path to a query file (any format
+        `lsr search --queries` reads; binary queries take `vocabulary` as a file path and
+        `query_ids`). `method` is "approximate" (the default: Seismic's skip-ahead search, or
+        exact search where the planner estimates it cheaper), "exact" or "brute_force";
+        `query_cut` and `heap_factor` default to lsr's defaults; `threads` to every core.
+
+        Returns `(ids, scores)`, NumPy arrays of shape (queries, k) in query order: `ids` of
+        dtype object holding the external document ids (str), `scores` float32; rows with
+        fewer than k hits are padded with "" and -inf. For a path, returns
+        `(query_ids, ids, scores)`.
+        """
+        settings = self._settings(k, query_cut, heap_factor, method, threads)
+        if isinstance(queries, (str, os.PathLike)):
+            return self._search_file(queries, vocabulary, query_ids, settings)
+        indptr, indices, data, tokens = _as_csr(queries, vocabulary)
+        rows = len(indptr) - 1
+        documents = np.empty((rows, settings[0]), dtype=np.int64)
+        scores = np.empty((rows, settings[0]), dtype=np.float32)
+        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[t.encode("utf-8") for t in tokens])
+        _call(_lib.lsr_index_search_csr, self._handle, indptr.ctypes.data, rows, indices.ctypes.data, data.ctypes.data,
+              ctypes.cast(token_array, ctypes.c_void_p), len(tokens), *settings, documents.ctypes.data, scores.ctypes.data)
+        return self._ids(documents), scores
+
+    def _search_file(self, path, vocabulary, query_ids, settings):
+        ids, ids_size, count = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_int64()
+        documents, scores = ctypes.c_void_p(), ctypes.c_void_p()
+        _call(_lib.lsr_index_search_file, self._handle, _encode(path), _encode(query_ids), _encode(vocabulary), *settings,
+              ctypes.byref(ids), ctypes.byref(ids_size), ctypes.byref(count), ctypes.byref(documents), ctypes.byref(scores))
+        k, rows = settings[0], count.value
+        try:
+            positions = np.ctypeslib.as_array(ctypes.cast(documents, ctypes.POINTER(ctypes.c_int64)), (max(1, rows * k),))[:rows * k].copy()
+            values = np.ctypeslib.as_array(ctypes.cast(scores, ctypes.POINTER(ctypes.c_float)), (max(1, rows * k),))[:rows * k].copy()
+        finally:
+            _lib.lsr_free(documents)
+            _lib.lsr_free(scores)
+        names = _split(ids, ids_size.value)
+        return names, self._ids(positions.reshape(rows, k)), values.reshape(rows, k)
+
+    def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None):
+        """Searches text queries (a string or a list of strings) with the index's stored text
+        query encoder (`lsr add-encoder`, or a BM25 index); returns `(ids, scores)` as `search`."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        settings = self._settings(k, query_cut, heap_factor, method, threads)
+        documents = np.empty((len(texts), settings[0]), dtype=np.int64)
+        scores = np.empty((len(texts), settings[0]), dtype=np.float32)
+        array = (ctypes.c_char_p * max(1, len(texts)))(*[t.encode("utf-8") for t in texts])
+        _call(_lib.lsr_index_search_text, self._handle, ctypes.cast(array, ctypes.c_void_p), len(texts), *settings,
+              documents.ctypes.data, scores.ctypes.data)
+        return self._ids(documents), scores
+
+    def document(self, id):
+        """The stored content of the document with external id `id` (None when it has none);
+        raises KeyError when the index has no such document."""
+        content, found = ctypes.c_void_p(), ctypes.c_int32()
+        _call(_lib.lsr_index_document, self._handle, _encode(id), ctypes.byref(content), ctypes.byref(found))
+        if not found.value:
+            raise KeyError(id)
+        return _take_string(content)
+
+
+def _as_csr(queries, vocabulary):
+    """(indptr int64, indices int32, data float32, tokens) of queries given as a CSR matrix or
+    as {token: weight} dicts."""
+    if hasattr(queries, "tocsr") and hasattr(queries, "indptr"):
+        if vocabulary is None:
+            raise Error("a sparse matrix of queries needs vocabulary= (the token of each column)")
+        matrix = queries.tocsr()
+        if matrix.shape[1] > len(vocabulary):
+            raise Error(f"the matrix has {matrix.shape[1]} columns for a vocabulary of {len(vocabulary)} tokens")
+        if not matrix.has_canonical_format:
+            matrix = matrix.copy()
+            matrix.sum_duplicates()
+        return (np.ascontiguousarray(matrix.indptr, dtype=np.int64), np.ascontiguousarray(matrix.indices, dtype=np.int32),
+                np.ascontiguousarray(matrix.data, dtype=np.float32), [str(t) for t in vocabulary])
+    if isinstance(queries, Mapping):
+        raise Error("queries must be a list of {token: weight} dicts, a sparse matrix or a path, not one dict")
+    tokens, positions, indptr, indices, data = [], {}, [0], [], []
+    for q, query in enumerate(queries):
+        if not isinstance(query, Mapping):
+            raise Error(f"query {q}: expected a {{token: weight}} dict, got {type(query).__name__}")
+        for token, weight in query.items():
+            if token not in positions:
+                positions[token] = len(tokens)
+                tokens.append(str(token))
+            indices.append(positions[token])
+            data.append(weight)
+        indptr.append(len(indices))
+    return (np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int32), np.array(data, dtype=np.float32), tokens)
+
+
+def build(documents, output, *, ids=None, vocabulary=None, overwrite=False, progress=None, **build_params):
+    """Builds an index of `documents` at `output` and returns its statistics (documents,
+    nonzeros, postings, blocks, index_bytes, seconds).
+
+    `documents`: a path to a vector file (every format `lsr index --input` reads; binary files
+    take `ids=` and `vocabulary=` as file paths), a `scipy.sparse.csr_matrix` (one row per
+    document, columns named by `vocabulary`, a list of tokens; `ids` a list of external ids,
+    default the row numbers), or an iterable of `{token: weight}` dicts (`ids` likewise).
+    `build_params`: n_postings, max_fraction, centroid_fraction, min_cluster_size, doc_cut,
+    summary_energy, precision ("f16"/"f32"), summaries ("auto"/"always"/"never"), seed, threads.
+    `progress`: a callable(stage, done, total) (total None when unknown), or True for a tqdm bar
+    when tqdm is installed.
+    """
+    options = json.dumps(dict(build_params, overwrite=bool(overwrite)))
+    callback = _progress_callback(progress)
+    with tempfile.TemporaryDirectory(prefix="lsr-build-") as scratch:
+        if isinstance(documents, (str, os.PathLike)):
+            paths = (documents, ids, vocabulary)
+        else:
+            paths = _write_documents(documents, ids, vocabulary, scratch)
+        statistics = ctypes.c_void_p()
+        _call(_lib.lsr_build, _encode(paths[0]), _encode(paths[1]), _encode(paths[2]), _encode(output), options.encode(),
+              ctypes.cast(callback, ctypes.c_void_p) if callback else None, ctypes.byref(statistics))
+    return json.loads(_take_string(statistics))
+
+
+def _progress_callback(progress):
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return None
+        bars = {}
+
+        def report(stage, done, total):
+            bar = bars.get(stage) or bars.setdefault(stage, tqdm(desc=stage, total=total))
+            bar.n = done
+            bar.refresh()
+        progress = report
+    return _PROGRESS(lambda stage, done, total: progress(stage.decode(), done, None if total < 0 else total))
+
+
+def _write_documents(documents, ids, vocabulary, scratch):
+    """Writes in-memory documents as files lsr reads: a CSR matrix as Seismic binary with ids
+    and vocabulary files, dicts as Seismic JSONL. Returns (input, ids, vocabulary) paths."""
+    if hasattr(documents, "tocsr") and hasattr(documents, "indptr"):
+        if vocabulary is None:
+            raise Error("a sparse matrix of documents needs vocabulary= (the token of each column)")
+        matrix = documents.tocsr()
+        if not matrix.has_canonical_format:
+            matrix = matrix.copy()
+            matrix.sum_duplicates()
+        rows = matrix.shape[0]
+        names = [str(i) for i in range(rows)] if ids is None else [str(i) for i in ids]
+        if len(names) != rows:
+            raise Error(f"{len(names)} ids for {rows} documents")
+        path = os.path.join(scratch, "documents.bin")
+        with open(path, "wb") as out:
+            out.write(np.uint32(rows).tobytes())
+            for r in range(rows):
+                start, end = matrix.indptr[r], matrix.indptr[r + 1]
+                out.write(np.uint32(end - start).tobytes())
+                out.write(np.ascontiguousarray(matrix.indices[start:end], dtype="<u4").tobytes())
+                out.write(np.ascontiguousarray(matrix.data[start:end], dtype="<f4").tobytes())
+        _write_lines(os.path.join(scratch, "ids.txt"), names)
+        _write_lines(os.path.join(scratch, "vocabulary.txt"), [str(t) for t in vocabulary])
+        return path, os.path.join(scratch, "ids.txt"), os.path.join(scratch, "vocabulary.txt")
+    path = os.path.join(scratch, "documents.jsonl")
+    names = None if ids is None else iter(ids)
+    with open(path, "w", encoding="utf-8") as out:
+        for d, vector in enumerate(documents):
+            if not isinstance(vector, Mapping):
+                raise Error(f"document {d}: expected a {{token: weight}} dict, got {type(vector).__name__}")
+            name = str(d) if names is None else str(next(names))
+            out.write(json.dumps({"id": name, "vector": {str(t): float(w) for t, w in vector.items()}}) + "\n")
+    return path, None, None
+
+
+def _write_lines(path, lines):
+    for line in lines:
+        if "\n" in line or "\r" in line:
+            raise Error(f"{line!r}: ids and tokens cannot hold line breaks")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("".join(line + "\n" for line in lines))
+
+
+def evaluate(run, qrels, metrics=("ndcg@10", "recall@100", "p@10", "map@100", "mrr"), complete=False):
+    """Evaluates `run` against `qrels` with trec_eval's definitions: the numbers of `lsr eval`.
+
+    `run`: a TREC run file path or `{query_id: {document_id: score}}` (the id "", which pads
+    `Index.search` rows, is skipped); `qrels`: a path (BEIR TSV
+    or TREC) or `{query_id: {document_id: grade}}`; `metrics`: names such as ndcg@10,
+    recall@100, p@10, map@100, mrr, mrr@10. Returns `{"queries": n, "metrics": {name: mean},
+    "per_query": {query_id: {name: value}}}`.
+    """
+    with tempfile.TemporaryDirectory(prefix="lsr-eval-") as scratch:
+        if isinstance(run, Mapping):
+            path = os.path.join(scratch, "run.trec")
+            with open(path, "w", encoding="utf-8") as out:
+                for query, documents in run.items():
+                    # "" is the padding of rows with fewer than k hits (Index.search).
+                    ranked = sorted(((d, s) for d, s in documents.items() if d != ""), key=lambda item: -float(item[1]))
+                    for rank, (document, score) in enumerate(ranked, 1):
+                        out.write(f"{query} Q0 {document} {rank} {float(score)!r} python\n")
+            run = path
+        if isinstance(qrels, Mapping):
+            path = os.path.join(scratch, "qrels.tsv")
+            with open(path, "w", encoding="utf-8") as out:
+                out.write("query-id\tcorpus-id\tscore\n")
+                for query, judged in qrels.items():
+                    for document, grade in judged.items():
+                        out.write(f"{query}\t{document}\t{int(grade)}\n")
+            qrels = path
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+        result = ctypes.c_void_p()
+        _call(_lib.lsr_evaluate, _encode(run), _encode(qrels), ",".join(names).encode(), int(bool(complete)), ctypes.byref(result))
+    return json.loads(_take_string(result))

@@ -1,0 +1,157 @@
+"""The Python binding against the `lsr` command line, on the committed SciFact sample (1,000
+documents, 40 queries, qrels): same ids and scores, CSR input equal to JSONL input, errors as
+exceptions, threads."""
+import json, os, subprocess
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import lsr
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(REPOSITORY, "Indexes/sample/corpus.jsonl.zst")
+QUERIES = os.path.join(REPOSITORY, "Queries/sample/queries.jsonl")
+QRELS = os.path.join(REPOSITORY, "Queries/sample/qrels/test.tsv")
+
+
+def cli(*arguments):
+    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPOSITORY, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return subprocess.run([os.path.join(binary, "lsr"), *arguments], check=True, capture_output=True, text=True).stdout
+
+
+def read_run(path):
+    """{query: [(document, float32 score)]} in rank order, from a TREC run."""
+    run = {}
+    for line in open(path):
+        query, _, document, _, score, _ = line.split()
+        run.setdefault(query, []).append((document, np.float32(score)))
+    return run
+
+
+def query_dicts():
+    records = [json.loads(line) for line in open(QUERIES) if line.strip()]
+    return [r["id"] for r in records], [r["vector"] for r in records]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("sample") / "sample.lsr")
+    statistics = lsr.build(CORPUS, path, threads=2)
+    assert statistics["documents"] == 1000
+    with lsr.Index(path) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("method,extra", [("approximate", []), ("exact", ["--exact"]), ("brute_force", ["--brute-force"])])
+def test_results_equal_the_command_line(index, tmp_path, method, extra):
+    run = tmp_path / "cli.run"
+    cli("search", "--index", index.path, "--queries", QUERIES, "--k", "10", "--threads", "1", "--output", str(run), *extra)
+    expected = read_run(run)
+    query_ids, ids, scores = index.search(QUERIES, k=10, method=method, threads=1)
+    assert query_ids == list(expected)
+    for q, query in enumerate(query_ids):
+        hits = [(d, s) for d, s in zip(ids[q], scores[q]) if d != ""]
+        assert hits == expected[query], query
+    # The same queries as dicts.
+    dict_ids, dict_scores = index.search(query_dicts()[1], k=10, method=method, threads=1)
+    assert (dict_ids == ids).all() and (dict_scores == scores).all()
+
+
+def test_shapes_padding_and_types(index):
+    ids, scores = index.search([{"vitamin": 1.0}, {"token-nobody-has": 2.0}, {}], k=2000)
+    assert ids.shape == scores.shape == (3, 2000)
+    assert ids.dtype == object and scores.dtype == np.float32
+    assert all(isinstance(i, str) for i in ids.ravel())
+    assert (ids[1] == "").all() and np.isneginf(scores[1]).all() and (ids[2] == "").all()
+    found = (ids[0] != "").sum()
+    assert 0 < found < 1000 and np.isneginf(scores[0][found:]).all() and (np.diff(scores[0][:found]) <= 0).all()
+
+
+def test_csr_input_equals_jsonl_input(index, tmp_path):
+    records = [json.loads(line) for line in subprocess.run(["zstd", "-dc", CORPUS], check=True, capture_output=True).stdout.splitlines()]
+    vocabulary = sorted({token for record in records for token in record["vector"]})
+    column = {token: c for c, token in enumerate(vocabulary)}
+    rows, columns, values = [], [], []
+    for r, record in enumerate(records):
+        for token, weight in record["vector"].items():
+            rows.append(r), columns.append(column[token]), values.append(weight)
+    matrix = scipy.sparse.csr_matrix((np.array(values, dtype=np.float32), (rows, columns)), shape=(len(records), len(vocabulary)))
+    built = str(tmp_path / "csr.lsr")
+    lsr.build(matrix, built, ids=[r["id"] for r in records], vocabulary=vocabulary, threads=2)
+    _, queries = query_dicts()
+    query_vocabulary = sorted({t for q in queries for t in q})
+    query_matrix = scipy.sparse.csr_matrix(
+        ([w for q in queries for w in q.values()],
+         ([i for i, q in enumerate(queries) for _ in q], [query_vocabulary.index(t) for q in queries for t in q])),
+        shape=(len(queries), len(query_vocabulary)), dtype=np.float32)
+    with lsr.Index(built) as from_csr:
+        for method in ("approximate", "exact"):
+            expected = index.search(queries, k=10, method=method)
+            assert all((a == b).all() for a, b in zip(from_csr.search(queries, k=10, method=method), expected))
+            assert all((a == b).all() for a, b in zip(index.search(query_matrix, k=10, method=method, vocabulary=query_vocabulary), expected))
+    # Dicts as documents: the same index again.
+    from_dicts = str(tmp_path / "dicts.lsr")
+    lsr.build(iter(r["vector"] for r in records), from_dicts, ids=[r["id"] for r in records], threads=2)
+    with lsr.Index(from_dicts) as opened:
+        assert all((a == b).all() for a, b in zip(opened.search(queries, k=10), index.search(queries, k=10)))
+
+
+def test_threads_give_the_same_results(index):
+    _, queries = query_dicts()
+    one = index.search(queries * 5, k=10, threads=1)
+    two = index.search(queries * 5, k=10, threads=2)
+    assert (one[0] == two[0]).all() and (one[1] == two[1]).all()
+
+
+def test_documents_and_text(index):
+    ids, _ = index.search(query_dicts()[1][:1], k=1)
+    assert index.document(ids[0][0])  # the sample stores every document's text
+    with pytest.raises(KeyError):
+        index.document("no such document")
+    with pytest.raises(lsr.Error, match="no text query encoder"):
+        index.search_text("vitamin b12")
+
+
+def test_evaluate_equals_lsr_eval(index, tmp_path):
+    run = tmp_path / "run"
+    cli("search", "--index", index.path, "--queries", QUERIES, "--k", "100", "--threads", "1", "--output", str(run))
+    expected = json.loads(cli("eval", "metrics", "--run", str(run), "--qrels", QRELS, "--metrics", "ndcg@10,recall@100,mrr",
+                              "--json", "--per-query"))
+    result = lsr.evaluate(str(run), QRELS, metrics=["ndcg@10", "recall@100", "mrr"])
+    assert result["metrics"] == pytest.approx(expected["metrics"], abs=0)
+    assert result["per_query"] == expected["per_query"]
+    # A run given as a dict gives the same numbers.
+    as_dict = {q: {d: float(s) for d, s in hits} for q, hits in read_run(run).items()}
+    assert lsr.evaluate(as_dict, QRELS, metrics=["ndcg@10", "recall@100", "mrr"])["metrics"] == result["metrics"]
+    # Padding of short rows is skipped; qrels may be a dict too.
+    padded = lsr.evaluate({"q": {"": float("-inf"), "d2": 2.0, "d1": 1.0}}, {"q": {"d1": 1}}, metrics=["mrr", "p@1"])
+    assert padded["metrics"] == {"mrr": 0.5, "p@1": 0.0} and padded["queries"] == 1
+
+
+def test_bad_input_raises(index, tmp_path):
+    with pytest.raises(lsr.Error, match="cannot open"):
+        lsr.Index(str(tmp_path / "missing"))
+    with pytest.raises(lsr.Error, match="k must be"):
+        index.search([{"vitamin": 1.0}], k=0)
+    with pytest.raises(lsr.Error, match="query_cut"):
+        index.search([{"vitamin": 1.0}], query_cut=-1)
+    with pytest.raises(lsr.Error, match="method"):
+        index.search([{"vitamin": 1.0}], method="fast")
+    with pytest.raises(lsr.Error, match="finite and not negative"):
+        index.search([{"vitamin": -1.0}])
+    with pytest.raises(lsr.Error, match="overflow"):
+        index.search([{"vitamin": 3e38}])
+    with pytest.raises(lsr.Error, match="duplicate id 'q'"):
+        bad = tmp_path / "repeat.jsonl"
+        bad.write_text('{"id": "q", "vector": {"a": 1}}\n{"id": "q", "vector": {"b": 1}}\n')
+        index.search(str(bad))
+    with pytest.raises(lsr.Error, match="unknown build option 'n_posting'"):
+        lsr.build(CORPUS, str(tmp_path / "x.lsr"), n_posting=10)
+    with pytest.raises(lsr.Error, match="weight"):
+        lsr.build([{"a": -1.0}], str(tmp_path / "y.lsr"))
+    with pytest.raises(lsr.Error, match="exists"):
+        lsr.build(CORPUS, index.path)
+    with pytest.raises(lsr.Error, match="vocabulary="):
+        index.search(scipy.sparse.csr_matrix(np.ones((1, 2), dtype=np.float32)))
