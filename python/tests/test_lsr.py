@@ -13,6 +13,8 @@ REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 CORPUS = os.path.join(REPOSITORY, "Indexes/sample/corpus.jsonl.zst")
 QUERIES = os.path.join(REPOSITORY, "Queries/sample/queries.jsonl")
 QRELS = os.path.join(REPOSITORY, "Queries/sample/qrels/test.tsv")
+# The format-compatibility fixture: an index with an IDF text query encoder (Indexes/compat).
+FIXTURE = os.path.join(REPOSITORY, "Indexes/compat/v2")
 
 
 def cli(*arguments):
@@ -112,6 +114,29 @@ def test_documents_and_text(index):
         index.document("no such document")
     with pytest.raises(lsr.Error, match="no text query encoder"):
         index.search_text("vitamin b12")
+
+
+def test_text_queries_equal_the_command_line(tmp_path):
+    texts = [json.loads(line) for line in open(os.path.join(FIXTURE, "text-queries.jsonl"))]
+    run = tmp_path / "text.run"
+    cli("search", "--index", os.path.join(FIXTURE, "index"), "--queries", os.path.join(FIXTURE, "text-queries.jsonl"),
+        "--k", "10", "--threads", "1", "--output", str(run))
+    expected = read_run(run)
+    with lsr.Index(os.path.join(FIXTURE, "index")) as index:
+        ids, scores = index.search_text([t["text"] for t in texts], k=10, threads=1)
+        one_id, _ = index.search_text(texts[0]["text"], k=10)
+    for q, text in enumerate(texts):
+        assert [(d, s) for d, s in zip(ids[q], scores[q]) if d] == expected[text["_id"]]
+    assert (one_id[0] == ids[0]).all()
+
+
+def test_build_reports_progress(tmp_path):
+    seen = []
+    statistics = lsr.build([{"a": 1.0, "b": 2.0}, {"b": 0.5}], str(tmp_path / "tiny.lsr"),
+                           progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert statistics["documents"] == 2 and statistics["nonzeros"] == 3
+    assert seen and all(isinstance(stage, str) and done >= 0 for stage, done, _ in seen)
+    assert {stage for stage, _, _ in seen} <= {"reading vectors", "inverting", "clustering blocks", "writing index"}
 
 
 def test_evaluate_equals_lsr_eval(index, tmp_path):
