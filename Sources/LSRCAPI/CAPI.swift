@@ -14,18 +14,31 @@ import LSR
 // -1 where a query has fewer than k hits) and scores (float32, -inf there), row by row in query
 // order. `lsr_index_document_ids` turns positions into external ids.
 
-/// An open index and the text encoder it may carry, behind an opaque C handle.
+/// An open index, behind an opaque C handle.
 private final class IndexHandle {
     let index: Index
     init(_ index: Index) { self.index = index }
 }
 
-private func handle(_ pointer: UnsafeMutableRawPointer) -> IndexHandle {
-    Unmanaged<IndexHandle>.fromOpaque(pointer).takeUnretainedValue()
+/// The index behind a handle; a NULL handle (a closed index) is an error, not a crash.
+private func handle(_ pointer: UnsafeMutableRawPointer?) throws -> IndexHandle {
+    guard let pointer else { throw LSRError(.invalidArgument, "the index is closed", field: "index") }
+    return Unmanaged<IndexHandle>.fromOpaque(pointer).takeUnretainedValue()
 }
 
+/// A malloc'd copy of `text` (an empty string when memory runs out).
 private func duplicate(_ text: String) -> UnsafeMutablePointer<CChar> {
-    strdup(text) ?? UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+    strdup(text) ?? calloc(1, 1)!.assumingMemoryBound(to: CChar.self)
+}
+
+/// A malloc'd array of `count` elements.
+/// - Throws: `LSRError.invalidArgument` when the size overflows or memory runs out.
+private func allocate<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+    let (bytes, overflow) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+    guard !overflow, let memory = malloc(bytes) else {
+        throw LSRError(.invalidArgument, "cannot allocate \(count) results (k too large?)", field: "k")
+    }
+    return memory.bindMemory(to: T.self, capacity: max(1, count))
 }
 
 /// Runs `body`, turning a thrown error into `*error` and `failure`.
@@ -53,9 +66,10 @@ nonisolated(unsafe) private let versionString = duplicate(lsrVersion)  // writte
 
 /// Opens the index directory at `path` (mapped, milliseconds); NULL on failure.
 @_cdecl("lsr_index_open")
-public func lsr_index_open(_ path: UnsafePointer<CChar>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutableRawPointer? {
+public func lsr_index_open(_ path: UnsafePointer<CChar>?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutableRawPointer? {
     guarded(error, failure: nil) {
-        Unmanaged.passRetained(IndexHandle(try Index(path: String(cString: path)))).toOpaque()
+        guard let path else { throw invalid("no index path", field: "path") }
+        return Unmanaged.passRetained(IndexHandle(try Index(path: String(cString: path)))).toOpaque()
     }
 }
 
@@ -68,15 +82,15 @@ public func lsr_index_close(_ index: UnsafeMutableRawPointer?) {
 
 /// Number of documents of the index.
 @_cdecl("lsr_index_document_count")
-public func lsr_index_document_count(_ index: UnsafeMutableRawPointer) -> Int64 { Int64(handle(index).index.documentCount) }
+public func lsr_index_document_count(_ index: UnsafeMutableRawPointer?) -> Int64 { Int64((try? handle(index).index.documentCount) ?? 0) }
 
 /// The search settings of one call.
 private func searchSettings(k: Int64, queryCut: Int64, heapFactor: Float, method: Int32, threads: Int64) throws -> (SearchParameters, SearchMethod, Int) {
     let methods: [SearchMethod] = [.approximate, .exact, .bruteForce]
     guard method >= 0, Int(method) < methods.count else { throw invalid("method must be 0 (approximate), 1 (exact) or 2 (brute force), got \(method)", field: "method") }
     guard k >= 1, k <= Int64(Int32.max) else { throw invalid("k must be in 1 … \(Int32.max), got \(k)", field: "k") }
-    guard queryCut >= 0 else { throw invalid("query_cut must be ≥ 1, got \(queryCut)", field: "query_cut") }
-    guard threads >= 0 else { throw invalid("threads must be ≥ 1, got \(threads)", field: "threads") }
+    guard queryCut >= 0 else { throw invalid("query_cut must be ≥ 1 (or 0 for the default), got \(queryCut)", field: "query_cut") }
+    guard threads >= 0 else { throw invalid("threads must be ≥ 1 (or 0 for every core), got \(threads)", field: "threads") }
     var parameters = SearchParameters(k: Int(k))
     if queryCut > 0 { parameters.queryCut = Int(queryCut) }
     if heapFactor != 0 { parameters.heapFactor = heapFactor }  // out-of-range values are refused by the search
@@ -93,21 +107,25 @@ private func write(_ hits: [[SearchHit]], k: Int, _ documents: UnsafeMutablePoin
     }
 }
 
-/// Searches `rows` queries given as a CSR matrix over the caller's vocabulary: row q's entries
-/// are `indices[indptr[q] ..< indptr[q+1]]` (positions in `vocabulary`, distinct within a row)
-/// with weights `data[…]`. Tokens the index does not know are dropped, as are zero weights.
-/// `query_cut` ≤ 0 and `heap_factor` 0 mean the defaults; `method`: 0 approximate, 1 exact,
-/// 2 brute force; `threads` 0: every core.
+/// Searches `rows` queries given as a CSR matrix of `nnz` entries over the caller's vocabulary:
+/// row q's entries are `indices[indptr[q] ..< indptr[q+1]]` (positions in `vocabulary`, distinct
+/// within a row) with weights `data[…]`. Tokens the index does not know are dropped, as are zero
+/// weights. `query_cut` 0 and `heap_factor` 0 mean the defaults; `method`: 0 approximate,
+/// 1 exact, 2 brute force; `threads` 0: every core.
 @_cdecl("lsr_index_search_csr")
 public func lsr_index_search_csr(
-    _ index: UnsafeMutableRawPointer, _ indptr: UnsafePointer<Int64>, _ rows: Int64, _ indices: UnsafePointer<Int32>?,
+    _ index: UnsafeMutableRawPointer?, _ indptr: UnsafePointer<Int64>?, _ rows: Int64, _ nnz: Int64, _ indices: UnsafePointer<Int32>?,
     _ data: UnsafePointer<Float>?, _ vocabulary: UnsafePointer<UnsafePointer<CChar>?>?, _ vocabularyCount: Int64,
     _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { index in
-        guard rows >= 0, vocabularyCount >= 0 else { throw invalid("negative row or vocabulary count", field: "queries") }
+        guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "queries") }
+        guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
+            throw invalid("missing CSR arrays", field: "queries")
+        }
+        guard indptr[0] == 0, indptr[Int(rows)] == nnz else { throw invalid("indptr must run from 0 to nnz (\(nnz))", field: "indptr") }
         let components: [UInt32?] = (0 ..< Int(vocabularyCount)).map { i in
             vocabulary?[i].map { index.vocabulary.id(of: String(cString: $0)) } ?? nil
         }
@@ -115,15 +133,16 @@ public func lsr_index_search_csr(
         queries.reserveCapacity(Int(rows))
         for q in 0 ..< Int(rows) {
             let (start, end) = (indptr[q], indptr[q + 1])
-            guard start >= 0, start <= end else { throw invalid("indptr is not ascending at row \(q)", field: "indptr") }
+            guard start <= end, end <= nnz else { throw invalid("indptr is not ascending at row \(q)", field: "indptr") }
             var pairs: [(UInt32, Float)] = []
             for e in Int(start) ..< Int(end) {
-                let position = Int(indices![e])
+                let position = Int(indices.unsafelyUnwrapped[e])
                 guard position >= 0, position < components.count else {
                     throw invalid("row \(q): column \(position) outside the vocabulary of \(components.count) tokens", field: "indices")
                 }
-                guard let c = components[position], data![e] != 0 else { continue }
-                pairs.append((c, data![e]))
+                let weight = data.unsafelyUnwrapped[e]
+                guard let c = components[position], weight != 0 else { continue }
+                pairs.append((c, weight))
             }
             pairs.sort { $0.0 < $1.0 }
             for (a, b) in zip(pairs, pairs.dropFirst()) where a.0 == b.0 {
@@ -138,12 +157,12 @@ public func lsr_index_search_csr(
 /// Searches the queries `makeQueries` gives with the settings of one call into the caller's
 /// result arrays (`lsr_index_search_csr`'s conventions).
 private func search(
-    _ handlePointer: UnsafeMutableRawPointer, _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
+    _ handlePointer: UnsafeMutableRawPointer?, _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ makeQueries: (Index) throws -> [QueryVector]
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = handle(handlePointer).index
+        let index = try handle(handlePointer).index
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
         let result = try index.search(try makeQueries(index), parameters: parameters, method: searchMethod, threads: workers)
         write(result.hits, k: parameters.k, documents, scores)
@@ -157,21 +176,36 @@ private func search(
 /// `*scores` to malloc'd `count × k` result arrays.
 @_cdecl("lsr_index_search_file")
 public func lsr_index_search_file(
-    _ index: UnsafeMutableRawPointer, _ path: UnsafePointer<CChar>, _ idsPath: UnsafePointer<CChar>?, _ vocabularyPath: UnsafePointer<CChar>?,
+    _ index: UnsafeMutableRawPointer?, _ path: UnsafePointer<CChar>?, _ idsPath: UnsafePointer<CChar>?, _ vocabularyPath: UnsafePointer<CChar>?,
     _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ queryIDs: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ queryIDBytes: UnsafeMutablePointer<Int64>, _ count: UnsafeMutablePointer<Int64>,
     _ documents: UnsafeMutablePointer<UnsafeMutablePointer<Int64>?>, _ scores: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = handle(index).index
+        let index = try handle(index).index
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
+        guard let path else { throw invalid("no query file", field: "queries") }
         let set = try index.readQueries(
             path: String(cString: path), idsPath: idsPath.map { String(cString: $0) }, vocabularyPath: vocabularyPath.map { String(cString: $0) })
-        let result = try index.search(set.vectors, parameters: parameters, method: searchMethod, threads: workers)
-        let cells = max(1, set.vectors.count * parameters.k)
-        let documentArray = malloc(cells * MemoryLayout<Int64>.stride)!.bindMemory(to: Int64.self, capacity: cells)
-        let scoreArray = malloc(cells * MemoryLayout<Float>.stride)!.bindMemory(to: Float.self, capacity: cells)
+        let (cells, overflow) = set.vectors.count.multipliedReportingOverflow(by: parameters.k)
+        guard !overflow else { throw invalid("\(set.vectors.count) queries × k \(parameters.k) results overflow", field: "k") }
+        let documentArray = try allocate(Int64.self, count: cells)
+        let scoreArray: UnsafeMutablePointer<Float>
+        do {
+            scoreArray = try allocate(Float.self, count: cells)
+        } catch {
+            free(documentArray)
+            throw error
+        }
+        let result: BatchSearchResult
+        do {
+            result = try index.search(set.vectors, parameters: parameters, method: searchMethod, threads: workers)
+        } catch {
+            free(documentArray)
+            free(scoreArray)
+            throw error
+        }
         write(result.hits, k: parameters.k, documentArray, scoreArray)
         (queryIDs.pointee, queryIDBytes.pointee) = joined(set.ids)
         count.pointee = Int64(set.ids.count)
@@ -185,15 +219,15 @@ public func lsr_index_search_file(
 /// `lsr_index_search_csr`.
 @_cdecl("lsr_index_search_text")
 public func lsr_index_search_text(
-    _ index: UnsafeMutableRawPointer, _ texts: UnsafePointer<UnsafePointer<CChar>?>, _ count: Int64,
+    _ index: UnsafeMutableRawPointer?, _ texts: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int64,
     _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { index in
-        guard count >= 0 else { throw invalid("negative text count", field: "texts") }
+        guard count >= 0, count == 0 || texts != nil else { throw invalid("negative text count or no texts", field: "texts") }
         let encoder = try index.requireTextEncoder()
-        return (0 ..< Int(count)).map { encoder.encode(texts[$0].map { String(cString: $0) } ?? "").query }
+        return (0 ..< Int(count)).map { encoder.encode(texts.unsafelyUnwrapped[$0].map { String(cString: $0) } ?? "").query }
     }
 }
 
@@ -210,16 +244,17 @@ private func joined(_ strings: [String]) -> (UnsafeMutablePointer<CChar>, Int64)
 /// malloc'd buffer of `*bytes` bytes.
 @_cdecl("lsr_index_document_ids")
 public func lsr_index_document_ids(
-    _ index: UnsafeMutableRawPointer, _ positions: UnsafePointer<Int64>, _ count: Int64,
+    _ index: UnsafeMutableRawPointer?, _ positions: UnsafePointer<Int64>?, _ count: Int64,
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ bytes: UnsafeMutablePointer<Int64>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = handle(index).index
+        let index = try handle(index).index
+        guard count >= 0, count == 0 || positions != nil else { throw invalid("negative count or no positions", field: "positions") }
         var ids: [String] = []
-        ids.reserveCapacity(max(0, Int(count)))
-        for i in 0 ..< Int(max(0, count)) {
-            let p = positions[i]
+        ids.reserveCapacity(Int(count))
+        for i in 0 ..< Int(count) {
+            let p = positions.unsafelyUnwrapped[i]
             guard p >= -1, p < Int64(index.documentCount) else { throw invalid("document position \(p) outside 0 ..< \(index.documentCount)", field: "positions") }
             ids.append(p < 0 ? "" : try index.documents.document(at: Int(p)).id)
         }
@@ -232,12 +267,13 @@ public func lsr_index_document_ids(
 /// no such document, and `*content` NULL when the document has no content.
 @_cdecl("lsr_index_document")
 public func lsr_index_document(
-    _ index: UnsafeMutableRawPointer, _ id: UnsafePointer<CChar>, _ content: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+    _ index: UnsafeMutableRawPointer?, _ id: UnsafePointer<CChar>?, _ content: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
     _ found: UnsafeMutablePointer<Int32>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = handle(index).index
+        let index = try handle(index).index
         content.pointee = nil
+        guard let id else { throw invalid("no document id", field: "id") }
         guard let position = index.documents.position(of: String(cString: id)) else {
             found.pointee = 0
             return 0
@@ -256,13 +292,14 @@ public func lsr_index_document(
 /// and the total (-1: unknown), from any thread.
 @_cdecl("lsr_build")
 public func lsr_build(
-    _ input: UnsafePointer<CChar>, _ idsPath: UnsafePointer<CChar>?, _ vocabularyPath: UnsafePointer<CChar>?,
-    _ output: UnsafePointer<CChar>, _ options: UnsafePointer<CChar>?,
+    _ input: UnsafePointer<CChar>?, _ idsPath: UnsafePointer<CChar>?, _ vocabularyPath: UnsafePointer<CChar>?,
+    _ output: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
     _ progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?,
     _ statistics: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
+        guard let input, let output else { throw invalid("an input and an output path are needed", field: "output") }
         let summary = try buildIndex(
             input: String(cString: input), idsPath: idsPath.map { String(cString: $0) },
             vocabularyPath: vocabularyPath.map { String(cString: $0) }, output: String(cString: output),
@@ -277,7 +314,7 @@ private func buildIndex(
     input: String, idsPath: String?, vocabularyPath: String?, output: String, options: String,
     progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?
 ) throws -> String {
-    let settings = try BuildOptions(json: options)
+    let settings = try BuildOptions.decode(json: options)
     let reader = try VectorFileReader(path: input, idsPath: idsPath, vocabularyPath: vocabularyPath)
     var report: (@Sendable (BuildProgress) -> Void)? = nil
     if let progress {
@@ -285,8 +322,8 @@ private func buildIndex(
             update.stage.rawValue.withCString { progress($0, Int64(update.completed), Int64(update.total ?? -1)) }
         }
     }
-    let built = try IndexBuilder(configuration: settings.configuration)
-        .build(input: reader, outputPath: output, overwrite: settings.overwrite, progress: report)
+    let built = try IndexBuilder(configuration: try settings.configuration)
+        .build(input: reader, outputPath: output, overwrite: settings.overwrite ?? false, progress: report)
     let summary: [String: Double] = [
         "documents": Double(built.documents), "nonzeros": Double(built.nonzeros), "postings": Double(built.postings),
         "blocks": Double(built.blocks), "index_bytes": Double(built.indexBytes), "seconds": built.seconds,
@@ -294,64 +331,69 @@ private func buildIndex(
     return String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
 }
 
-/// The settings `lsr_build` takes as JSON.
-private struct BuildOptions {
-    var configuration = BuildConfiguration()
-    var overwrite = false
+/// The settings `lsr_build` takes as JSON (every key optional; an unknown key is an error).
+private struct BuildOptions: Decodable {
+    var nPostings: Int?
+    var maxFraction: Double?
+    var centroidFraction: Double?
+    var minClusterSize: Int?
+    var docCut: Int?
+    var summaryEnergy: Double?
+    var precision: ValuePrecision?
+    var summaries: String?
+    var seed: UInt64?
+    var threads: Int?
+    var overwrite: Bool?
 
-    init(json: String) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+    private static let keys = [
+        "n_postings", "max_fraction", "centroid_fraction", "min_cluster_size", "doc_cut", "summary_energy", "precision",
+        "summaries", "seed", "threads", "overwrite",
+    ]
+
+    static func decode(json: String) throws -> BuildOptions {
+        let data = Data(json.utf8)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw invalid("build options must be a JSON object", field: "options")
         }
-        func number(_ key: String) throws -> Double? {
-            guard let value = object[key] else { return nil }
-            guard let n = value as? NSNumber, !(value is Bool) else { throw invalid("\(key) must be a number", field: key) }
-            return n.doubleValue
+        if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw invalid("unknown build option '\(unknown)'; known: \(keys.sorted().joined(separator: ", "))", field: unknown)
         }
-        func integer(_ key: String) throws -> Int? {
-            guard let n = try number(key) else { return nil }
-            guard n.rounded() == n, abs(n) < 1e15 else { throw invalid("\(key) must be an integer, got \(n)", field: key) }
-            return Int(n)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(BuildOptions.self, from: data)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw invalid("build option '\(key)' has the wrong type or value: \(context.debugDescription)", field: key)
         }
-        let known: Set<String> = [
-            "n_postings", "max_fraction", "centroid_fraction", "min_cluster_size", "doc_cut", "summary_energy", "precision",
-            "summaries", "seed", "threads", "overwrite",
-        ]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw invalid("unknown build option '\(unknown)'; known: \(known.sorted().joined(separator: ", "))", field: unknown)
-        }
-        let maxFraction = try number("max_fraction") ?? 1.5
-        if let n = try integer("n_postings") {
-            configuration.pruning = .globalThreshold(nPostings: n, maxFraction: maxFraction)
-        } else if object["max_fraction"] != nil {
-            configuration.pruning = .automatic(maxFraction: maxFraction)
-        }
-        if case let .randomCentroids(fraction, minSize, docCut) = configuration.blocking {
-            configuration.blocking = .randomCentroids(
-                centroidFraction: try number("centroid_fraction") ?? fraction, minClusterSize: try integer("min_cluster_size") ?? minSize,
-                docCut: try integer("doc_cut") ?? docCut)
-        }
-        if let energy = try number("summary_energy") { configuration.summaryEnergy = energy }
-        if let precision = object["precision"] {
-            guard let name = precision as? String, let value = ValuePrecision(rawValue: name) else { throw invalid("precision must be \"f16\" or \"f32\"", field: "precision") }
-            configuration.valuePrecision = value
-        }
-        if let summaries = object["summaries"] {
-            guard let name = summaries as? String, let value = SummaryPolicy(rawValue: name) else {
-                throw invalid("summaries must be \"auto\", \"always\" or \"never\"", field: "summaries")
+    }
+
+    /// The build configuration: lsr's defaults, with these settings.
+    var configuration: BuildConfiguration {
+        get throws {
+            var configuration = BuildConfiguration()
+            if let nPostings {
+                configuration.pruning = .globalThreshold(nPostings: nPostings, maxFraction: maxFraction ?? 1.5)
+            } else if let maxFraction {
+                configuration.pruning = .automatic(maxFraction: maxFraction)
             }
-            configuration.summaries = value
+            if case let .randomCentroids(fraction, minSize, cut) = configuration.blocking {
+                configuration.blocking = .randomCentroids(
+                    centroidFraction: centroidFraction ?? fraction, minClusterSize: minClusterSize ?? minSize, docCut: docCut ?? cut)
+            }
+            if let summaryEnergy { configuration.summaryEnergy = summaryEnergy }
+            if let precision { configuration.valuePrecision = precision }
+            if let summaries {
+                guard let policy = SummaryPolicy(rawValue: summaries) else {
+                    throw invalid("summaries must be \"auto\", \"always\" or \"never\", got \"\(summaries)\"", field: "summaries")
+                }
+                configuration.summaries = policy
+            }
+            if let seed { configuration.seed = seed }
+            if let threads { configuration.threads = threads }
+            try configuration.validate()
+            return configuration
         }
-        if let seed = try integer("seed") {
-            guard seed >= 0 else { throw invalid("seed must be ≥ 0", field: "seed") }
-            configuration.seed = UInt64(seed)
-        }
-        if let threads = try integer("threads") { configuration.threads = threads }
-        if let overwrite = object["overwrite"] {
-            guard let flag = overwrite as? Bool else { throw invalid("overwrite must be true or false", field: "overwrite") }
-            self.overwrite = flag
-        }
-        try configuration.validate()
     }
 }
 
@@ -361,10 +403,11 @@ private struct BuildOptions {
 /// `lsr eval`.
 @_cdecl("lsr_evaluate")
 public func lsr_evaluate(
-    _ run: UnsafePointer<CChar>, _ qrels: UnsafePointer<CChar>, _ metrics: UnsafePointer<CChar>, _ complete: Int32,
+    _ run: UnsafePointer<CChar>?, _ qrels: UnsafePointer<CChar>?, _ metrics: UnsafePointer<CChar>?, _ complete: Int32,
     _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
+        guard let run, let qrels, let metrics else { throw invalid("a run, qrels and metrics are needed", field: "run") }
         let names = String(cString: metrics).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { throw invalid("no metrics", field: "metrics") }
         let evaluator = Evaluator(metrics: try names.map { try Metric(parsing: $0) }, complete: complete != 0)

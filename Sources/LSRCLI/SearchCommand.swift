@@ -92,7 +92,7 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("--dense-only searches no inverted list: leave out the sparse search settings")
         }
         do {
-            try parameters.validate()
+            try parameters.validate(for: bruteForce ? .bruteForce : exact ? .exact : .approximate)
         } catch let error as LSRError {
             throw ValidationError("--" + (error.field ?? "") + ": " + error.message)
         }

@@ -17,8 +17,8 @@ import LSRVectors
 /// 5. write `index.lsr` (its bulk, the forward vectors and the tail postings, while step 4 runs:
 ///    `IndexSerializer`) and `documents.sqlite` into a temporary directory, sync, rename.
 ///
-/// The index bytes depend on the input and the configuration only, not on the memory budget
-/// or the thread count.
+/// The index bytes depend on the input, the configuration and the lsr release (which the
+/// metadata records) only, not on the memory budget or the thread count.
 public struct IndexBuilder: Sendable {
     /// The build parameters, validated when a build starts.
     public var configuration: BuildConfiguration

@@ -136,13 +136,17 @@ public struct QueryVector: Sendable, Equatable {
         }
     }
 
+    /// The largest score bound a query may have: half of Float32's maximum, a margin for the
+    /// rounding of the float sums (which can round a bound just below the maximum up to infinity).
+    static let largestScoreBound = Double(Float.greatestFiniteMagnitude) / 2
+
     /// Why a query whose weights sum to `weightSum` can make scores overflow Float32 in an index
     /// whose document weights are at most `largestDocumentWeight`, or nil when it cannot.
     static func overflow(weightSum: Double, largestDocumentWeight: Float) -> String? {
         let bound = weightSum * Double(largestDocumentWeight)
-        guard bound > Double(Float.greatestFiniteMagnitude) else { return nil }
+        guard bound > largestScoreBound else { return nil }
         return "query weights sum to \(Float(exactly: weightSum) ?? Float(weightSum)); times the index's largest document weight "
-            + "(\(largestDocumentWeight)) that is \(bound), beyond Float32's \(Float.greatestFiniteMagnitude): scores could overflow"
+            + "(\(largestDocumentWeight)) that is \(bound), beyond \(largestScoreBound) (half of Float32's maximum): scores could overflow"
     }
 }
 

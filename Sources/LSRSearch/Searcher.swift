@@ -95,7 +95,7 @@ public final class Searcher {
     /// Checks that `query` can be searched in this index: as many weights as components,
     /// components strictly ascending, weights finite and not negative, and small enough that no
     /// score can overflow Float32 (their sum times the index's largest document weight, see
-    /// ``Index/largestWeight``, stays below `Float.greatestFiniteMagnitude`). Components the
+    /// ``Index/largestWeight``, stays below half of `Float.greatestFiniteMagnitude`). Components the
     /// index does not have are allowed (they match nothing).
     /// - Throws: `LSRError.invalidArgument` naming the first problem.
     public func validate(_ query: QueryVector) throws {

@@ -163,3 +163,22 @@ final class DocumentStoreTests: XCTestCase {
         XCTAssertEqual(try DocumentStoreReader(path: "hash#tag/" + DocumentStoreSchema.fileName).document(at: 1).id, "d1")
     }
 }
+
+/// Metadata of version-2 indexes written before `writtenBy` existed still decodes; a version
+/// that disagrees with the header's is damage.
+final class IndexMetadataTests: XCTestCase {
+    func testMetadataWithoutWrittenByAndVersionMismatch() throws {
+        let old = #"{"blockCount":0,"blockedPostingCount":0,"buildParameters":{"pruning":"none"},"componentWidth":2,"#
+            + #""documentCount":3,"formatVersion":2,"hasSourceComponentIDs":false,"nonzeroCount":5,"postingCount":5,"#
+            + #""summaryComponentCount":0,"summaryEntryCount":0,"valuePrecision":"f16","vocabularySize":4}"#
+        let decoded = try Array(old.utf8).withUnsafeBytes { try IndexMetadata.decode($0, path: "old/index.lsr") }
+        XCTAssertNil(decoded.writtenBy)
+        XCTAssertEqual(decoded.documentCount, 3)
+        // Re-encoded without writtenBy it is the same bytes: the key is optional.
+        XCTAssertEqual(String(decoding: try decoded.encoded(), as: UTF8.self), old)
+        let other = old.replacingOccurrences(of: #""formatVersion":2"#, with: #""formatVersion":7"#)
+        XCTAssertThrowsError(try Array(other.utf8).withUnsafeBytes { try IndexMetadata.decode($0, path: "x/index.lsr") }) {
+            XCTAssertTrue("\($0)".contains("format version 7"), "\($0)")
+        }
+    }
+}

@@ -86,7 +86,9 @@ final class PublicArgumentTests: XCTestCase {
         // components beyond the index's vocabulary match nothing.
         XCTAssertEqual(index.largestWeight, 65504)
         let large = QueryVector(components: query.components, values: query.values.map { $0 * 1e30 })
-        XCTAssertTrue(try searcher.search(large, method: .exact).allSatisfy { $0.score.isFinite && $0.score > 0 })
+        let largeHits = try searcher.search(large, method: .exact)
+        XCTAssertFalse(largeHits.isEmpty)
+        XCTAssertTrue(largeHits.allSatisfy { $0.score.isFinite && $0.score > 0 })
         XCTAssertEqual(try searcher.search(QueryVector(components: [UInt32.max], values: [1])), [])
         XCTAssertEqual(try searcher.search(QueryVector(components: [], values: [])), [])
     }
@@ -95,11 +97,15 @@ final class PublicArgumentTests: XCTestCase {
         let collection = SyntheticCollection(seed: 5, count: 50, dimension: 20, meanLength: 4)
         let f32 = try directory.buildIndex(collection, BuildConfiguration(valuePrecision: .f32), name: "f32")
         XCTAssertEqual(f32.largestWeight, collection.vectors.joined().map(\.weight).max())
-        // Weights whose sum times that weight passes Float32's range are rejected; just below, accepted.
-        let limit = Float.greatestFiniteMagnitude / f32.largestWeight
+        // Weights whose sum times that weight passes half of Float32's range are rejected; just
+        // below, accepted, with finite scores.
+        let limit = Float.greatestFiniteMagnitude / 2 / f32.largestWeight
         let searcher = Searcher(index: f32)
         assertRejected(try searcher.search(QueryVector(components: [0, 1], values: [limit, limit])), "overflow")
-        XCTAssertNoThrow(try searcher.search(QueryVector(components: [0], values: [limit / 2]), method: .exact))
+        assertRejected(try searcher.search(QueryVector(components: [0], values: [limit * 1.001])), "overflow")
+        let nearLimit = try searcher.search(QueryVector(components: [0], values: [limit * 0.999]), method: .exact)
+        XCTAssertFalse(nearLimit.isEmpty)
+        XCTAssertTrue(nearLimit.allSatisfy { $0.score.isFinite })
     }
 
     func testBatchThreadsAndRecallArguments() throws {

@@ -33,7 +33,7 @@ def _load():
         "lsr_index_open": (c.c_void_p, [c.c_char_p, c.POINTER(c.c_void_p)]),
         "lsr_index_close": (None, [c.c_void_p]),
         "lsr_index_document_count": (c.c_int64, [c.c_void_p]),
-        "lsr_index_search_csr": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.c_void_p, c.c_void_p, c.c_void_p, c.c_int64,
+        "lsr_index_search_csr": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.c_int64, c.c_void_p, c.c_void_p, c.c_void_p, c.c_int64,
                                              c.c_int64, c.c_int64, c.c_float, c.c_int32, c.c_int64, c.c_void_p, c.c_void_p,
                                              c.POINTER(c.c_void_p)]),
         "lsr_index_search_file": (c.c_int32, [c.c_void_p, c.c_char_p, c.c_char_p, c.c_char_p, c.c_int64, c.c_int64, c.c_float,
@@ -82,7 +82,21 @@ def _call(function, *arguments):
 
 
 def _encode(text):
-    return None if text is None else os.fsencode(text) if isinstance(text, os.PathLike) else str(text).encode("utf-8")
+    """A path or string as the library takes it (None stays NULL); NUL cannot be passed."""
+    if text is None:
+        return None
+    encoded = os.fsencode(text) if isinstance(text, (str, os.PathLike)) else str(text).encode("utf-8")
+    if b"\0" in encoded:
+        raise Error(f"{text!r}: NUL characters cannot be passed to lsr")
+    return encoded
+
+
+def _is_sparse(value):
+    try:
+        import scipy.sparse
+    except ImportError:
+        return False
+    return scipy.sparse.issparse(value)
 
 
 def version():
@@ -104,11 +118,20 @@ class Index:
     Python threads at once: the GIL is released while lsr works."""
 
     def __init__(self, path):
+        self._handle = None
         self.path = os.fspath(path)
         self._handle = ctypes.c_void_p(_call(_lib.lsr_index_open, _encode(self.path)))
 
+    @property
+    def _open(self):
+        """The library's handle; lsr.Error once the index is closed."""
+        if not self._handle:
+            raise Error(f"{self.path}: the index is closed")
+        return self._handle
+
     def close(self):
-        """Unmaps the index (also done when the object is collected)."""
+        """Unmaps the index (also done when the object is collected). Do not close an index
+        another thread is still searching."""
         if getattr(self, "_handle", None) and _lib is not None:  # _lib is None at interpreter exit
             _lib.lsr_index_close(self._handle)
         self._handle = None
@@ -123,10 +146,12 @@ class Index:
         self.close()
 
     def __len__(self):
-        return int(_lib.lsr_index_document_count(self._handle))
+        return int(_lib.lsr_index_document_count(self._open))
 
     @staticmethod
     def _settings(k, query_cut, heap_factor, method, threads):
+        if isinstance(k, bool) or int(k) != k or not 1 <= k <= 2**31 - 1:
+            raise Error(f"k must be an integer in 1 … {2**31 - 1}, got {k!r}")
         if method not in _METHODS:
             raise Error(f"method must be one of {sorted(_METHODS)}, got {method!r}")
         if query_cut is not None and query_cut < 1:
@@ -141,8 +166,10 @@ class Index:
         """External ids (object array) of document positions (-1: "")."""
         flat = np.ascontiguousarray(positions, dtype=np.int64).ravel()
         buffer, size = ctypes.c_void_p(), ctypes.c_int64()
-        _call(_lib.lsr_index_document_ids, self._handle, flat.ctypes.data, flat.size, ctypes.byref(buffer), ctypes.byref(size))
-        return np.array(_split(buffer, size.value), dtype=object).reshape(positions.shape)
+        _call(_lib.lsr_index_document_ids, self._open, flat.ctypes.data, flat.size, ctypes.byref(buffer), ctypes.byref(size))
+        names = np.empty(flat.size, dtype=object)
+        names[:] = _split(buffer, size.value)
+        return names.reshape(positions.shape)
 
     def search(self, queries, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None, *,
                vocabulary=None, query_ids=None):
@@ -165,15 +192,15 @@ class Index:
         rows = len(indptr) - 1
         documents = np.empty((rows, settings[0]), dtype=np.int64)
         scores = np.empty((rows, settings[0]), dtype=np.float32)
-        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[t.encode("utf-8") for t in tokens])
-        _call(_lib.lsr_index_search_csr, self._handle, indptr.ctypes.data, rows, indices.ctypes.data, data.ctypes.data,
+        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[_encode(t) for t in tokens])
+        _call(_lib.lsr_index_search_csr, self._open, indptr.ctypes.data, rows, len(indices), indices.ctypes.data, data.ctypes.data,
               ctypes.cast(token_array, ctypes.c_void_p), len(tokens), *settings, documents.ctypes.data, scores.ctypes.data)
         return self._ids(documents), scores
 
     def _search_file(self, path, vocabulary, query_ids, settings):
         ids, ids_size, count = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_int64()
         documents, scores = ctypes.c_void_p(), ctypes.c_void_p()
-        _call(_lib.lsr_index_search_file, self._handle, _encode(path), _encode(query_ids), _encode(vocabulary), *settings,
+        _call(_lib.lsr_index_search_file, self._open, _encode(path), _encode(query_ids), _encode(vocabulary), *settings,
               ctypes.byref(ids), ctypes.byref(ids_size), ctypes.byref(count), ctypes.byref(documents), ctypes.byref(scores))
         k, rows = settings[0], count.value
         try:
@@ -182,7 +209,9 @@ class Index:
         finally:
             _lib.lsr_free(documents)
             _lib.lsr_free(scores)
-        names = _split(ids, ids_size.value)
+            names = _split(ids, ids_size.value)
+        if len(names) != rows:
+            raise Error(f"{path}: a query id holds a NUL character")
         return names, self._ids(positions.reshape(rows, k)), values.reshape(rows, k)
 
     def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None):
@@ -192,8 +221,8 @@ class Index:
         settings = self._settings(k, query_cut, heap_factor, method, threads)
         documents = np.empty((len(texts), settings[0]), dtype=np.int64)
         scores = np.empty((len(texts), settings[0]), dtype=np.float32)
-        array = (ctypes.c_char_p * max(1, len(texts)))(*[t.encode("utf-8") for t in texts])
-        _call(_lib.lsr_index_search_text, self._handle, ctypes.cast(array, ctypes.c_void_p), len(texts), *settings,
+        array = (ctypes.c_char_p * max(1, len(texts)))(*[_encode(t) for t in texts])
+        _call(_lib.lsr_index_search_text, self._open, ctypes.cast(array, ctypes.c_void_p), len(texts), *settings,
               documents.ctypes.data, scores.ctypes.data)
         return self._ids(documents), scores
 
@@ -201,7 +230,9 @@ class Index:
         """The stored content of the document with external id `id` (None when it has none);
         raises KeyError when the index has no such document."""
         content, found = ctypes.c_void_p(), ctypes.c_int32()
-        _call(_lib.lsr_index_document, self._handle, _encode(id), ctypes.byref(content), ctypes.byref(found))
+        if id is None:
+            raise KeyError(id)
+        _call(_lib.lsr_index_document, self._open, _encode(id), ctypes.byref(content), ctypes.byref(found))
         if not found.value:
             raise KeyError(id)
         return _take_string(content)
@@ -210,7 +241,7 @@ class Index:
 def _as_csr(queries, vocabulary):
     """(indptr int64, indices int32, data float32, tokens) of queries given as a CSR matrix or
     as {token: weight} dicts."""
-    if hasattr(queries, "tocsr") and hasattr(queries, "indptr"):
+    if _is_sparse(queries):
         if vocabulary is None:
             raise Error("a sparse matrix of queries needs vocabulary= (the token of each column)")
         matrix = queries.tocsr()
@@ -250,6 +281,8 @@ def build(documents, output, *, ids=None, vocabulary=None, overwrite=False, prog
     `progress`: a callable(stage, done, total) (total None when unknown), or True for a tqdm bar
     when tqdm is installed.
     """
+    if output is None:
+        raise Error("build needs an output path")
     options = json.dumps(dict(build_params, overwrite=bool(overwrite)))
     callback = _progress_callback(progress)
     with tempfile.TemporaryDirectory(prefix="lsr-build-") as scratch:
@@ -284,7 +317,7 @@ def _progress_callback(progress):
 def _write_documents(documents, ids, vocabulary, scratch):
     """Writes in-memory documents as files lsr reads: a CSR matrix as Seismic binary with ids
     and vocabulary files, dicts as Seismic JSONL. Returns (input, ids, vocabulary) paths."""
-    if hasattr(documents, "tocsr") and hasattr(documents, "indptr"):
+    if _is_sparse(documents):
         if vocabulary is None:
             raise Error("a sparse matrix of documents needs vocabulary= (the token of each column)")
         matrix = documents.tocsr()

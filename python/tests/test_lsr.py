@@ -2,6 +2,7 @@
 documents, 40 queries, qrels): same ids and scores, CSR input equal to JSONL input, errors as
 exceptions, threads."""
 import json, os, subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -105,6 +106,13 @@ def test_threads_give_the_same_results(index):
     one = index.search(queries * 5, k=10, threads=1)
     two = index.search(queries * 5, k=10, threads=2)
     assert (one[0] == two[0]).all() and (one[1] == two[1]).all()
+    # Python threads searching the same index at once (the GIL is released inside lsr).
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda q: index.search([q], k=10, threads=1), queries * 3))
+    for q, (ids, scores) in enumerate(results):
+        assert (ids[0] == one[0][q % len(queries)]).all() and (scores[0] == one[1][q % len(queries)]).all()
+    empty = index.search([], k=10)
+    assert empty[0].shape == empty[1].shape == (0, 10)
 
 
 def test_documents_and_text(index):
@@ -117,7 +125,8 @@ def test_documents_and_text(index):
 
 
 def test_text_queries_equal_the_command_line(tmp_path):
-    texts = [json.loads(line) for line in open(os.path.join(FIXTURE, "text-queries.jsonl"))]
+    with open(os.path.join(FIXTURE, "text-queries.jsonl")) as lines:
+        texts = [json.loads(line) for line in lines]
     run = tmp_path / "text.run"
     cli("search", "--index", os.path.join(FIXTURE, "index"), "--queries", os.path.join(FIXTURE, "text-queries.jsonl"),
         "--k", "10", "--threads", "1", "--output", str(run))
@@ -145,7 +154,7 @@ def test_evaluate_equals_lsr_eval(index, tmp_path):
     expected = json.loads(cli("eval", "metrics", "--run", str(run), "--qrels", QRELS, "--metrics", "ndcg@10,recall@100,mrr",
                               "--json", "--per-query"))
     result = lsr.evaluate(str(run), QRELS, metrics=["ndcg@10", "recall@100", "mrr"])
-    assert result["metrics"] == pytest.approx(expected["metrics"], abs=0)
+    assert result["metrics"] == expected["metrics"]
     assert result["per_query"] == expected["per_query"]
     # A run given as a dict gives the same numbers.
     as_dict = {q: {d: float(s) for d, s in hits} for q, hits in read_run(run).items()}
@@ -180,3 +189,24 @@ def test_bad_input_raises(index, tmp_path):
         lsr.build(CORPUS, index.path)
     with pytest.raises(lsr.Error, match="vocabulary="):
         index.search(scipy.sparse.csr_matrix(np.ones((1, 2), dtype=np.float32)))
+    for k in (-1, 0, 2.5, 2**31):
+        with pytest.raises(lsr.Error, match="k must be"):
+            index.search([{"vitamin": 1.0}], k=k)
+    with pytest.raises(lsr.Error, match="NUL"):
+        index.search([{"vita\0min": 1.0}])
+    with pytest.raises(lsr.Error, match="wrong type"):
+        lsr.build(CORPUS, str(tmp_path / "z.lsr"), threads="two")
+    closed = lsr.Index(index.path)
+    closed.close()
+    with pytest.raises(lsr.Error, match="closed"):
+        closed.search([{"vitamin": 1.0}])
+    with pytest.raises(lsr.Error, match="closed"):
+        len(closed)
+
+
+def test_build_options_of_value_one_and_zero(tmp_path):
+    # JSON numbers 1 and 0 are numbers, not booleans.
+    path = str(tmp_path / "ones.lsr")
+    lsr.build(CORPUS, path, threads=1, seed=0, min_cluster_size=1, summary_energy=1.0, n_postings=1000, summaries="always")
+    with lsr.Index(path) as built:
+        assert len(built) == 1000
