@@ -14,10 +14,44 @@ import LSR
 // -1 where a query has fewer than k hits) and scores (float32, -inf there), row by row in query
 // order. `lsr_index_document_ids` turns positions into external ids.
 
-/// An open index, behind an opaque C handle.
-private final class IndexHandle {
+/// An open index behind an opaque C handle, with what its calls reuse: idle searchers (making
+/// one costs O(documents), too much for a binding that searches batch after batch) and the
+/// text query encoder, read on first use.
+private final class IndexHandle: @unchecked Sendable {
+    // @unchecked Sendable: `idle` and `encoder` are only touched under `lock`.
     let index: Index
+    private let lock = NSLock()
+    private var idle: [Searcher] = []
+    private var encoder: TextQueryEncoder?
+
     init(_ index: Index) { self.index = index }
+
+    /// Searches a validated batch on `threads` searchers taken from the idle ones (made when
+    /// there are too few), which go back afterwards; concurrent calls take different searchers.
+    func search(_ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, threads: Int) throws -> BatchSearchResult {
+        let count = max(1, min(threads, queries.count))
+        lock.lock()
+        let taken = Array(idle.suffix(count))
+        idle.removeLast(taken.count)
+        lock.unlock()
+        let searchers = taken + (taken.count ..< count).map { _ in Searcher(index: index) }
+        defer {
+            lock.lock()
+            idle += searchers
+            lock.unlock()
+        }
+        return try index.search(queries, parameters: parameters, method: method, reusing: searchers)
+    }
+
+    /// The index's text query encoder, read once.
+    func textEncoder() throws -> TextQueryEncoder {
+        lock.lock()
+        defer { lock.unlock() }
+        if let encoder { return encoder }
+        let read = try index.requireTextEncoder()
+        encoder = read
+        return read
+    }
 }
 
 /// The index behind a handle; a NULL handle (a closed index) is an error, not a crash.
@@ -120,7 +154,8 @@ public func lsr_index_search_csr(
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { index in
+    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { opened in
+        let index = opened.index
         guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "queries") }
         guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
             throw invalid("missing CSR arrays", field: "queries")
@@ -159,12 +194,12 @@ public func lsr_index_search_csr(
 private func search(
     _ handlePointer: UnsafeMutableRawPointer?, _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
-    _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ makeQueries: (Index) throws -> [QueryVector]
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ makeQueries: (IndexHandle) throws -> [QueryVector]
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = try handle(handlePointer).index
+        let opened = try handle(handlePointer)
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
-        let result = try index.search(try makeQueries(index), parameters: parameters, method: searchMethod, threads: workers)
+        let result = try opened.search(try makeQueries(opened), parameters: parameters, method: searchMethod, threads: workers)
         write(result.hits, k: parameters.k, documents, scores)
         return 0
     }
@@ -183,7 +218,8 @@ public func lsr_index_search_file(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = try handle(index).index
+        let opened = try handle(index)
+        let index = opened.index
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
         guard let path else { throw invalid("no query file", field: "queries") }
         let set = try index.readQueries(
@@ -200,7 +236,7 @@ public func lsr_index_search_file(
         }
         let result: BatchSearchResult
         do {
-            result = try index.search(set.vectors, parameters: parameters, method: searchMethod, threads: workers)
+            result = try opened.search(set.vectors, parameters: parameters, method: searchMethod, threads: workers)
         } catch {
             free(documentArray)
             free(scoreArray)
@@ -224,9 +260,9 @@ public func lsr_index_search_text(
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { index in
+    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { opened in
         guard count >= 0, count == 0 || texts != nil else { throw invalid("negative text count or no texts", field: "texts") }
-        let encoder = try index.requireTextEncoder()
+        let encoder = try opened.textEncoder()
         return (0 ..< Int(count)).map { encoder.encode(texts.unsafelyUnwrapped[$0].map { String(cString: $0) } ?? "").query }
     }
 }

@@ -76,7 +76,26 @@ extension Index {
     ) throws -> BatchSearchResult {
         try validateBatch(queries, parameters: parameters, method: method, threads: threads)
         let workers = workerCount(queries.count, threads: threads)
-        let searchers = SearcherPool((0 ..< workers).map { _ in Searcher(index: self) })
+        return run(queries, parameters: parameters, method: method, searchers: (0 ..< workers).map { _ in Searcher(index: self) })
+    }
+
+    /// ``search(_:parameters:method:threads:)`` with the given searchers of this index, one per
+    /// thread: for callers that search many small batches and keep their searchers, since
+    /// making one costs O(documents).
+    package func search(
+        _ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, reusing searchers: [Searcher]
+    ) throws -> BatchSearchResult {
+        try validateBatch(queries, parameters: parameters, method: method, threads: searchers.count)
+        guard searchers.allSatisfy({ $0.index === self }) else {
+            throw LSRError(.invalidArgument, "searchers of another index", field: "searchers")
+        }
+        return run(queries, parameters: parameters, method: method, searchers: searchers)
+    }
+
+    /// Runs a validated batch, worker w on `searchers[w]`.
+    private func run(_ queries: [QueryVector], parameters: SearchParameters, method: SearchMethod, searchers: [Searcher]) -> BatchSearchResult {
+        let workers = workerCount(queries.count, threads: searchers.count)
+        let searchers = SearcherPool(searchers)
         let hits = ParallelSlots<[SearchHit]>(count: queries.count)
         let times = ParallelSlots<Double>(count: queries.count)
         let clock = ContinuousClock()
