@@ -76,17 +76,16 @@ extension Index {
                 return (known[c], value)
             }
             let encoded = encode(pairs)
-            try checkScoreRange(encoded.query.values, path: path, line: record.line, position: record.position)
+            try checkScoreRange(encoded.query, path: path, line: record.line, position: record.position)
             set.append(id: record.id, content: record.content, encoded)
         }
         return set
     }
 
-    /// Throws `LSRError.invalidInput` naming the record when `weights` could make a score
-    /// overflow Float32 in this index.
-    func checkScoreRange(_ weights: [Float], path: String, line: Int?, position: Int) throws {
-        let sum = weights.reduce(0) { $0 + Double($1) }
-        guard let problem = QueryVector.overflow(weightSum: sum, largestDocumentWeight: largestWeight) else { return }
+    /// Throws `LSRError.invalidInput` naming the record when `query`'s weights could make a
+    /// score overflow Float32 in this index.
+    func checkScoreRange(_ query: QueryVector, path: String, line: Int?, position: Int) throws {
+        guard let problem = QueryVector.overflow(weightSum: query.weightSum, largestDocumentWeight: largestWeight) else { return }
         throw LSRError(.invalidInput, line == nil ? "query \(position): \(problem)" : problem, path: path, line: line, field: "vector")
     }
 }

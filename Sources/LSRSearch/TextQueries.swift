@@ -93,7 +93,7 @@ extension Index {
         var set = QuerySet()
         try TextFileReader(path: queriesPath).forEach { record in
             let encoded = encoder.encode(record.text)
-            try checkScoreRange(encoded.query.values, path: queriesPath, line: record.line, position: record.position)
+            try checkScoreRange(encoded.query, path: queriesPath, line: record.line, position: record.position)
             set.append(id: record.id, content: record.text, encoded)
         }
         return set

@@ -172,7 +172,7 @@ class Index:
         return names.reshape(positions.shape)
 
     def search(self, queries, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None, *,
-               vocabulary=None, query_ids=None):
+               vocabulary=None, query_ids=None, return_query_ids=False):
         """Searches `queries`: a `scipy.sparse.csr_matrix` (columns named by `vocabulary`, a list
         of tokens), a list of `{token: weight}` dicts, or a path to a query file (any format
         `lsr search --queries` reads; binary queries take `vocabulary` as a file path and
@@ -182,12 +182,15 @@ class Index:
 
         Returns `(ids, scores)`, NumPy arrays of shape (queries, k) in query order: `ids` of
         dtype object holding the external document ids (str), `scores` float32; rows with
-        fewer than k hits are padded with "" and -inf. For a path, returns
-        `(query_ids, ids, scores)`.
+        fewer than k hits are padded with "" and -inf. With `return_query_ids=True` (for a path,
+        whose rows are the file's queries in file order), returns `(query_ids, ids, scores)`.
         """
         settings = self._settings(k, query_cut, heap_factor, method, threads)
         if isinstance(queries, (str, os.PathLike)):
-            return self._search_file(queries, vocabulary, query_ids, settings)
+            names, ids, scores = self._search_file(queries, vocabulary, query_ids, settings)
+            return (names, ids, scores) if return_query_ids else (ids, scores)
+        if return_query_ids:
+            raise Error("return_query_ids= goes with a query file (in-memory queries are numbered by their order)")
         indptr, indices, data, tokens = _as_csr(queries, vocabulary)
         rows = len(indptr) - 1
         documents = np.empty((rows, settings[0]), dtype=np.int64)

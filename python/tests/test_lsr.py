@@ -52,7 +52,8 @@ def test_results_equal_the_command_line(index, tmp_path, method, extra):
     run = tmp_path / "cli.run"
     cli("search", "--index", index.path, "--queries", QUERIES, "--k", "10", "--threads", "1", "--output", str(run), *extra)
     expected = read_run(run)
-    query_ids, ids, scores = index.search(QUERIES, k=10, method=method, threads=1)
+    query_ids, ids, scores = index.search(QUERIES, k=10, method=method, threads=1, return_query_ids=True)
+    assert all((a == b).all() for a, b in zip(index.search(QUERIES, k=10, method=method, threads=1), (ids, scores)))
     assert query_ids == list(expected)
     for q, query in enumerate(query_ids):
         hits = [(d, s) for d, s in zip(ids[q], scores[q]) if d != ""]
