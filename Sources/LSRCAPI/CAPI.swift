@@ -54,10 +54,49 @@ private final class IndexHandle: @unchecked Sendable {
     }
 }
 
-/// The index behind a handle; a NULL handle (a closed index) is an error, not a crash.
-private func handle(_ pointer: UnsafeMutableRawPointer?) throws -> IndexHandle {
+/// What a C handle stands for: one index, or a sharded collection (all its shards, or those a
+/// server was opened with), each shard behind its own ``IndexHandle``. Positions are the
+/// collection's.
+private final class OpenedHandle: @unchecked Sendable {
+    // @unchecked Sendable: immutable; the shard handles lock what they change.
+    let shards: [IndexHandle]
+    let collection: ShardedIndex?
+
+    init(index: Index) {
+        shards = [IndexHandle(index)]
+        collection = nil
+    }
+
+    init(collection: ShardedIndex) {
+        shards = collection.shards.map(IndexHandle.init)
+        self.collection = collection
+    }
+
+    /// Documents of the index, or of the whole collection.
+    var documentCount: Int { collection?.documentCount ?? shards[0].index.documentCount }
+
+    /// The external id and content of the document at `position`.
+    func document(at position: Int) throws -> (id: String, content: String?) {
+        if let collection { return try collection.document(at: position) }
+        return try shards[0].index.documents.document(at: position)
+    }
+
+    /// The position of the document with external id `id`, or nil.
+    func position(of id: String) -> Int? { collection?.position(of: id) ?? shards[0].index.documents.position(of: id) }
+
+    /// Searches the queries `makeQueries` encodes for each shard, and merges a collection's.
+    func search(
+        parameters: SearchParameters, method: SearchMethod, threads: Int, _ makeQueries: (IndexHandle) throws -> [QueryVector]
+    ) throws -> BatchSearchResult {
+        let results = try shards.map { try $0.search(try makeQueries($0), parameters: parameters, method: method, threads: threads) }
+        return collection?.merge(results, k: parameters.k) ?? results[0]
+    }
+}
+
+/// The index or collection behind a handle; a NULL handle (a closed index) is an error, not a crash.
+private func handle(_ pointer: UnsafeMutableRawPointer?) throws -> OpenedHandle {
     guard let pointer else { throw LSRError(.invalidArgument, "the index is closed", field: "index") }
-    return Unmanaged<IndexHandle>.fromOpaque(pointer).takeUnretainedValue()
+    return Unmanaged<OpenedHandle>.fromOpaque(pointer).takeUnretainedValue()
 }
 
 /// A malloc'd copy of `text` (an empty string when memory runs out).
@@ -98,25 +137,83 @@ public func lsr_version() -> UnsafePointer<CChar> {
 }
 nonisolated(unsafe) private let versionString = duplicate(lsrVersion)  // written once, never freed
 
-/// Opens the index directory at `path` (mapped, milliseconds); NULL on failure.
+/// Opens the index or sharded collection directory at `path` (mapped, milliseconds); NULL on
+/// failure.
 @_cdecl("lsr_index_open")
 public func lsr_index_open(_ path: UnsafePointer<CChar>?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutableRawPointer? {
     guarded(error, failure: nil) {
         guard let path else { throw invalid("no index path", field: "path") }
-        return Unmanaged.passRetained(IndexHandle(try Index(path: String(cString: path)))).toOpaque()
+        let directory = String(cString: path)
+        let opened = CollectionManifest.isCollection(at: directory)
+            ? OpenedHandle(collection: try ShardedIndex(path: directory)) : OpenedHandle(index: try Index(path: directory))
+        return Unmanaged.passRetained(opened).toOpaque()
     }
 }
 
-/// Closes an index opened by `lsr_index_open`.
+/// Opens `count` shards (`shards`, shard numbers) of the collection at `path`, to serve them:
+/// searches cover these shards only, with the collection's positions. NULL on failure.
+@_cdecl("lsr_collection_open_shards")
+public func lsr_collection_open_shards(
+    _ path: UnsafePointer<CChar>?, _ shards: UnsafePointer<Int64>?, _ count: Int64, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> UnsafeMutableRawPointer? {
+    guarded(error, failure: nil) {
+        guard let path else { throw invalid("no collection path", field: "path") }
+        guard count >= 1, let shards else { throw invalid("no shards to serve", field: "shards") }
+        let numbers = try (0 ..< Int(count)).map { i -> Int in
+            guard shards[i] >= 0, shards[i] < Int64(ShardedIndexBuilder.maximumShards) else { throw invalid("shard \(shards[i]) is out of range", field: "shards") }
+            return Int(shards[i])
+        }
+        let collection = try ShardedIndex(path: String(cString: path), serving: numbers)
+        return Unmanaged.passRetained(OpenedHandle(collection: collection)).toOpaque()
+    }
+}
+
+/// Reads and checks the manifest of the collection at `path` (no shard is opened): `*json` is
+/// set to a malloc'd JSON object `{"shards": N, "documents": D}`.
+@_cdecl("lsr_collection_manifest")
+public func lsr_collection_manifest(
+    _ path: UnsafePointer<CChar>?, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        guard let path else { throw invalid("no collection path", field: "path") }
+        let directory = String(cString: path)
+        guard CollectionManifest.isCollection(at: directory) else {
+            throw LSRError(.invalidArgument, "not a sharded collection (no \(CollectionManifest.fileName) file)", path: directory)
+        }
+        let manifest = try CollectionManifest.read(collection: directory)
+        let object = ["shards": manifest.shards.count, "documents": manifest.documentCount]
+        json.pointee = duplicate(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        return 0
+    }
+}
+
+/// Closes an index opened by `lsr_index_open` or `lsr_collection_open_shards`.
 @_cdecl("lsr_index_close")
 public func lsr_index_close(_ index: UnsafeMutableRawPointer?) {
     guard let index else { return }
-    Unmanaged<IndexHandle>.fromOpaque(index).release()
+    Unmanaged<OpenedHandle>.fromOpaque(index).release()
 }
 
-/// Number of documents of the index.
+/// Number of documents of the index (of the whole collection).
 @_cdecl("lsr_index_document_count")
-public func lsr_index_document_count(_ index: UnsafeMutableRawPointer?) -> Int64 { Int64((try? handle(index).index.documentCount) ?? 0) }
+public func lsr_index_document_count(_ index: UnsafeMutableRawPointer?) -> Int64 { Int64((try? handle(index).documentCount) ?? 0) }
+
+/// Number of shards of a collection (`*count`), and the numbers of those open (`shards`, room
+/// for `capacity`); an index counts as 0 shards.
+@_cdecl("lsr_index_shards")
+public func lsr_index_shards(
+    _ index: UnsafeMutableRawPointer?, _ shards: UnsafeMutablePointer<Int64>?, _ capacity: Int64, _ count: UnsafeMutablePointer<Int64>,
+    _ opened: UnsafeMutablePointer<Int64>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        let collection = try handle(index).collection
+        count.pointee = Int64(collection?.manifest.shards.count ?? 0)
+        let numbers = collection?.shardNumbers ?? []
+        opened.pointee = Int64(numbers.count)
+        for (i, number) in numbers.enumerated() where i < capacity { shards?[i] = Int64(number) }
+        return 0
+    }
+}
 
 /// The search settings of one call.
 private func searchSettings(k: Int64, queryCut: Int64, heapFactor: Float, method: Int32, threads: Int64) throws -> (SearchParameters, SearchMethod, Int) {
@@ -154,8 +251,8 @@ public func lsr_index_search_csr(
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { opened in
-        let index = opened.index
+    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { shard in
+        let index = shard.index
         guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "queries") }
         guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
             throw invalid("missing CSR arrays", field: "queries")
@@ -189,8 +286,9 @@ public func lsr_index_search_csr(
     }
 }
 
-/// Searches the queries `makeQueries` gives with the settings of one call into the caller's
-/// result arrays (`lsr_index_search_csr`'s conventions).
+/// Searches the queries `makeQueries` encodes for each shard (the index, or each shard of a
+/// collection) with the settings of one call into the caller's result arrays
+/// (`lsr_index_search_csr`'s conventions).
 private func search(
     _ handlePointer: UnsafeMutableRawPointer?, _ k: Int64, _ queryCut: Int64, _ heapFactor: Float, _ method: Int32, _ threads: Int64,
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
@@ -199,7 +297,7 @@ private func search(
     guarded(error, failure: -1) {
         let opened = try handle(handlePointer)
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
-        let result = try opened.search(try makeQueries(opened), parameters: parameters, method: searchMethod, threads: workers)
+        let result = try opened.search(parameters: parameters, method: searchMethod, threads: workers, makeQueries)
         write(result.hits, k: parameters.k, documents, scores)
         return 0
     }
@@ -219,11 +317,13 @@ public func lsr_index_search_file(
 ) -> Int32 {
     guarded(error, failure: -1) {
         let opened = try handle(index)
-        let index = opened.index
         let (parameters, searchMethod, workers) = try searchSettings(k: k, queryCut: queryCut, heapFactor: heapFactor, method: method, threads: threads)
         guard let path else { throw invalid("no query file", field: "queries") }
-        let set = try index.readQueries(
-            path: String(cString: path), idsPath: idsPath.map { String(cString: $0) }, vocabularyPath: vocabularyPath.map { String(cString: $0) })
+        let sets = try opened.shards.map {
+            try $0.index.readQueries(
+                path: String(cString: path), idsPath: idsPath.map { String(cString: $0) }, vocabularyPath: vocabularyPath.map { String(cString: $0) })
+        }
+        let set = sets[0]
         let (cells, overflow) = set.vectors.count.multipliedReportingOverflow(by: parameters.k)
         guard !overflow else { throw invalid("\(set.vectors.count) queries × k \(parameters.k) results overflow", field: "k") }
         let documentArray = try allocate(Int64.self, count: cells)
@@ -236,7 +336,9 @@ public func lsr_index_search_file(
         }
         let result: BatchSearchResult
         do {
-            result = try opened.search(set.vectors, parameters: parameters, method: searchMethod, threads: workers)
+            result = try opened.search(parameters: parameters, method: searchMethod, threads: workers) { shard in
+                sets[opened.shards.firstIndex { $0 === shard } ?? 0].vectors
+            }
         } catch {
             free(documentArray)
             free(scoreArray)
@@ -260,9 +362,9 @@ public func lsr_index_search_text(
     _ documents: UnsafeMutablePointer<Int64>, _ scores: UnsafeMutablePointer<Float>,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { opened in
+    search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { shard in
         guard count >= 0, count == 0 || texts != nil else { throw invalid("negative text count or no texts", field: "texts") }
-        let encoder = try opened.textEncoder()
+        let encoder = try shard.textEncoder()
         return (0 ..< Int(count)).map { encoder.encode(texts.unsafelyUnwrapped[$0].map { String(cString: $0) } ?? "").query }
     }
 }
@@ -285,14 +387,14 @@ public func lsr_index_document_ids(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = try handle(index).index
+        let opened = try handle(index)
         guard count >= 0, count == 0 || positions != nil else { throw invalid("negative count or no positions", field: "positions") }
         var ids: [String] = []
         ids.reserveCapacity(Int(count))
         for i in 0 ..< Int(count) {
             let p = positions.unsafelyUnwrapped[i]
-            guard p >= -1, p < Int64(index.documentCount) else { throw invalid("document position \(p) outside 0 ..< \(index.documentCount)", field: "positions") }
-            ids.append(p < 0 ? "" : try index.documents.document(at: Int(p)).id)
+            guard p >= -1, p < Int64(opened.documentCount) else { throw invalid("document position \(p) outside 0 ..< \(opened.documentCount)", field: "positions") }
+            ids.append(p < 0 ? "" : try opened.document(at: Int(p)).id)
         }
         (out.pointee, bytes.pointee) = joined(ids)
         return 0
@@ -307,15 +409,15 @@ public func lsr_index_document(
     _ found: UnsafeMutablePointer<Int32>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(error, failure: -1) {
-        let index = try handle(index).index
+        let opened = try handle(index)
         content.pointee = nil
         guard let id else { throw invalid("no document id", field: "id") }
-        guard let position = index.documents.position(of: String(cString: id)) else {
+        guard let position = opened.position(of: String(cString: id)) else {
             found.pointee = 0
             return 0
         }
         found.pointee = 1
-        content.pointee = try index.documents.document(at: position).content.map(duplicate)
+        content.pointee = try opened.document(at: position).content.map(duplicate)
         return 0
     }
 }
@@ -323,9 +425,11 @@ public func lsr_index_document(
 /// Builds an index of the vector file `input` (every format `lsr index --input` reads) at
 /// `output`. `options` is a JSON object of build settings: `n_postings`, `max_fraction`,
 /// `centroid_fraction`, `min_cluster_size`, `doc_cut`, `summary_energy`, `precision`
-/// ("f16"/"f32"), `summaries` ("auto"/"always"/"never"), `seed`, `threads`, `overwrite`; any
-/// other key is an error. `progress`, when given, is called with a stage name, the units done
-/// and the total (-1: unknown), from any thread.
+/// ("f16"/"f32"), `summaries` ("auto"/"always"/"never"), `seed`, `threads`, `overwrite`,
+/// `shards` (N > 1: a sharded collection), `shard` (with `shards`: build only that shard, an
+/// index at `output`, for `lsr_collection_assemble`); any other key is an error. `progress`,
+/// when given, is called with a stage name, the units done and the total (-1: unknown), from
+/// any thread.
 @_cdecl("lsr_build")
 public func lsr_build(
     _ input: UnsafePointer<CChar>?, _ idsPath: UnsafePointer<CChar>?, _ vocabularyPath: UnsafePointer<CChar>?,
@@ -345,26 +449,215 @@ public func lsr_build(
     }
 }
 
+/// Builds an index (or collection, or shard: `lsr_build`'s options) of `rows` documents given as
+/// a CSR matrix in the caller's memory, read in place (no copy, no file): row r's entries are
+/// `indices[indptr[r] ..< indptr[r+1]]` (columns, positions in `vocabulary`, distinct within a
+/// row) with weights `data[…]` (finite, not negative; zeros are dropped). `ids` names the rows
+/// (NULL: "0", "1", …; distinct). The arrays must stay unchanged during the call.
+@_cdecl("lsr_build_csr")
+public func lsr_build_csr(
+    _ indptr: UnsafePointer<Int64>?, _ rows: Int64, _ nnz: Int64, _ indices: UnsafePointer<Int32>?, _ data: UnsafePointer<Float>?,
+    _ vocabulary: UnsafePointer<UnsafePointer<CChar>?>?, _ vocabularyCount: Int64, _ ids: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ output: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+    _ progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?,
+    _ statistics: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        guard let output else { throw invalid("an output path is needed", field: "output") }
+        guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "documents") }
+        guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
+            throw invalid("missing CSR arrays", field: "documents")
+        }
+        let tokens = try (0 ..< Int(vocabularyCount)).map { i -> String in
+            guard let token = vocabulary?[i] else { throw invalid("vocabulary entry \(i) is missing", field: "vocabulary") }
+            return String(cString: token)
+        }
+        let names = try (0 ..< Int(rows)).map { r -> String in
+            guard let ids else { return String(r) }
+            guard let id = ids[r] else { throw invalid("id of row \(r) is missing", field: "ids") }
+            return String(cString: id)
+        }
+        let documents = try CSRDocuments(
+            indptr: indptr, rows: Int(rows), nnz: Int(nnz), indices: indices, data: data, tokens: tokens, ids: names)
+        let summary = try buildIndex(documents, output: String(cString: output), options: options.map { String(cString: $0) } ?? "{}", progress: progress)
+        statistics?.pointee = duplicate(summary)
+        return 0
+    }
+}
+
+/// Documents given as a CSR matrix in the caller's memory (`lsr_build_csr`), read in place:
+/// each pass over them builds one record at a time. Like a binary file with a vocabulary, the
+/// columns are the components (the index keeps them, for binary queries without a vocabulary).
+private final class CSRDocuments: VectorSource {
+    let path = "CSR matrix"
+    let format = VectorFileFormat.binary
+    let tokens: [String]
+    var declaredCount: Int? { ids.count }
+    var skippedEmptyLines: Int { 0 }
+    private(set) var droppedZeroWeights = 0
+    private let indptr: UnsafePointer<Int64>
+    private let indices: UnsafePointer<Int32>?
+    private let data: UnsafePointer<Float>?
+    private let nnz: Int
+    private let ids: [String]
+
+    /// Checks the row pointers and that the ids are distinct.
+    init(
+        indptr: UnsafePointer<Int64>, rows: Int, nnz: Int, indices: UnsafePointer<Int32>?, data: UnsafePointer<Float>?, tokens: [String],
+        ids: [String]
+    ) throws {
+        guard indptr[0] == 0, indptr[rows] == Int64(nnz) else { throw invalid("indptr must run from 0 to nnz (\(nnz))", field: "indptr") }
+        var columns: [String: Int] = [:]
+        for (c, token) in tokens.enumerated() {
+            if let first = columns.updateValue(c, forKey: token) {
+                throw LSRError(.invalidInput, "vocabulary entry \(c) repeats entry \(first) ('\(token)')", path: "CSR matrix", field: "vocabulary")
+            }
+        }
+        for r in 0 ..< rows where indptr[r] > indptr[r + 1] { throw invalid("indptr is not ascending at row \(r)", field: "indptr") }
+        var seen = Set<String>(minimumCapacity: rows)
+        for (r, id) in ids.enumerated() where !seen.insert(id).inserted {
+            throw LSRError(.invalidInput, "row \(r): duplicate id '\(id)'", path: path, field: "ids")
+        }
+        self.indptr = indptr
+        self.indices = indices
+        self.data = data
+        self.nnz = nnz
+        self.tokens = tokens
+        self.ids = ids
+    }
+
+    func sourceComponent(of component: UInt32) -> UInt32 { component }
+
+    func forEach(sortingComponents: Bool, _ body: (borrowing VectorRecord) throws -> Void) throws {
+        droppedZeroWeights = 0
+        for r in ids.indices {
+            var record = VectorRecord(id: ids[r], position: r)
+            for e in Int(indptr[r]) ..< Int(indptr[r + 1]) {
+                let column = Int(indices.unsafelyUnwrapped[e]), weight = data.unsafelyUnwrapped[e]
+                guard column >= 0, column < tokens.count else {
+                    throw LSRError(.invalidInput, "row \(r): column \(column) outside the vocabulary of \(tokens.count) tokens", path: path, field: "indices")
+                }
+                guard weight.isFinite, weight >= 0 else {
+                    throw LSRError(
+                        .invalidInput, "row \(r): weight \(weight) of token '\(tokens[column])' must be finite and not negative", path: path, field: "data")
+                }
+                if weight == 0 {
+                    droppedZeroWeights += 1
+                    continue
+                }
+                record.components.append(UInt32(column))
+                record.values.append(weight)
+            }
+            let order = record.components.indices.sorted { record.components[$0] < record.components[$1] }
+            for (a, b) in zip(order, order.dropFirst()) where record.components[a] == record.components[b] {
+                throw LSRError(.invalidInput, "row \(r): token '\(tokens[Int(record.components[a])])' appears twice", path: path, field: "indices")
+            }
+            if sortingComponents {
+                record.components = order.map { record.components[$0] }
+                record.values = order.map { record.values[$0] }
+            }
+            try body(record)
+        }
+    }
+}
+
 /// `lsr_build`'s work: the build statistics as JSON.
 private func buildIndex(
     input: String, idsPath: String?, vocabularyPath: String?, output: String, options: String,
     progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?
 ) throws -> String {
+    try buildIndex(try VectorFileReader(path: input, idsPath: idsPath, vocabularyPath: vocabularyPath), output: output, options: options, progress: progress)
+}
+
+/// Builds `reader`'s documents as `options` say: the build statistics as JSON.
+private func buildIndex(
+    _ reader: any VectorSource, output: String, options: String, progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?
+) throws -> String {
     let settings = try BuildOptions.decode(json: options)
-    let reader = try VectorFileReader(path: input, idsPath: idsPath, vocabularyPath: vocabularyPath)
     var report: (@Sendable (BuildProgress) -> Void)? = nil
     if let progress {
         report = { update in
             update.stage.rawValue.withCString { progress($0, Int64(update.completed), Int64(update.total ?? -1)) }
         }
     }
-    let built = try IndexBuilder(configuration: try settings.configuration)
-        .build(input: reader, outputPath: output, overwrite: settings.overwrite ?? false, progress: report)
+    let configuration = try settings.configuration
+    let overwrite = settings.overwrite ?? false
+    let started = ContinuousClock.now
+    let built: [BuildStatistics]
+    switch (settings.shards ?? 1, settings.shard) {
+    case (1, nil):
+        built = [try IndexBuilder(configuration: configuration).build(input: reader, outputPath: output, overwrite: overwrite, progress: report)]
+    case let (count, nil):
+        let stepReport = report
+        var shardReport: (@Sendable (Int, BuildProgress) -> Void)? = nil
+        if let stepReport { shardReport = { _, step in stepReport(step) } }
+        built = try ShardedIndexBuilder(configuration: configuration, shardCount: count)
+            .build(input: reader, outputPath: output, overwrite: overwrite, progress: shardReport)
+    case let (count, shard?):
+        built = [try ShardedIndexBuilder(configuration: configuration, shardCount: count)
+            .buildShard(shard, input: reader, outputPath: output, overwrite: overwrite, progress: report)]
+    }
+    let total = { (value: (BuildStatistics) -> Int) in Double(built.map(value).reduce(0, +)) }
     let summary: [String: Double] = [
-        "documents": Double(built.documents), "nonzeros": Double(built.nonzeros), "postings": Double(built.postings),
-        "blocks": Double(built.blocks), "index_bytes": Double(built.indexBytes), "seconds": built.seconds,
+        "documents": total(\.documents), "nonzeros": total(\.nonzeros), "postings": total(\.postings),
+        "blocks": total(\.blocks), "index_bytes": total(\.indexBytes), "seconds": (ContinuousClock.now - started).seconds,
     ]
     return String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self)
+}
+
+/// Makes `directory` (beside `target`), which holds shards `shard-0000` … of a collection of
+/// `shards` shards built with `lsr_build`'s `shard` option, the collection at `target`: checks
+/// the shards, writes the manifest, renames the directory (replacing an index or collection at
+/// `target` only when `overwrite` is nonzero).
+@_cdecl("lsr_collection_assemble")
+public func lsr_collection_assemble(
+    _ directory: UnsafePointer<CChar>?, _ target: UnsafePointer<CChar>?, _ shards: Int64, _ overwrite: Int32,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        guard let directory, let target else { throw invalid("a shards directory and a target are needed", field: "output") }
+        guard shards >= 1, shards <= Int64(ShardedIndexBuilder.maximumShards) else {
+            throw invalid("shards must be in 1 … \(ShardedIndexBuilder.maximumShards), got \(shards)", field: "shards")
+        }
+        try ShardedIndexBuilder.assemble(
+            shardsIn: String(cString: directory), into: String(cString: target), shardCount: Int(shards), overwrite: overwrite != 0)
+        return 0
+    }
+}
+
+/// Merges results found by different servers of one collection: row q of `positions` and
+/// `scores` (`rows × width`, row by row; collection positions, -1 for padding) holds the
+/// candidates of query q; `columns` (`rows × k`) receives the columns of its best k in rank order
+/// (higher score first, equal scores by lower position, as one index ranks them), -1 past the
+/// candidates.
+@_cdecl("lsr_merge_top_k")
+public func lsr_merge_top_k(
+    _ rows: Int64, _ width: Int64, _ k: Int64, _ positions: UnsafePointer<Int64>?, _ scores: UnsafePointer<Float>?,
+    _ columns: UnsafeMutablePointer<Int64>?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        guard rows >= 0, width >= 0, k >= 1 else { throw invalid("rows and width must be ≥ 0 and k ≥ 1", field: "k") }
+        guard rows == 0 || width == 0 || (positions != nil && scores != nil), rows == 0 || columns != nil else {
+            throw invalid("missing arrays", field: "positions")
+        }
+        for q in 0 ..< Int(rows) {
+            var candidates: [SearchHit] = []
+            var column: [Int: Int64] = [:]
+            for c in 0 ..< Int(width) {
+                let cell = q * Int(width) + c
+                let position = positions.unsafelyUnwrapped[cell]
+                guard position >= 0 else { continue }
+                guard column.updateValue(Int64(c), forKey: Int(position)) == nil else {
+                    throw invalid("row \(q): document position \(position) appears twice", field: "positions")
+                }
+                candidates.append(SearchHit(document: Int(position), score: scores.unsafelyUnwrapped[cell]))
+            }
+            let best = ShardedIndex.best(candidates, k: Int(k))
+            for i in 0 ..< Int(k) { columns.unsafelyUnwrapped[q * Int(k) + i] = i < best.count ? column[best[i].document]! : -1 }
+        }
+        return 0
+    }
 }
 
 /// The settings `lsr_build` takes as JSON (every key optional; an unknown key is an error).
@@ -380,10 +673,12 @@ private struct BuildOptions: Decodable {
     var seed: UInt64?
     var threads: Int?
     var overwrite: Bool?
+    var shards: Int?
+    var shard: Int?
 
     private static let keys = [
         "n_postings", "max_fraction", "centroid_fraction", "min_cluster_size", "doc_cut", "summary_energy", "precision",
-        "summaries", "seed", "threads", "overwrite",
+        "summaries", "seed", "threads", "overwrite", "shards", "shard",
     ]
 
     static func decode(json: String) throws -> BuildOptions {
@@ -397,7 +692,9 @@ private struct BuildOptions: Decodable {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try decoder.decode(BuildOptions.self, from: data)
+            let options = try decoder.decode(BuildOptions.self, from: data)
+            if options.shard != nil && options.shards == nil { throw invalid("build option 'shard' goes with 'shards'", field: "shard") }
+            return options
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw invalid("build option '\(key)' has the wrong type or value: \(context.debugDescription)", field: key)

@@ -38,7 +38,7 @@ struct AddDenseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let opened = try Index(path: index)
+        let opened = try openOneIndex(index, for: "add-dense")
         let existing = index + "/" + DenseLayout.fileName
         if FileManager.default.fileExists(atPath: existing) && !force {
             throw LSRError(.outputExists, "the index already has dense vectors; pass --force to replace them", path: existing)

@@ -56,7 +56,9 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Memory the build may hold, in bytes or with a K, M or G suffix (binary units), e.g. 1G (default: what the collection needs besides its inverted lists plus an eighth of them, at least 1 GiB, at most a third of the physical memory). A smaller budget builds the inverted lists in more passes; the index bytes are the same. Too small for the collection: a one-line error naming the budget that would do.")
     var memoryBudget: ByteCount?
     @OptionGroup var dense: DenseOptions
-    @Flag(help: "Replace an existing index at --output.")
+    @Option(help: "Build a sharded collection: this many ordinary indexes over a round-robin partition of the documents (document p in shard p mod N), one after another, and a manifest; lsr search, info and check open it like an index. 1: one index.")
+    var shards: Int = 1
+    @Flag(help: "Replace an existing index or collection at --output.")
     var force = false
 
     enum PruningChoice: String, ExpressibleByArgument, CaseIterable { case global, fixed, none }
@@ -108,6 +110,12 @@ struct IndexCommand: ParsableCommand {
             }
         }
         try dense.validate()
+        guard shards >= 1, shards <= ShardedIndexBuilder.maximumShards else {
+            throw ValidationError("--shards must be in 1 … \(ShardedIndexBuilder.maximumShards), got \(shards)")
+        }
+        if shards > 1 && dense.input != nil {
+            throw ValidationError("--shards: dense vectors are stored with one index; a sharded collection cannot hold them")
+        }
         do {
             try configuration.validate()
         } catch let error as LSRError {
@@ -149,8 +157,26 @@ struct IndexCommand: ParsableCommand {
                 (ContinuousClock.now - started).seconds))
             source = documents
         }
+        if shards > 1 {
+            let started = ContinuousClock.now
+            let built = try ShardedIndexBuilder(configuration: configuration, shardCount: shards).build(
+                input: source, outputPath: output, overwrite: force, queryEncoder: encoder
+            ) { shard, step in progress.update(step, prefix: "shard \(shard + 1)/\(shards) ") }
+            progress.finish()
+            let total = { (value: (BuildStatistics) -> Int) in built.map(value).reduce(0, +) }
+            print("""
+                indexed \(total(\.documents)) documents (\(total(\.nonzeros)) nonzeros) into \(shards) shards in \(String(format: "%.2f", (ContinuousClock.now - started).seconds)) s
+                postings: \(total(\.postings)), kept in blocks: \(total(\.blockedPostings)), blocks: \(total(\.blocks)), summary entries: \(total(\.summaryEntries))
+                collection: \(output) (\(formatBytes(total(\.indexBytes))) of indexes + document stores \(formatBytes(total(\.documentStoreBytes))))
+                shards: \(built.enumerated().map { "\($0.offset): \($0.element.documents) documents \(String(format: "%.1f", $0.element.seconds)) s" }.joined(separator: ", "))
+                """)
+            if let encoder { print("text query encoder: \(encoder.description.kind.rawValue) (\(encoder.description.tokenizerFile)), in every shard") }
+            if total(\.skippedEmptyLines) > 0 { printError("skipped \(total(\.skippedEmptyLines)) empty lines") }
+            if total(\.droppedZeroWeights) > 0 { printError("dropped \(total(\.droppedZeroWeights)) zero weights") }
+            return
+        }
         let statistics = try IndexBuilder(configuration: configuration).build(
-            input: source, outputPath: output, overwrite: force, queryEncoder: encoder, dense: dense.input, progress: progress.update)
+            input: source, outputPath: output, overwrite: force, queryEncoder: encoder, dense: dense.input, progress: { progress.update($0) })
         progress.finish()
         print("""
             indexed \(statistics.documents) documents (\(statistics.nonzeros) nonzeros, \(statistics.vocabularySize) tokens) in \(String(format: "%.2f", statistics.seconds)) s
@@ -175,16 +201,18 @@ final class BuildProgressLine: @unchecked Sendable {
     // @unchecked Sendable: `started` is touched under `lock`.
     private let line = ProgressLine()
     private let lock = NSLock()
-    private var started: [BuildProgress.Stage: ContinuousClock.Instant] = [:]
+    private var started: [String: ContinuousClock.Instant] = [:]
 
-    func update(_ step: BuildProgress) {
+    /// Shows `step`, after `prefix` (which also keys the rates: a new prefix starts them afresh).
+    func update(_ step: BuildProgress, prefix: String = "") {
         let now = ContinuousClock.now
+        let key = prefix + step.stage.rawValue
         lock.lock()
-        let since = started[step.stage] ?? now
-        started[step.stage] = since
+        let since = started[key] ?? now
+        started[key] = since
         lock.unlock()
         let elapsed = (now - since).seconds
-        var text = "\(step.stage.rawValue): \(step.completed)"
+        var text = "\(prefix)\(step.stage.rawValue): \(step.completed)"
         if let total = step.total { text += "/\(total)" }
         if elapsed >= 1, step.completed > 0 {
             let rate = Double(step.completed) / elapsed

@@ -10,6 +10,7 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let directory = location.path
+        if CollectionManifest.isCollection(at: directory) { return try describeCollection(directory) }
         let index = try Index(path: directory)
         let m = index.metadata
         var text = """
@@ -64,6 +65,52 @@ struct InfoCommand: ParsableCommand {
         }
         print(text, terminator: "")
     }
+
+    /// `lsr info` of a sharded collection: the manifest, a line per shard, the totals, and the
+    /// build parameters (the first shard's; those that differ between shards, per shard).
+    private func describeCollection(_ directory: String) throws {
+        let collection = try ShardedIndex(path: directory)
+        let manifest = collection.manifest
+        var text = """
+            collection: \(directory) (\(manifest.partition) over \(manifest.shards.count) shards, manifest format \(CollectionManifest.formatVersion), written by lsr \(manifest.writtenBy))
+            documents: \(manifest.documentCount)
+
+            """
+        let columns = ["shard", "documents", "nonzeros", "postings", "in blocks", "blocks", "index.lsr", "documents.sqlite"]
+        var rows: [[String]] = []
+        var totals = [Int](repeating: 0, count: columns.count - 1)
+        for (shard, index) in zip(manifest.shards, collection.shards) {
+            let m = index.metadata
+            let storeBytes = (try? FileManager.default.attributesOfItem(atPath: index.documents.path)[.size] as? Int) ?? 0
+            let values = [m.documentCount, m.nonzeroCount, m.postingCount, m.blockedPostingCount, m.blockCount, index.fileBytes, storeBytes]
+            for (i, value) in values.enumerated() { totals[i] += value }
+            rows.append([shard.directory] + values.map(String.init))
+        }
+        rows.append(["total"] + totals.map(String.init))
+        let widths = columns.indices.map { c in ([columns[c]] + rows.map { $0[c] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { c, cell in c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - cell.count) + cell }
+                .joined(separator: "  ") + "\n"
+        }
+        text += line(columns) + rows.map(line).joined()
+        text += "  bytes: \(formatBytes(totals[5])) of indexes, \(formatBytes(totals[6])) of document stores\n"
+        let parameters = collection.shards.map(\.metadata.buildParameters)
+        text += "build parameters (\(manifest.shards[0].directory)):\n"
+        for (name, value) in parameters[0].sorted(by: { $0.key < $1.key }) {
+            let values = parameters.map { $0[name] ?? "-" }
+            text += "  \(name): \(value)" + (Set(values).count > 1 ? " (per shard: \(values.joined(separator: ", ")))" : "") + "\n"
+        }
+        do {
+            if let encoder = try StoredQueryEncoder.read(indexDirectory: collection.shards[0].path)?.description {
+                text += "text query encoder: \(encoder.kind.rawValue), tokenizer \(encoder.tokenizerFile), in every shard\n"
+            } else {
+                text += "text query encoder: none\n"
+            }
+        } catch let error as LSRError {
+            text += "text query encoder: unusable (\(error.message))\n"
+        }
+        print(text, terminator: "")
+    }
 }
 
 struct CheckCommand: ParsableCommand {
@@ -74,6 +121,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let directory = location.path
+        if CollectionManifest.isCollection(at: directory) { return try checkCollection(directory) }
         let index = try Index(path: directory)
         let dense = try index.denseVectors()
         let damaged = index.verify() + (dense?.verify().map { DenseLayout.fileName + ": " + $0 } ?? [])
@@ -88,6 +136,25 @@ struct CheckCommand: ParsableCommand {
         if try index.textEncoder() != nil { sideFiles += ", text query encoder" }
         if let dense { sideFiles += ", dense vectors (\(dense.fileBytes) bytes)" }
         print("\(directory): ok (\(index.sectionSizes.count) sections, \(index.fileBytes) bytes and \(index.documentCount) stored documents verified\(sideFiles))")
+    }
+
+    /// `lsr check` of a sharded collection: the manifest (read when opening), then every shard
+    /// as an index.
+    private func checkCollection(_ directory: String) throws {
+        let collection = try ShardedIndex(path: directory)
+        let damaged = collection.verify()
+        guard damaged.isEmpty else {
+            throw LSRError(.corruptIndex, "checksum mismatch in section(s) \(damaged.joined(separator: ", ")); rebuild the collection", path: directory)
+        }
+        for index in collection.shards {
+            if let problem = index.documents.integrityProblems().first {
+                throw LSRError(.documentStore, "the document store is damaged (\(problem)); rebuild the collection", path: index.documents.path)
+            }
+            _ = try index.presets()  // side files are decoded, which checks their checksums
+            _ = try index.textEncoder()
+        }
+        let bytes = collection.shards.reduce(0) { $0 + $1.fileBytes }
+        print("\(directory): ok (collection of \(collection.shards.count) shards: manifest, \(bytes) bytes of indexes and \(collection.documentCount) stored documents verified)")
     }
 }
 

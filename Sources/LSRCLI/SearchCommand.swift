@@ -25,7 +25,8 @@ struct QueryInputOptions: ParsableArguments {
     /// The queries' name in reports: the file, or `--query`.
     var queriesLabel: String { queries ?? "--query" }
 
-    func openIndex() throws -> Index { try Index(path: index) }
+    /// Opens the index (`lsr search` opens a collection itself; `tune` and `sweep` work on one index).
+    func openIndex(for command: String) throws -> Index { try openOneIndex(index, for: command) }
 
     func readQueries(for index: Index) throws -> QuerySet {
         if let queries { return try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab) }
@@ -99,11 +100,11 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if CollectionManifest.isCollection(at: input.index) { return try runOnCollection() }
         let clock = ContinuousClock()
         let openStarted = clock.now
-        let opened = try input.openIndex()
-        let openElapsed = clock.now - openStarted
-        let openMilliseconds = openElapsed.seconds * 1e3
+        let opened = try input.openIndex(for: "search")
+        let openMilliseconds = (clock.now - openStarted).seconds * 1e3
         let querySet = try input.readQueries(for: opened)
         var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var parameters = self.parameters
@@ -114,61 +115,132 @@ struct SearchCommand: ParsableCommand {
             parameters = preset.parameters(k: k)
             presetNote = String(format: "preset for recall %.3f: ", preset.targetRecall)
         }
-        var result: BatchSearchResult
-        var stages: HybridSearchResult? = nil
+        var outcome = SearchOutcome(
+            queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
+            unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
+            emptyQueries: querySet.emptyQueries, document: { try opened.documents.document(at: $0) })
+        outcome.presetNote = presetNote
         if let denseQueries = hybrid.denseQueries {
             let dense = try DenseQueries.read(path: denseQueries, idsPath: hybrid.denseQueryIds, queryIDs: querySet.ids)
             let searched = hybrid.denseOnly
                 ? try opened.denseSearch(dense, k: k, threads: threading.threads)
                 : try opened.hybridSearch(
                     querySet.vectors, dense: dense, parameters: parameters, method: method, hybrid: hybrid.parameters, threads: threading.threads)
-            result = BatchSearchResult(hits: searched.hits, microseconds: searched.microseconds, wallSeconds: searched.wallSeconds, threads: searched.threads)
-            stages = searched
+            outcome.result = BatchSearchResult(hits: searched.hits, microseconds: searched.microseconds, wallSeconds: searched.wallSeconds, threads: searched.threads)
+            outcome.stages = searched
         } else {
-            result = try opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
+            outcome.result = try opened.search(querySet.vectors, parameters: parameters, method: method, threads: threading.threads)
         }
-
-        var recall: Double? = nil
         if recallVsExact {
-            let truth = method != .approximate ? result : try opened.search(querySet.vectors, parameters: parameters, method: .exact, threads: threading.threads)
-            recall = try RecallAgainstExact.meanRecall(
-                approximate: result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
+            let truth = method != .approximate ? outcome.result : try opened.search(querySet.vectors, parameters: parameters, method: .exact, threads: threading.threads)
+            outcome.recall = try RecallAgainstExact.meanRecall(
+                approximate: outcome.result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
         }
-
-        var work: [String: Double]? = nil
-        var workPerQuery: [SearchWorkCounts] = []
         if countWork {
-            workPerQuery = try opened.searchCountingWork(querySet.vectors, parameters: parameters, method: method, threads: threading.threads).work
-            work = workPerQuery.reduce(SearchWorkCounts(), +).perQuery
+            outcome.workPerQuery = try opened.searchCountingWork(querySet.vectors, parameters: parameters, method: method, threads: threading.threads).work
         }
-        let run = try trecRun(querySet, result, opened)
-        if let output { try writeAtomically(run, to: output) }
+        try finish(outcome)
+    }
+
+    /// `run` for a sharded collection (`lsr index --shards`): searches every shard and merges.
+    /// Presets, hybrid search and work counts are per index: refused here.
+    private func runOnCollection() throws {
+        guard targetRecall == nil else {
+            throw LSRError(.invalidArgument, "--target-recall uses an index's presets; a collection has none: give --query-cut and --heap-factor", path: input.index, field: "target-recall")
+        }
+        guard !hybrid.isHybrid, !hybrid.denseOnly, hybrid.denseQueries == nil else {
+            throw LSRError(.invalidArgument, "a sharded collection holds no dense vectors: hybrid search needs one index", path: input.index, field: "dense-queries")
+        }
+        guard !countWork else {
+            throw LSRError(.invalidArgument, "--count-work counts one index's work: search a shard (\(input.index)/\(CollectionManifest.shardDirectory(0)))", path: input.index, field: "count-work")
+        }
+        let clock = ContinuousClock()
+        let openStarted = clock.now
+        let collection = try ShardedIndex(path: input.index)
+        let openMilliseconds = (clock.now - openStarted).seconds * 1e3
+        let querySet: ShardedQuerySet
+        if let queries = input.queries {
+            querySet = try collection.readQueries(path: queries, idsPath: input.queryIds, vocabularyPath: input.vocab)
+        } else {
+            querySet = try collection.textQueries(input.query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
+        }
+        let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
+        var outcome = SearchOutcome(
+            queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
+            unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
+            emptyQueries: querySet.emptyQueries, document: { try collection.document(at: $0) })
+        outcome.shards = collection.shards.count
+        outcome.result = try collection.search(querySet, parameters: parameters, method: method, threads: threading.threads)
+        if recallVsExact {
+            let truth = method != .approximate ? outcome.result : try collection.search(querySet, parameters: parameters, method: .exact, threads: threading.threads)
+            outcome.recall = try RecallAgainstExact.meanRecall(
+                approximate: outcome.result.hits.map { $0.map(\.document) }, exact: truth.hits.map { $0.map(\.document) }, k: k)
+        }
+        try finish(outcome)
+    }
+
+    /// What a search found and what the output needs to describe it.
+    private struct SearchOutcome {
+        var queryIDs: [String]
+        var queryContents: [String?]
+        var method: SearchMethod
+        var parameters: SearchParameters
+        var openMilliseconds: Double
+        var unknownTokens: Int
+        var queriesWithOnlyUnknownTokens: Int
+        var emptyQueries: Int
+        /// The external id and content of a document position.
+        var document: (Int) throws -> (id: String, content: String?)
+        var result = BatchSearchResult(hits: [], microseconds: [], wallSeconds: 0, threads: 1)
+        var presetNote = ""
+        var recall: Double? = nil
+        var stages: HybridSearchResult? = nil
+        var workPerQuery: [SearchWorkCounts] = []
+        /// Shards searched, for a collection.
+        var shards: Int? = nil
+    }
+
+    /// Writes the run, the evaluation, the summary line and the report of a search.
+    private func finish(_ outcome: SearchOutcome) throws {
+        let result = outcome.result, parameters = outcome.parameters, method = outcome.method
+        var results: [String: [(document: String, score: Double)]] = [:]
+        var lines = ""
+        for (q, hits) in result.hits.enumerated() {
+            var ranked: [(document: String, score: Double)] = []
+            for (rank, hit) in hits.enumerated() {
+                let id = try outcome.document(hit.document).id
+                lines += "\(outcome.queryIDs[q]) Q0 \(id) \(rank + 1) \(hit.score) lsr\n"
+                ranked.append((id, Double(hit.score)))
+            }
+            results[outcome.queryIDs[q]] = ranked
+        }
+        if let output { try writeAtomically(lines, to: output) }
         var metrics: EvaluationResult? = nil
-        if evaluation.qrels != nil || evaluation.exactRun != nil {
-            metrics = try evaluation.evaluate(try Run(hits: result.hits, queryIDs: querySet.ids, index: opened))
-        }
+        if evaluation.qrels != nil || evaluation.exactRun != nil { metrics = try evaluation.evaluate(Run(results: results)) }
         if showContent {
-            try printHuman(querySet, result, opened)
+            try printHuman(outcome)
         } else if output == nil {
-            FileHandle.standardOutput.write(Data(run.utf8))
+            FileHandle.standardOutput.write(Data(lines.utf8))
         }
 
+        let work = outcome.workPerQuery.isEmpty ? nil : outcome.workPerQuery.reduce(SearchWorkCounts(), +).perQuery
         let latency = result.latency
         var setting = method == .approximate ? "k=\(k) query_cut=\(parameters.queryCut) heap_factor=\(parameters.heapFactor)" : method == .exact ? "exact" : "brute force"
         if hybrid.denseOnly { setting = "k=\(k) dense only" } else if hybrid.isHybrid { setting += ", " + hybrid.label }
-        var summary = "\(querySet.ids.count) queries, \(result.threads) threads, \(presetNote)\(setting): "
+        let shardNote = outcome.shards.map { "\($0) shards one after another, " } ?? ""
+        var summary = "\(outcome.queryIDs.count) queries, \(shardNote)\(result.threads) threads, \(outcome.presetNote)\(setting): "
             + String(format: "mean %.1f µs, p50 %.1f, p90 %.1f, p99 %.1f, %.0f queries/s", latency.mean, latency.p50, latency.p90, latency.p99, result.queriesPerSecond)
-        if let recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
-        if let stages {
+        if let recall = outcome.recall { summary += String(format: ", recall@%d vs exact %.4f", k, recall) }
+        if let stages = outcome.stages {
             summary += String(format: "; per query: sparse %.1f µs, dense %.1f µs, fusion %.1f µs",
                               LatencySummary(stages.sparseMicroseconds).mean, LatencySummary(stages.denseMicroseconds).mean, LatencySummary(stages.fusionMicroseconds).mean)
         }
-        if querySet.unknownTokens > 0 { summary += ", \(querySet.unknownTokens) unknown query tokens skipped" }
-        if querySet.queriesWithOnlyUnknownTokens > 0 {
-            summary += ", \(querySet.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
+        if outcome.unknownTokens > 0 { summary += ", \(outcome.unknownTokens) unknown query tokens skipped" }
+        if outcome.queriesWithOnlyUnknownTokens > 0 {
+            summary += ", \(outcome.queriesWithOnlyUnknownTokens) queries had only unknown tokens (no results)"
         }
-        if querySet.emptyQueries > querySet.queriesWithOnlyUnknownTokens {
-            summary += ", \(querySet.emptyQueries - querySet.queriesWithOnlyUnknownTokens) queries had no tokens (no results)"
+        if outcome.emptyQueries > outcome.queriesWithOnlyUnknownTokens {
+            summary += ", \(outcome.emptyQueries - outcome.queriesWithOnlyUnknownTokens) queries had no tokens (no results)"
         }
         printError(summary)
         if let work { printError("work per query: " + work.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")) }
@@ -176,16 +248,17 @@ struct SearchCommand: ParsableCommand {
 
         if let report {
             var fields: [String: Any] = [
-                "queries": querySet.ids.count, "threads": result.threads, "k": k, "query_cut": parameters.queryCut,
+                "queries": outcome.queryIDs.count, "threads": result.threads, "k": k, "query_cut": parameters.queryCut,
                 "heap_factor": Double(parameters.heapFactor), "exact": method == .exact, "brute_force": bruteForce, "planning": parameters.planning.rawValue, "mean_us": latency.mean, "p50_us": latency.p50,
                 "p90_us": latency.p90, "p99_us": latency.p99, "qps": result.queriesPerSecond,
-                "unknown_tokens": querySet.unknownTokens,
-                "queries_with_only_unknown_tokens": querySet.queriesWithOnlyUnknownTokens, "empty_queries": querySet.emptyQueries, "index": input.index,
+                "unknown_tokens": outcome.unknownTokens,
+                "queries_with_only_unknown_tokens": outcome.queriesWithOnlyUnknownTokens, "empty_queries": outcome.emptyQueries, "index": input.index,
                 "queries_file": input.queriesLabel,
-                "open_ms": openMilliseconds,
+                "open_ms": outcome.openMilliseconds,
             ]
-            if let recall { fields["recall_vs_exact"] = recall }
-            if let stages {
+            if let shards = outcome.shards { fields["shards"] = shards }
+            if let recall = outcome.recall { fields["recall_vs_exact"] = recall }
+            if let stages = outcome.stages {
                 fields["sparse_us"] = LatencySummary(stages.sparseMicroseconds).mean
                 fields["dense_us"] = LatencySummary(stages.denseMicroseconds).mean
                 fields["fusion_us"] = LatencySummary(stages.fusionMicroseconds).mean
@@ -200,7 +273,7 @@ struct SearchCommand: ParsableCommand {
             if let targetRecall { fields["target_recall"] = targetRecall }
             if let work { fields["work_per_query"] = work }
             fields["per_query_us"] = result.microseconds
-            if !workPerQuery.isEmpty { fields["per_query_work"] = workPerQuery.map { $0.perQuery } }
+            if !outcome.workPerQuery.isEmpty { fields["per_query_work"] = outcome.workPerQuery.map { $0.perQuery } }
             if let metrics { fields["metrics"] = metrics.metrics }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: report)
@@ -228,24 +301,13 @@ struct SearchCommand: ParsableCommand {
         return preset
     }
 
-    private func trecRun(_ querySet: QuerySet, _ result: BatchSearchResult, _ index: Index) throws -> String {
-        var lines = ""
-        for (q, hits) in result.hits.enumerated() {
-            for (rank, hit) in hits.enumerated() {
-                let id = try index.documents.document(at: hit.document).id
-                lines += "\(querySet.ids[q]) Q0 \(id) \(rank + 1) \(hit.score) lsr\n"
-            }
-        }
-        return lines
-    }
-
-    private func printHuman(_ querySet: QuerySet, _ result: BatchSearchResult, _ index: Index) throws {
+    private func printHuman(_ outcome: SearchOutcome) throws {
         var text = ""
-        for (q, hits) in result.hits.enumerated() {
-            text += "query \(querySet.ids[q])" + (querySet.contents[q].map { ": \($0)" } ?? "") + "\n"
+        for (q, hits) in outcome.result.hits.enumerated() {
+            text += "query \(outcome.queryIDs[q])" + (outcome.queryContents[q].map { ": \($0)" } ?? "") + "\n"
             if hits.isEmpty { text += "  (no results)\n" }
             for (rank, hit) in hits.enumerated() {
-                let document = try index.documents.document(at: hit.document)
+                let document = try outcome.document(hit.document)
                 text += String(format: "  %2d. %8.4f  %@", rank + 1, hit.score, document.id)
                 if let content = document.content { text += "  " + String(content.prefix(160)) }
                 text += "\n"

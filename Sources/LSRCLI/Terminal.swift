@@ -49,3 +49,15 @@ func formatBytes(_ bytes: Int) -> String {
     }
     return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }
+
+/// Opens the index at `path` for `command`, which works on one index: a sharded collection is a
+/// clear error naming its first shard.
+func openOneIndex(_ path: String, for command: String) throws -> Index {
+    guard !CollectionManifest.isCollection(at: path) else {
+        throw LSRError(
+            .invalidArgument,
+            "a sharded collection; lsr \(command) works on one index (each shard is one: \(path)/\(CollectionManifest.shardDirectory(0)), …)",
+            path: path)
+    }
+    return try Index(path: path)
+}

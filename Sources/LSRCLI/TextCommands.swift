@@ -15,7 +15,10 @@ struct TokenizerOptions: ParsableArguments {
 
     func load() throws -> Tokenizer {
         if let tokenizer { return try Tokenizer(contentsOf: tokenizer) }
-        return try Index(path: indexPath ?? "").requireTextEncoder().encoder.tokenizer
+        let path = indexPath ?? ""
+        // Every shard of a collection stores the same encoder: the first one's will do.
+        let index = CollectionManifest.isCollection(at: path) ? path + "/" + CollectionManifest.shardDirectory(0) : path
+        return try Index(path: index).requireTextEncoder().encoder.tokenizer
     }
 }
 
@@ -145,7 +148,7 @@ struct AddEncoderCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let opened = try Index(path: index)
+        let opened = try openOneIndex(index, for: "add-encoder")
         do {
             if let existing = try StoredQueryEncoder.read(indexDirectory: index)?.description.kind {
                 guard existing != .bm25 else {

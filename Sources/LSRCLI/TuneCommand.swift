@@ -53,7 +53,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let index = try input.openIndex()
+        let index = try input.openIndex(for: "tune")
         // Fail before the long run, not after it.
         guard access(index.path, W_OK) == 0 else {
             throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: index.path)

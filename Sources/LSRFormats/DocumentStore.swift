@@ -180,6 +180,45 @@ public final class DocumentStoreReader: @unchecked Sendable {
         }
     }
 
+    /// A cursor over every external id (as UTF-8 bytes) in ascending byte order, the order of
+    /// the store's id index: for checks across stores (a sharded collection's ids are distinct)
+    /// in bounded memory.
+    /// - Throws: `LSRError.documentStore` when the store cannot be read.
+    package func idsInByteOrder() throws -> DocumentIDCursor { try DocumentIDCursor(self) }
+
+    /// Prepares `sql` on the store's connection.
+    fileprivate func prepare(_ sql: String) throws -> OpaquePointer? {
+        try lock.withLock {
+            var statement: OpaquePointer?
+            guard sqlite3_prepare_v2(database, sql, -1, &statement, nil) == SQLITE_OK else {
+                let message = String(cString: sqlite3_errmsg(database))
+                sqlite3_finalize(statement)
+                throw LSRError(.documentStore, "cannot read the ids: \(message)", path: path)
+            }
+            return statement
+        }
+    }
+
+    /// Finalizes `statement` under the connection's lock.
+    fileprivate func finalize(_ statement: OpaquePointer?) {
+        lock.withLock { _ = sqlite3_finalize(statement) }
+    }
+
+    /// Steps `statement` under the connection's lock: its first column's bytes, or nil at the end.
+    fileprivate func step(_ statement: OpaquePointer?) throws -> [UInt8]? {
+        try lock.withLock {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW:
+                guard let text = sqlite3_column_text(statement, 0) else { return [] }
+                return Array(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, 0))))
+            case SQLITE_DONE:
+                return nil
+            default:
+                throw LSRError(.documentStore, "cannot read the ids: \(String(cString: sqlite3_errmsg(database)))", path: path)
+            }
+        }
+    }
+
     /// The position of the document with external id `id`, or nil.
     public func position(of id: String) -> Int? {
         lock.withLock {
@@ -189,4 +228,22 @@ public final class DocumentStoreReader: @unchecked Sendable {
             return Int(sqlite3_column_int64(selectByID, 0))
         }
     }
+}
+
+/// The external ids of a document store in ascending byte order, one at a time
+/// (``DocumentStoreReader/idsInByteOrder()``).
+package final class DocumentIDCursor {
+    private let store: DocumentStoreReader
+    private let statement: OpaquePointer?
+
+    fileprivate init(_ store: DocumentStoreReader) throws {
+        self.store = store
+        statement = try store.prepare("SELECT id FROM documents ORDER BY id")
+    }
+
+    deinit { store.finalize(statement) }
+
+    /// The next id's UTF-8 bytes, or nil after the last.
+    /// - Throws: `LSRError.documentStore` when the store cannot be read.
+    package func next() throws -> [UInt8]? { try store.step(statement) }
 }

@@ -66,12 +66,17 @@ public final class VectorFileReader {
         }
     }
 
-    /// Reads every record in file order and hands it to `body`.
+    /// Reads every record in file order and hands it to `body`. Each call reads the file anew
+    /// (a sharded build reads it once per shard): the counts and the duplicate-id check start
+    /// over, and component ids stay those of the first read for tokens seen before.
     /// - Parameter sortingComponents: give each record's components in ascending order (else in
     ///   an unspecified order, for a caller that renumbers and sorts them anyway).
     /// - Throws: `LSRError` naming the file, line or byte offset, and field of the first bad input,
     ///   or whatever `body` throws.
     public func forEach(sortingComponents: Bool = true, _ body: (borrowing VectorRecord) throws -> Void) throws {
+        seenIDs.removeAll(keepingCapacity: true)
+        skippedEmptyLines = 0
+        droppedZeroWeights = 0
         do {
             switch format {
             case .jsonl: try readJSONL(sorting: sortingComponents, body)

@@ -30,7 +30,8 @@ public struct IndexBuilder: Sendable {
 
     /// Builds the index of the vectors in `input` at `outputPath`.
     /// - Parameters:
-    ///   - overwrite: replace an existing index at `outputPath` (never anything else).
+    ///   - overwrite: replace an existing index or sharded collection at `outputPath` (never
+    ///     anything else).
     ///   - queryEncoder: a text query encoder to store with the index (``StoredQueryEncoder``).
     ///   - dense: dense document vectors to store with the index (``DenseInput``).
     ///   - progress: called with the stage and how far it is; may be called from worker threads.
@@ -106,7 +107,7 @@ public struct IndexBuilder: Sendable {
         let context = BlockingContext(forward: forward, plan: plan, dimension: vocabulary.count, configuration: configuration, threads: configuration.threads)
         let serializer = try IndexSerializer(
             path: directory + "/" + IndexLayout.indexFileName, forward: forward, vocabulary: vocabulary, sourceIDs: sourceIDs,
-            configuration: configuration, plan: plan)
+            configuration: configuration, plan: plan, extraParameters: (input as? ShardDocuments)?.recordedParameters ?? [:])
         defer { serializer.abandon() }
         let summaries = try SummarySections(dimension: vocabulary.count, componentWidth: forward.componentWidth, scratch: scratch)
         let postings = try PostingSpools(

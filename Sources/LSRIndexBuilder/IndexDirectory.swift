@@ -29,8 +29,27 @@ struct IndexDirectory {
         }
     }
 
-    /// Whether an index may be built at `path`: nothing there, or an index and `overwrite`; and
-    /// the parent directory exists.
+    /// Adopts `temporary`, a directory filled by others (a collection's shards built elsewhere),
+    /// to be renamed to `path` by ``commit()``. It must be in the target's parent directory, so
+    /// that the rename is atomic.
+    init(target path: String, adopting temporary: String, overwrite: Bool) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        target = url.path
+        parent = url.deletingLastPathComponent().path
+        baseName = url.lastPathComponent
+        self.temporary = URL(fileURLWithPath: temporary).standardizedFileURL.path
+        try IndexDirectory.check(target: path, overwrite: overwrite)
+        guard URL(fileURLWithPath: self.temporary).deletingLastPathComponent().path == parent else {
+            throw LSRError(.invalidArgument, "the shards' directory must be beside the target, in \(parent)", path: temporary)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: self.temporary, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LSRError(.io, "no such directory", path: temporary)
+        }
+    }
+
+    /// Whether an index or collection may be built at `path`: nothing there, or an index or
+    /// collection and `overwrite`; and the parent directory exists.
     /// - Throws: `LSRError.outputExists` or `.io` saying why not.
     static func check(target path: String, overwrite: Bool) throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -40,8 +59,10 @@ struct IndexDirectory {
             guard overwrite else {
                 throw LSRError(.outputExists, "already exists; pass --force to replace it", path: path)
             }
-            guard isDirectory.boolValue, FileManager.default.fileExists(atPath: target + "/" + IndexLayout.indexFileName) else {
-                throw LSRError(.outputExists, "exists and is not an lsr index; refusing to replace it", path: path)
+            guard isDirectory.boolValue,
+                  FileManager.default.fileExists(atPath: target + "/" + IndexLayout.indexFileName) || CollectionManifest.isCollection(at: target)
+            else {
+                throw LSRError(.outputExists, "exists and is neither an lsr index nor a collection; refusing to replace it", path: path)
             }
         }
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {

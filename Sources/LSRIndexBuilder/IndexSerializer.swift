@@ -26,12 +26,15 @@ final class IndexSerializer {
     private let postingValuesStart: Int
     private let valueWidth: Int
     private let hasSourceIDs: Bool
+    /// Recorded in the metadata's build parameters besides the configuration's (a shard's place).
+    private let extraParameters: [String: String]
 
     init(
         path: String, forward: BuildForward, vocabulary: Vocabulary, sourceIDs: [UInt32]?, configuration: BuildConfiguration,
-        plan: PruningPlan
+        plan: PruningPlan, extraParameters: [String: String] = [:]
     ) throws {
         self.path = path
+        self.extraParameters = extraParameters
         self.forward = forward
         self.vocabulary = vocabulary
         self.configuration = configuration
@@ -134,7 +137,7 @@ final class IndexSerializer {
         report()
         try summaries.write(to: writer)
 
-        var buildParameters = configuration.recorded
+        var buildParameters = configuration.recorded.merging(extraParameters) { $1 }
         buildParameters["pruning_ratio"] = String(format: "%.3f", plan.pruningRatio)
         buildParameters["summarized"] = plan.summarized ? "yes" : "no"
         if let n = plan.nPostings { buildParameters["n_postings"] = "\(n)" }

@@ -16,6 +16,8 @@ public struct QuerySet: Sendable {
     /// Queries left with no token at all, for any reason (empty text, only unknown tokens, only
     /// tokens weighted 0): they return no results.
     public var emptyQueries = 0
+    /// Each query's unknown tokens, for sets made by appending (the readers'; empty otherwise).
+    package private(set) var unknownTokensPerQuery: [Int] = []
 
     /// A query set from its parts; empty by default. ``emptyQueries`` starts at 0.
     public init(
@@ -34,6 +36,7 @@ public struct QuerySet: Sendable {
         contents.append(content)
         vectors.append(encoded.query)
         unknownTokens += encoded.unknownTokens
+        unknownTokensPerQuery.append(encoded.unknownTokens)
         if encoded.query.components.isEmpty { emptyQueries += 1 }
         if encoded.unknownTokens > 0 && encoded.query.components.isEmpty { queriesWithOnlyUnknownTokens += 1 }
     }

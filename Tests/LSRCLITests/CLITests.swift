@@ -46,6 +46,49 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `lsr index --shards`, then `lsr search`, `info` and `check` on the collection: its exact
+    /// and brute-force runs are byte for byte those of one index over the same documents.
+    func testShardedCollectionSearchesLikeOneIndex() throws {
+        let corpus = repositoryRoot + "/Indexes/sample/corpus.jsonl.zst"
+        let queries = repositoryRoot + "/Queries/sample/queries.jsonl"
+        let single = directory.file("single"), sharded = directory.file("sharded")
+        XCTAssertEqual(try runLSR(["index", "--input", corpus, "--output", single]).status, 0)
+        let built = try runLSR(["index", "--input", corpus, "--output", sharded, "--shards", "3"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        XCTAssertTrue(built.stdout.contains("into 3 shards"), built.stdout)
+        for method in [["--exact"], ["--brute-force"], ["--exact", "--k", "100", "--threads", "1"]] {
+            let one = try runLSR(["search", "--index", single, "--queries", queries] + method)
+            let many = try runLSR(["search", "--index", sharded, "--queries", queries] + method)
+            XCTAssertEqual(many.status, 0, many.stderr)
+            XCTAssertEqual(many.stdout, one.stdout, "\(method)")
+            XCTAssertTrue(many.stderr.contains("3 shards one after another"), many.stderr)
+            XCTAssertTrue(many.stderr.contains("27 unknown query tokens skipped"), many.stderr)
+        }
+        let report = directory.file("report.json")
+        let approximate = try runLSR(["search", "--index", sharded, "--queries", queries, "--recall-vs-exact", "--report", report, "--output", directory.file("run")])
+        XCTAssertEqual(approximate.status, 0, approximate.stderr)
+        let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        XCTAssertEqual(fields["shards"] as? Int, 3)
+        XCTAssertEqual(try XCTUnwrap(fields["recall_vs_exact"] as? Double), 1.0, accuracy: 0.05)
+        let info = try runLSR(["info", sharded])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("round-robin over 3 shards"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("total            1000"), info.stdout)
+        let check = try runLSR(["check", "--index", sharded])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("collection of 3 shards"), check.stdout)
+        try assertLSRFails(["search", "--index", sharded, "--queries", queries, "--target-recall", "0.9"], mentions: ["a collection has none"])
+        try assertLSRFails(["search", "--index", sharded, "--queries", queries, "--count-work"], mentions: ["search a shard"])
+        try assertLSRFails(["index", "--input", corpus, "--output", directory.file("x"), "--shards", "0"], mentions: ["--shards must be in 1"])
+        try assertLSRFails(["index", "--input", corpus, "--output", sharded, "--shards", "2"], mentions: ["already exists"])
+        // A damaged shard is found by check and named.
+        let shardIndex = sharded + "/shard-0001/index.lsr"
+        var bytes = Array(FileManager.default.contents(atPath: shardIndex)!)
+        bytes[bytes.count / 2] ^= 0x40
+        _ = FileManager.default.createFile(atPath: shardIndex, contents: Data(bytes))
+        try assertLSRFails(["check", sharded], mentions: ["shard-0001/"])
+    }
+
     func testBadInvocationsFailWithOneLineErrors() throws {
         let missing = try runLSR(["search", "--index", directory.file("nope"), "--queries", directory.file("q.jsonl")])
         XCTAssertNotEqual(missing.status, 0)

@@ -146,7 +146,7 @@ final class TextCLITests: XCTestCase {
         let texts = directory.write("{\"_id\": \"1\", \"text\": \"hello\"}\n", to: "texts.jsonl")
         let notIndex = directory.file("not-an-index")
         try FileManager.default.createDirectory(atPath: notIndex, withIntermediateDirectories: false)
-        try assertLSRFails(["index", "--input", texts, "--output", notIndex, "--weighting", "bm25", "--tokenizer", vocab, "--force"], mentions: ["not an lsr index"])
+        try assertLSRFails(["index", "--input", texts, "--output", notIndex, "--weighting", "bm25", "--tokenizer", vocab, "--force"], mentions: ["neither an lsr index nor a collection"])
 
         // A BM25 index keeps its encoder; an index over other tokens takes none.
         let bm25 = directory.file("bm25")

@@ -50,6 +50,15 @@ def _load():
                                   c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
         "lsr_evaluate": (c.c_int32, [c.c_char_p, c.c_char_p, c.c_char_p, c.c_int32, c.POINTER(c.c_void_p),
                                      c.POINTER(c.c_void_p)]),
+        "lsr_collection_open_shards": (c.c_void_p, [c.c_char_p, c.c_void_p, c.c_int64, c.POINTER(c.c_void_p)]),
+        "lsr_index_shards": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.POINTER(c.c_int64), c.POINTER(c.c_int64),
+                                         c.POINTER(c.c_void_p)]),
+        "lsr_collection_manifest": (c.c_int32, [c.c_char_p, c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
+        "lsr_collection_assemble": (c.c_int32, [c.c_char_p, c.c_char_p, c.c_int64, c.c_int32, c.POINTER(c.c_void_p)]),
+        "lsr_build_csr": (c.c_int32, [c.c_void_p, c.c_int64, c.c_int64, c.c_void_p, c.c_void_p, c.c_void_p, c.c_int64, c.c_void_p,
+                                      c.c_char_p, c.c_char_p, c.c_void_p, c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
+        "lsr_merge_top_k": (c.c_int32, [c.c_int64, c.c_int64, c.c_int64, c.c_void_p, c.c_void_p, c.c_void_p,
+                                        c.POINTER(c.c_void_p)]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -114,13 +123,39 @@ def _split(buffer, size):
 
 
 class Index:
-    """An lsr index, memory-mapped (opening takes milliseconds). Safe to search from several
-    Python threads at once: the GIL is released while lsr works."""
+    """An lsr index or sharded collection (`lsr index --shards`, `build(..., shards=N)`),
+    memory-mapped (opening takes milliseconds). A collection searches every shard and merges
+    their top k; its document positions are the input's order. Safe to search from several
+    Python threads at once: the GIL is released while lsr works.
 
-    def __init__(self, path):
+    `shards`: for a collection, the shard numbers to open (a server of part of a collection,
+    as `lsr.distributed` runs them): searches then cover those shards only."""
+
+    def __init__(self, path, *, shards=None):
         self._handle = None
         self.path = os.fspath(path)
-        self._handle = ctypes.c_void_p(_call(_lib.lsr_index_open, _encode(self.path)))
+        if shards is None:
+            self._handle = ctypes.c_void_p(_call(_lib.lsr_index_open, _encode(self.path)))
+        else:
+            numbers = np.ascontiguousarray([int(s) for s in shards], dtype=np.int64)
+            self._handle = ctypes.c_void_p(_call(_lib.lsr_collection_open_shards, _encode(self.path), numbers.ctypes.data, numbers.size))
+
+    @property
+    def shard_count(self):
+        """Shards of the collection (0 for an index)."""
+        return self._shards()[0]
+
+    @property
+    def shards(self):
+        """The numbers of the shards open (all, unless opened with `shards=`); () for an index."""
+        return self._shards()[1]
+
+    def _shards(self):
+        count, opened = ctypes.c_int64(), ctypes.c_int64()
+        _call(_lib.lsr_index_shards, self._open, None, 0, ctypes.byref(count), ctypes.byref(opened))
+        numbers = np.zeros(max(1, opened.value), dtype=np.int64)
+        _call(_lib.lsr_index_shards, self._open, numbers.ctypes.data, numbers.size, ctypes.byref(count), ctypes.byref(opened))
+        return count.value, tuple(int(n) for n in numbers[:opened.value])
 
     @property
     def _open(self):
@@ -185,10 +220,17 @@ class Index:
         fewer than k hits are padded with "" and -inf. With `return_query_ids=True` (for a path,
         whose rows are the file's queries in file order), returns `(query_ids, ids, scores)`.
         """
+        names, positions, scores = self._search(queries, k, query_cut, heap_factor, method, threads, vocabulary, query_ids,
+                                                return_query_ids)
+        ids = self._ids(positions)
+        return (names, ids, scores) if return_query_ids else (ids, scores)
+
+    def _search(self, queries, k, query_cut, heap_factor, method, threads, vocabulary=None, query_ids=None, return_query_ids=False):
+        """`search`'s work: (query ids of a file or None, document positions with -1 padding,
+        scores)."""
         settings = self._settings(k, query_cut, heap_factor, method, threads)
         if isinstance(queries, (str, os.PathLike)):
-            names, ids, scores = self._search_file(queries, vocabulary, query_ids, settings)
-            return (names, ids, scores) if return_query_ids else (ids, scores)
+            return self._search_file(queries, vocabulary, query_ids, settings)
         if return_query_ids:
             raise Error("return_query_ids= goes with a query file (in-memory queries are numbered by their order)")
         indptr, indices, data, tokens = _as_csr(queries, vocabulary)
@@ -198,7 +240,7 @@ class Index:
         token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[_encode(t) for t in tokens])
         _call(_lib.lsr_index_search_csr, self._open, indptr.ctypes.data, rows, len(indices), indices.ctypes.data, data.ctypes.data,
               ctypes.cast(token_array, ctypes.c_void_p), len(tokens), *settings, documents.ctypes.data, scores.ctypes.data)
-        return self._ids(documents), scores
+        return None, documents, scores
 
     def _search_file(self, path, vocabulary, query_ids, settings):
         ids, ids_size, count = ctypes.c_void_p(), ctypes.c_int64(), ctypes.c_int64()
@@ -215,11 +257,16 @@ class Index:
             names = _split(ids, ids_size.value)
         if len(names) != rows:
             raise Error(f"{path}: a query id holds a NUL character")
-        return names, self._ids(positions.reshape(rows, k)), values.reshape(rows, k)
+        return names, positions.reshape(rows, k), values.reshape(rows, k)
 
     def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None):
         """Searches text queries (a string or a list of strings) with the index's stored text
         query encoder (`lsr add-encoder`, or a BM25 index); returns `(ids, scores)` as `search`."""
+        positions, scores = self._search_text(texts, k, query_cut, heap_factor, method, threads)
+        return self._ids(positions), scores
+
+    def _search_text(self, texts, k, query_cut, heap_factor, method, threads):
+        """`search_text`'s work: (document positions with -1 padding, scores)."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         settings = self._settings(k, query_cut, heap_factor, method, threads)
         documents = np.empty((len(texts), settings[0]), dtype=np.int64)
@@ -227,7 +274,7 @@ class Index:
         array = (ctypes.c_char_p * max(1, len(texts)))(*[_encode(t) for t in texts])
         _call(_lib.lsr_index_search_text, self._open, ctypes.cast(array, ctypes.c_void_p), len(texts), *settings,
               documents.ctypes.data, scores.ctypes.data)
-        return self._ids(documents), scores
+        return documents, scores
 
     def document(self, id):
         """The stored content of the document with external id `id` (None when it has none);
@@ -241,12 +288,36 @@ class Index:
         return _take_string(content)
 
 
+def _merge_top_k(positions, scores, k):
+    """The columns of each row's best k candidates (collection positions, -1 padding) in rank
+    order, -1 past the candidates: lsr's merge of results from different shards."""
+    positions = np.ascontiguousarray(positions, dtype=np.int64)
+    scores = np.ascontiguousarray(scores, dtype=np.float32)
+    rows, width = positions.shape
+    columns = np.empty((rows, k), dtype=np.int64)
+    _call(_lib.lsr_merge_top_k, rows, width, k, positions.ctypes.data, scores.ctypes.data, columns.ctypes.data)
+    return columns
+
+
+def _manifest(path):
+    """{"shards": N, "documents": D} of the collection at `path`, from its manifest alone."""
+    result = ctypes.c_void_p()
+    _call(_lib.lsr_collection_manifest, _encode(path), ctypes.byref(result))
+    return json.loads(_take_string(result))
+
+
+def _assemble(directory, output, shards, overwrite):
+    """Makes `directory` (beside `output`, holding shards built with `shard=`) the collection at
+    `output`."""
+    _call(_lib.lsr_collection_assemble, _encode(directory), _encode(output), int(shards), int(bool(overwrite)))
+
+
 def _as_csr(queries, vocabulary):
     """(indptr int64, indices int32, data float32, tokens) of queries given as a CSR matrix or
     as {token: weight} dicts."""
     if _is_sparse(queries):
         if vocabulary is None:
-            raise Error("a sparse matrix of queries needs vocabulary= (the token of each column)")
+            raise Error("a sparse matrix needs vocabulary= (the token of each column)")
         matrix = queries.tocsr()
         if matrix.shape[1] > len(vocabulary):
             raise Error(f"the matrix has {matrix.shape[1]} columns for a vocabulary of {len(vocabulary)} tokens")
@@ -280,22 +351,39 @@ def build(documents, output, *, ids=None, vocabulary=None, overwrite=False, prog
     document, columns named by `vocabulary`, a list of tokens; `ids` a list of external ids,
     default the row numbers), or an iterable of `{token: weight}` dicts (`ids` likewise).
     `build_params`: n_postings, max_fraction, centroid_fraction, min_cluster_size, doc_cut,
-    summary_energy, precision ("f16"/"f32"), summaries ("auto"/"always"/"never"), seed, threads.
+    summary_energy, precision ("f16"/"f32"), summaries ("auto"/"always"/"never"), seed, threads;
+    shards (N > 1: a sharded collection of N indexes over a round-robin partition, which
+    `Index` opens like an index) and shard (with shards: build only that shard, an index at
+    `output`; `lsr.distributed.build` builds each shard so).
     `progress`: a callable(stage, done, total) (total None when unknown), or True for a tqdm bar
     when tqdm is installed.
     """
     if output is None:
         raise Error("build needs an output path")
-    options = json.dumps(dict(build_params, overwrite=bool(overwrite)))
+    options = json.dumps(dict(build_params, overwrite=bool(overwrite))).encode()
     callback = _progress_callback(progress)
+    callback = ctypes.cast(callback, ctypes.c_void_p) if callback else None
+    statistics = ctypes.c_void_p()
+    if _is_sparse(documents):
+        # Read in place by lsr (no file, no copy of indices and float32 data).
+        indptr, indices, data, tokens = _as_csr(documents, vocabulary)
+        rows = len(indptr) - 1
+        names = None if ids is None else [str(i) for i in ids]
+        if names is not None and len(names) != rows:
+            raise Error(f"{len(names)} ids for {rows} documents")
+        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[_encode(t) for t in tokens])
+        id_array = None if names is None else (ctypes.c_char_p * max(1, rows))(*[_encode(n) for n in names])
+        _call(_lib.lsr_build_csr, indptr.ctypes.data, rows, len(indices), indices.ctypes.data, data.ctypes.data,
+              ctypes.cast(token_array, ctypes.c_void_p), len(tokens), ctypes.cast(id_array, ctypes.c_void_p) if id_array else None,
+              _encode(output), options, callback, ctypes.byref(statistics))
+        return json.loads(_take_string(statistics))
     with tempfile.TemporaryDirectory(prefix="lsr-build-") as scratch:
         if isinstance(documents, (str, os.PathLike)):
             paths = (documents, ids, vocabulary)
         else:
-            paths = _write_documents(documents, ids, vocabulary, scratch)
-        statistics = ctypes.c_void_p()
-        _call(_lib.lsr_build, _encode(paths[0]), _encode(paths[1]), _encode(paths[2]), _encode(output), options.encode(),
-              ctypes.cast(callback, ctypes.c_void_p) if callback else None, ctypes.byref(statistics))
+            paths = (_write_dicts(documents, ids, scratch), None, None)
+        _call(_lib.lsr_build, _encode(paths[0]), _encode(paths[1]), _encode(paths[2]), _encode(output), options,
+              callback, ctypes.byref(statistics))
     return json.loads(_take_string(statistics))
 
 
@@ -317,31 +405,8 @@ def _progress_callback(progress):
     return _PROGRESS(lambda stage, done, total: progress(stage.decode(), done, None if total < 0 else total))
 
 
-def _write_documents(documents, ids, vocabulary, scratch):
-    """Writes in-memory documents as files lsr reads: a CSR matrix as Seismic binary with ids
-    and vocabulary files, dicts as Seismic JSONL. Returns (input, ids, vocabulary) paths."""
-    if _is_sparse(documents):
-        if vocabulary is None:
-            raise Error("a sparse matrix of documents needs vocabulary= (the token of each column)")
-        matrix = documents.tocsr()
-        if not matrix.has_canonical_format:
-            matrix = matrix.copy()
-            matrix.sum_duplicates()
-        rows = matrix.shape[0]
-        names = [str(i) for i in range(rows)] if ids is None else [str(i) for i in ids]
-        if len(names) != rows:
-            raise Error(f"{len(names)} ids for {rows} documents")
-        path = os.path.join(scratch, "documents.bin")
-        with open(path, "wb") as out:
-            out.write(np.uint32(rows).tobytes())
-            for r in range(rows):
-                start, end = matrix.indptr[r], matrix.indptr[r + 1]
-                out.write(np.uint32(end - start).tobytes())
-                out.write(np.ascontiguousarray(matrix.indices[start:end], dtype="<u4").tobytes())
-                out.write(np.ascontiguousarray(matrix.data[start:end], dtype="<f4").tobytes())
-        _write_lines(os.path.join(scratch, "ids.txt"), names)
-        _write_lines(os.path.join(scratch, "vocabulary.txt"), [str(t) for t in vocabulary])
-        return path, os.path.join(scratch, "ids.txt"), os.path.join(scratch, "vocabulary.txt")
+def _write_dicts(documents, ids, scratch):
+    """Writes `{token: weight}` documents as Seismic JSONL in `scratch`; returns its path."""
     path = os.path.join(scratch, "documents.jsonl")
     names = None if ids is None else iter(ids)
     with open(path, "w", encoding="utf-8") as out:
@@ -350,15 +415,7 @@ def _write_documents(documents, ids, vocabulary, scratch):
                 raise Error(f"document {d}: expected a {{token: weight}} dict, got {type(vector).__name__}")
             name = str(d) if names is None else str(next(names))
             out.write(json.dumps({"id": name, "vector": {str(t): float(w) for t, w in vector.items()}}) + "\n")
-    return path, None, None
-
-
-def _write_lines(path, lines):
-    for line in lines:
-        if "\n" in line or "\r" in line:
-            raise Error(f"{line!r}: ids and tokens cannot hold line breaks")
-    with open(path, "w", encoding="utf-8") as out:
-        out.write("".join(line + "\n" for line in lines))
+    return path
 
 
 def evaluate(run, qrels, metrics=("ndcg@10", "recall@100", "p@10", "map@100", "mrr"), complete=False):

@@ -190,6 +190,14 @@ def test_bad_input_raises(index, tmp_path):
         lsr.build(CORPUS, index.path)
     with pytest.raises(lsr.Error, match="vocabulary="):
         index.search(scipy.sparse.csr_matrix(np.ones((1, 2), dtype=np.float32)))
+    negative = scipy.sparse.csr_matrix(np.array([[1.0, -2.0]], dtype=np.float32))
+    with pytest.raises(lsr.Error, match="row 0: weight -2.0 of token 'b' must be finite and not negative"):
+        lsr.build(negative, str(tmp_path / "negative.lsr"), vocabulary=["a", "b"])
+    with pytest.raises(lsr.Error, match="row 1: duplicate id 'd'"):
+        lsr.build(scipy.sparse.csr_matrix(np.ones((2, 1), dtype=np.float32)), str(tmp_path / "twice.lsr"), vocabulary=["a"], ids=["d", "d"])
+    with pytest.raises(lsr.Error, match="2 ids for 1 documents"):
+        lsr.build(negative, str(tmp_path / "ids.lsr"), vocabulary=["a", "b"], ids=["x", "y"])
+    assert not (tmp_path / "negative.lsr").exists() and not (tmp_path / "twice.lsr").exists()
     for k in (-1, 0, 2.5, 2**31):
         with pytest.raises(lsr.Error, match="k must be"):
             index.search([{"vitamin": 1.0}], k=k)
@@ -211,3 +219,43 @@ def test_build_options_of_value_one_and_zero(tmp_path):
     lsr.build(CORPUS, path, threads=1, seed=0, min_cluster_size=1, summary_energy=1.0, n_postings=1000, summaries="always")
     with lsr.Index(path) as built:
         assert len(built) == 1000
+
+
+def test_sharded_collection_equals_one_index(index, tmp_path):
+    """`lsr.build(..., shards=N)` writes a collection that `lsr.Index` opens like an index: exact
+    and brute-force results equal the single index's, ids and scores."""
+    path = str(tmp_path / "sharded")
+    statistics = lsr.build(CORPUS, path, shards=3, threads=2)
+    assert statistics["documents"] == 1000
+    with lsr.Index(path) as collection:
+        assert (collection.shard_count, collection.shards, len(collection)) == (3, (0, 1, 2), 1000)
+        assert (index.shard_count, index.shards) == (0, ())
+        for method in ("exact", "brute_force"):
+            expected = index.search(QUERIES, k=10, method=method)
+            got = collection.search(QUERIES, k=10, method=method)
+            assert (got[0] == expected[0]).all() and (got[1] == expected[1]).all(), method
+        ids, vectors = query_dicts()
+        assert all((a == b).all() for a, b in zip(collection.search(vectors, method="exact"), index.search(vectors, method="exact")))
+        first = index.search(vectors[:1], k=1, method="exact")[0][0][0]
+        assert collection.document(first) == index.document(first)
+        # Servers of some shards: their candidates merge into the collection's results.
+        parts = [lsr.Index(path, shards=s) for s in ([0, 2], [1])]
+        assert [p.shards for p in parts] == [(0, 2), (1,)]
+        found = [p._search(vectors, 10, None, None, "exact", None) for p in parts]
+        columns = lsr._merge_top_k(np.hstack([f[1] for f in found]), np.hstack([f[2] for f in found]), 10)
+        positions = np.where(columns >= 0, np.take_along_axis(np.hstack([f[1] for f in found]), np.maximum(columns, 0), axis=1), -1)
+        assert (collection._ids(positions) == collection.search(vectors, method="exact")[0]).all()
+        # Rows with fewer candidates than k are padded with -1 columns.
+        few = lsr._merge_top_k(np.array([[5, -1, 3]]), np.array([[1.0, -np.inf, 1.0]], dtype=np.float32), 3)
+        assert few.tolist() == [[2, 0, -1]]
+        with pytest.raises(lsr.Error, match="not served here"):
+            parts[1]._ids(np.array([[0]]))
+    with pytest.raises(lsr.Error, match="holds 3 documents, fewer than the 5 shards"):
+        lsr.build([{"a": 1.0}, {"b": 1.0}, {"a": 2.0}], str(tmp_path / "many"), shards=5)
+    with pytest.raises(lsr.Error, match="shards must be in 1 … 500, got 2000"):
+        lsr.build(CORPUS, str(tmp_path / "many"), shards=2000)
+    assert not (tmp_path / "many").exists()
+    with pytest.raises(lsr.Error, match="'shard' goes with 'shards'"):
+        lsr.build(CORPUS, str(tmp_path / "one"), shard=1)
+    with pytest.raises(lsr.Error, match="shards to serve"):
+        lsr.Index(path, shards=[3])
