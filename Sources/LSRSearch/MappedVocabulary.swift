@@ -1,3 +1,4 @@
+import Foundation
 import LSRFormats
 import LSRVectors
 
@@ -37,11 +38,21 @@ public struct MappedVocabulary: @unchecked Sendable {
             var low = 0, high = count
             while low < high {
                 let mid = (low + high) / 2
-                let candidate = utf8(mid)
-                if candidate.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+                if Self.compare(utf8(mid), key) < 0 { low = mid + 1 } else { high = mid }
             }
-            guard low < count, utf8(low).elementsEqual(key) else { return nil }
+            guard low < count, Self.compare(utf8(low), key) == 0 else { return nil }
             return UInt32(low)
         }
+    }
+
+    /// The byte order of `a` and `b`: negative, zero or positive (memcmp, then the length).
+    @inline(__always)
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let order = memcmp(x, y, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
     }
 }

@@ -245,6 +245,29 @@ final class ShardedCollectionTests: XCTestCase {
         XCTAssertThrowsError(try other.search(try sharded.readQueries(path: queries))) { XCTAssertTrue("\($0)".contains("another collection object"), "\($0)") }
     }
 
+    /// A text query encoder given to the builder is stored in every shard; text queries over the
+    /// collection find what they find over one index.
+    func testTextQueriesOverACollectionEqualOneIndex() throws {
+        let collection = SyntheticCollection(seed: 71, count: 150, dimension: 40, meanLength: 6)
+        let input = directory.write(collection.jsonl(), to: "docs.jsonl")
+        let vocabulary = directory.write((["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + collection.vocabulary).joined(separator: "\n") + "\n", to: "vocab.txt")
+        let idf = directory.write("{" + collection.vocabulary.enumerated().map { "\"\($0.element)\": \(1 + Double($0.offset) / 10)" }.joined(separator: ", ") + "}", to: "idf.json")
+        let encoder = try StoredQueryEncoder.idf(tokenizerPath: vocabulary, weightsPath: idf)
+        try IndexBuilder().build(input: try VectorFileReader(path: input), outputPath: directory.file("single"), queryEncoder: encoder)
+        try ShardedIndexBuilder(shardCount: 3).build(input: try VectorFileReader(path: input), outputPath: directory.file("sharded"), queryEncoder: encoder)
+        let single = try Index(path: directory.file("single")), sharded = try ShardedIndex(path: directory.file("sharded"))
+        let texts = [(id: "a", text: "t1 t5 t7"), (id: "b", text: "t30 nothing t2"), (id: "c", text: "unknown words only")]
+        let oneSet = try single.textQueries(texts), manySet = try sharded.textQueries(texts)
+        XCTAssertEqual(manySet.unknownTokens, oneSet.unknownTokens)
+        XCTAssertEqual(manySet.queriesWithOnlyUnknownTokens, oneSet.queriesWithOnlyUnknownTokens)
+        XCTAssertEqual(manySet.emptyQueries, 1)
+        XCTAssertEqual(oneSet.emptyQueries, 1)
+        let one = try single.search(oneSet.vectors, parameters: SearchParameters(k: 15), method: .exact)
+        let many = try sharded.search(manySet, parameters: SearchParameters(k: 15), method: .exact)
+        XCTAssertEqual(many.hits, one.hits)
+        XCTAssertEqual(many.hits.map(\.count), [15, 15, 0])
+    }
+
     /// A source that holds another number of documents on a later pass (a file changed, a pipe).
     func testAnInputThatChangesBetweenPassesIsRefused() throws {
         let input = directory.write(SyntheticCollection(seed: 61, count: 20, dimension: 10, meanLength: 3).jsonl(), to: "docs.jsonl")

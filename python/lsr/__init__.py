@@ -100,6 +100,14 @@ def _encode(text):
     return encoded
 
 
+def _encode_strings(strings, what="a token"):
+    """Tokens, ids or texts as the library takes them (UTF-8), in one pass: they are many."""
+    encoded = [s.encode("utf-8") if isinstance(s, str) else str(s).encode("utf-8") for s in strings]
+    if b"\0" in b"".join(encoded):
+        raise Error(f"{what} holds a NUL character, which cannot be passed to lsr")
+    return encoded
+
+
 def _is_sparse(value):
     try:
         import scipy.sparse
@@ -237,7 +245,7 @@ class Index:
         rows = len(indptr) - 1
         documents = np.empty((rows, settings[0]), dtype=np.int64)
         scores = np.empty((rows, settings[0]), dtype=np.float32)
-        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[_encode(t) for t in tokens])
+        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*_encode_strings(tokens))
         _call(_lib.lsr_index_search_csr, self._open, indptr.ctypes.data, rows, len(indices), indices.ctypes.data, data.ctypes.data,
               ctypes.cast(token_array, ctypes.c_void_p), len(tokens), *settings, documents.ctypes.data, scores.ctypes.data)
         return None, documents, scores
@@ -271,7 +279,7 @@ class Index:
         settings = self._settings(k, query_cut, heap_factor, method, threads)
         documents = np.empty((len(texts), settings[0]), dtype=np.int64)
         scores = np.empty((len(texts), settings[0]), dtype=np.float32)
-        array = (ctypes.c_char_p * max(1, len(texts)))(*[_encode(t) for t in texts])
+        array = (ctypes.c_char_p * max(1, len(texts)))(*_encode_strings(texts, "a text"))
         _call(_lib.lsr_index_search_text, self._open, ctypes.cast(array, ctypes.c_void_p), len(texts), *settings,
               documents.ctypes.data, scores.ctypes.data)
         return documents, scores
@@ -328,18 +336,16 @@ def _as_csr(queries, vocabulary):
                 np.ascontiguousarray(matrix.data, dtype=np.float32), [str(t) for t in vocabulary])
     if isinstance(queries, Mapping):
         raise Error("queries must be a list of {token: weight} dicts, a sparse matrix or a path, not one dict")
-    tokens, positions, indptr, indices, data = [], {}, [0], [], []
+    positions, indptr, indices, data = {}, [0], [], []
     for q, query in enumerate(queries):
         if not isinstance(query, Mapping):
             raise Error(f"query {q}: expected a {{token: weight}} dict, got {type(query).__name__}")
-        for token, weight in query.items():
-            if token not in positions:
-                positions[token] = len(tokens)
-                tokens.append(str(token))
-            indices.append(positions[token])
-            data.append(weight)
+        # setdefault numbers a token when first seen: the column of each token, in one pass.
+        indices.extend([positions.setdefault(token, len(positions)) for token in query])
+        data.extend(query.values())
         indptr.append(len(indices))
-    return (np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int32), np.array(data, dtype=np.float32), tokens)
+    return (np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int32), np.array(data, dtype=np.float32),
+            [str(token) for token in positions])
 
 
 def build(documents, output, *, ids=None, vocabulary=None, overwrite=False, progress=None, **build_params):
@@ -371,8 +377,8 @@ def build(documents, output, *, ids=None, vocabulary=None, overwrite=False, prog
         names = None if ids is None else [str(i) for i in ids]
         if names is not None and len(names) != rows:
             raise Error(f"{len(names)} ids for {rows} documents")
-        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*[_encode(t) for t in tokens])
-        id_array = None if names is None else (ctypes.c_char_p * max(1, rows))(*[_encode(n) for n in names])
+        token_array = (ctypes.c_char_p * max(1, len(tokens)))(*_encode_strings(tokens))
+        id_array = None if names is None else (ctypes.c_char_p * max(1, rows))(*_encode_strings(names, "an id"))
         _call(_lib.lsr_build_csr, indptr.ctypes.data, rows, len(indices), indices.ctypes.data, data.ctypes.data,
               ctypes.cast(token_array, ctypes.c_void_p), len(tokens), ctypes.cast(id_array, ctypes.c_void_p) if id_array else None,
               _encode(output), options, callback, ctypes.byref(statistics))
