@@ -14,5 +14,6 @@ let package = Package(
         .executableTarget(name: "FuzzIndexLoader", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzDenseMatrix", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
+        .executableTarget(name: "FuzzCollectionManifest", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
     ]
 )
