@@ -253,21 +253,16 @@ public func lsr_index_search_csr(
 ) -> Int32 {
     search(index, k, queryCut, heapFactor, method, threads, documents, scores, error) { shard in
         let index = shard.index
-        guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "queries") }
-        guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
-            throw invalid("missing CSR arrays", field: "queries")
-        }
-        guard indptr[0] == 0, indptr[Int(rows)] == nnz else { throw invalid("indptr must run from 0 to nnz (\(nnz))", field: "indptr") }
+        let indptr = try checkedRowPointers(
+            indptr, rows: rows, nnz: nnz, indices: indices, data: data, vocabularyCount: vocabularyCount, vocabulary: vocabulary, field: "queries")
         let components: [UInt32?] = (0 ..< Int(vocabularyCount)).map { i in
             vocabulary?[i].map { index.vocabulary.id(of: String(cString: $0)) } ?? nil
         }
         var queries: [QueryVector] = []
         queries.reserveCapacity(Int(rows))
         for q in 0 ..< Int(rows) {
-            let (start, end) = (indptr[q], indptr[q + 1])
-            guard start <= end, end <= nnz else { throw invalid("indptr is not ascending at row \(q)", field: "indptr") }
             var pairs: [(UInt32, Float)] = []
-            for e in Int(start) ..< Int(end) {
+            for e in Int(indptr[q]) ..< Int(indptr[q + 1]) {
                 let position = Int(indices.unsafelyUnwrapped[e])
                 guard position >= 0, position < components.count else {
                     throw invalid("row \(q): column \(position) outside the vocabulary of \(components.count) tokens", field: "indices")
@@ -284,6 +279,21 @@ public func lsr_index_search_csr(
         }
         return queries
     }
+}
+
+/// The row pointers of a CSR matrix the caller passed, checked: counts not negative, the arrays
+/// there when needed, and `indptr` ascending from 0 to `nnz` (so every row's range is in bounds).
+private func checkedRowPointers(
+    _ indptr: UnsafePointer<Int64>?, rows: Int64, nnz: Int64, indices: UnsafePointer<Int32>?, data: UnsafePointer<Float>?,
+    vocabularyCount: Int64, vocabulary: UnsafePointer<UnsafePointer<CChar>?>?, field: String
+) throws -> UnsafePointer<Int64> {
+    guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: field) }
+    guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
+        throw invalid("missing CSR arrays", field: field)
+    }
+    guard indptr[0] == 0, indptr[Int(rows)] == nnz else { throw invalid("indptr must run from 0 to nnz (\(nnz))", field: "indptr") }
+    for r in 0 ..< Int(rows) where indptr[r] > indptr[r + 1] { throw invalid("indptr is not ascending at row \(r)", field: "indptr") }
+    return indptr
 }
 
 /// Searches the queries `makeQueries` encodes for each shard (the index, or each shard of a
@@ -440,10 +450,9 @@ public func lsr_build(
 ) -> Int32 {
     guarded(error, failure: -1) {
         guard let input, let output else { throw invalid("an input and an output path are needed", field: "output") }
-        let summary = try buildIndex(
-            input: String(cString: input), idsPath: idsPath.map { String(cString: $0) },
-            vocabularyPath: vocabularyPath.map { String(cString: $0) }, output: String(cString: output),
-            options: options.map { String(cString: $0) } ?? "{}", progress: progress)
+        let reader = try VectorFileReader(
+            path: String(cString: input), idsPath: idsPath.map { String(cString: $0) }, vocabularyPath: vocabularyPath.map { String(cString: $0) })
+        let summary = try buildIndex(reader, output: String(cString: output), options: options.map { String(cString: $0) } ?? "{}", progress: progress)
         statistics?.pointee = duplicate(summary)
         return 0
     }
@@ -465,10 +474,8 @@ public func lsr_build_csr(
 ) -> Int32 {
     guarded(error, failure: -1) {
         guard let output else { throw invalid("an output path is needed", field: "output") }
-        guard rows >= 0, nnz >= 0, vocabularyCount >= 0 else { throw invalid("negative row, entry or vocabulary count", field: "documents") }
-        guard let indptr, nnz == 0 || (indices != nil && data != nil), vocabularyCount == 0 || vocabulary != nil else {
-            throw invalid("missing CSR arrays", field: "documents")
-        }
+        let indptr = try checkedRowPointers(
+            indptr, rows: rows, nnz: nnz, indices: indices, data: data, vocabularyCount: vocabularyCount, vocabulary: vocabulary, field: "documents")
         let tokens = try (0 ..< Int(vocabularyCount)).map { i -> String in
             guard let token = vocabulary?[i] else { throw invalid("vocabulary entry \(i) is missing", field: "vocabulary") }
             return String(cString: token)
@@ -478,8 +485,7 @@ public func lsr_build_csr(
             guard let id = ids[r] else { throw invalid("id of row \(r) is missing", field: "ids") }
             return String(cString: id)
         }
-        let documents = try CSRDocuments(
-            indptr: indptr, rows: Int(rows), nnz: Int(nnz), indices: indices, data: data, tokens: tokens, ids: names)
+        let documents = try CSRDocuments(indptr: indptr, indices: indices, data: data, tokens: tokens, ids: names)
         let summary = try buildIndex(documents, output: String(cString: output), options: options.map { String(cString: $0) } ?? "{}", progress: progress)
         statistics?.pointee = duplicate(summary)
         return 0
@@ -499,30 +505,24 @@ private final class CSRDocuments: VectorSource {
     private let indptr: UnsafePointer<Int64>
     private let indices: UnsafePointer<Int32>?
     private let data: UnsafePointer<Float>?
-    private let nnz: Int
     private let ids: [String]
 
-    /// Checks the row pointers and that the ids are distinct.
-    init(
-        indptr: UnsafePointer<Int64>, rows: Int, nnz: Int, indices: UnsafePointer<Int32>?, data: UnsafePointer<Float>?, tokens: [String],
-        ids: [String]
-    ) throws {
-        guard indptr[0] == 0, indptr[rows] == Int64(nnz) else { throw invalid("indptr must run from 0 to nnz (\(nnz))", field: "indptr") }
+    /// Documents over row pointers already checked (`checkedRowPointers`, one per id); checks
+    /// that the tokens and the ids are distinct.
+    init(indptr: UnsafePointer<Int64>, indices: UnsafePointer<Int32>?, data: UnsafePointer<Float>?, tokens: [String], ids: [String]) throws {
         var columns: [String: Int] = [:]
         for (c, token) in tokens.enumerated() {
             if let first = columns.updateValue(c, forKey: token) {
                 throw LSRError(.invalidInput, "vocabulary entry \(c) repeats entry \(first) ('\(token)')", path: "CSR matrix", field: "vocabulary")
             }
         }
-        for r in 0 ..< rows where indptr[r] > indptr[r + 1] { throw invalid("indptr is not ascending at row \(r)", field: "indptr") }
-        var seen = Set<String>(minimumCapacity: rows)
+        var seen = Set<String>(minimumCapacity: ids.count)
         for (r, id) in ids.enumerated() where !seen.insert(id).inserted {
             throw LSRError(.invalidInput, "row \(r): duplicate id '\(id)'", path: path, field: "ids")
         }
         self.indptr = indptr
         self.indices = indices
         self.data = data
-        self.nnz = nnz
         self.tokens = tokens
         self.ids = ids
     }
@@ -560,14 +560,6 @@ private final class CSRDocuments: VectorSource {
             try body(record)
         }
     }
-}
-
-/// `lsr_build`'s work: the build statistics as JSON.
-private func buildIndex(
-    input: String, idsPath: String?, vocabularyPath: String?, output: String, options: String,
-    progress: (@convention(c) (UnsafePointer<CChar>, Int64, Int64) -> Void)?
-) throws -> String {
-    try buildIndex(try VectorFileReader(path: input, idsPath: idsPath, vocabularyPath: vocabularyPath), output: output, options: options, progress: progress)
 }
 
 /// Builds `reader`'s documents as `options` say: the build statistics as JSON.
@@ -676,10 +668,13 @@ private struct BuildOptions: Decodable {
     var shards: Int?
     var shard: Int?
 
-    private static let keys = [
-        "n_postings", "max_fraction", "centroid_fraction", "min_cluster_size", "doc_cut", "summary_energy", "precision",
-        "summaries", "seed", "threads", "overwrite", "shards", "shard",
-    ]
+    /// The JSON keys, one per setting.
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case nPostings = "n_postings", maxFraction = "max_fraction", centroidFraction = "centroid_fraction"
+        case minClusterSize = "min_cluster_size", docCut = "doc_cut", summaryEnergy = "summary_energy"
+        case precision, summaries, seed, threads, overwrite, shards, shard
+    }
+    private static let keys = CodingKeys.allCases.map(\.rawValue)
 
     static func decode(json: String) throws -> BuildOptions {
         let data = Data(json.utf8)
@@ -689,10 +684,8 @@ private struct BuildOptions: Decodable {
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
             throw invalid("unknown build option '\(unknown)'; known: \(keys.sorted().joined(separator: ", "))", field: unknown)
         }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            let options = try decoder.decode(BuildOptions.self, from: data)
+            let options = try JSONDecoder().decode(BuildOptions.self, from: data)
             if options.shard != nil && options.shards == nil { throw invalid("build option 'shard' goes with 'shards'", field: "shard") }
             return options
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {

@@ -179,7 +179,7 @@ class Index:
             batch = _absolute(queries)
         else:
             batch = ray.put(queries if lsr._is_sparse(queries) or isinstance(queries, list) else list(queries))
-        parts = ray.get([s.search.remote(batch, settings, _absolute(vocabulary) if isinstance(vocabulary, (str, os.PathLike)) else vocabulary,
+        parts = ray.get([s.search.remote(batch, settings, _absolute(vocabulary),
                                          _absolute(query_ids), return_query_ids) for s in self._live()])
         ids, scores = self._merge(parts, k)
         return (parts[0][0], ids, scores) if return_query_ids else (ids, scores)
