@@ -132,6 +132,21 @@ AVX static size_t decode_halves_f16c(const uint16_t *halves, float *out, size_t 
     return j;
 }
 
+/// Vector part of lsr_positions_above: whole groups of 8 from *i on, while 8 more fit.
+AVX static size_t avx_positions_above(const float *scores, size_t *i, size_t n, float threshold, uint32_t *out, size_t capacity) {
+    size_t j = *i, found = 0;
+    __m256 t = _mm256_set1_ps(threshold);
+    for (; j + 8 <= n && found + 8 <= capacity; j += 8) {
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(scores + j), t, _CMP_GT_OQ));
+        while (mask) {
+            out[found++] = (uint32_t)(j + __builtin_ctz(mask));
+            mask &= mask - 1;
+        }
+    }
+    *i = j;
+    return found;
+}
+
 static int vectorized = 0;
 /// Whether the dot products gather the query weights (Intel) or load them one by one (others);
 /// the results are the same. LSR_DOT_QUERY=gather|loads overrides the choice.
@@ -199,6 +214,27 @@ void lsr_accumulate_f16(const uint32_t *documents, const uint16_t *values, size_
 
 void lsr_accumulate_f32(const uint32_t *documents, const float *values, size_t n, float weight, float *scores, uint64_t *seen, uint32_t limit) {
     ACCUMULATE(SINGLE)
+}
+
+/// Positions i in [start, n) with scores[i] > threshold, in ascending order, at most `capacity`
+/// of them into `out`; returns how many and sets *next to where a further call resumes (n when
+/// the scan is complete). Each call with capacity ≥ 1 and start < n makes progress.
+size_t lsr_positions_above(const float *scores, size_t start, size_t n, float threshold, uint32_t *out, size_t capacity, size_t *next) {
+    size_t i = start, found = 0;
+#if LSR_X86
+    if (vectorized && capacity >= 8) {
+        found = avx_positions_above(scores, &i, n, threshold, out, capacity);
+        if (found + 8 > capacity) {
+            *next = i;
+            return found;
+        }
+    }
+#endif
+    for (; i < n && found < capacity; i++) {
+        if (scores[i] > threshold) out[found++] = (uint32_t)i;
+    }
+    *next = i;
+    return found;
 }
 
 // MARK: Builder kernels

@@ -30,9 +30,13 @@ import LSRVectors
 ///   of bytes, which search reads with fewer cache misses than two separate arrays.
 /// - `post.docs` (u32, P), `post.values` (W, P): every posting of every list. First the blocked
 ///   region (list by list, block by block), then the tail region: the postings static pruning
-///   left out, list by list in document order. Exact search reads both; approximate only blocks.
+///   left out, list by list in document order. Exact search reads the blocks and the tails it
+///   cannot leave out (`list.tailmax`); approximate search only blocks.
 /// - `list.blocks` (u32, V+1): the blocks of list t are `list.blocks[t] ..< list.blocks[t+1]`.
 /// - `list.tail` (u64, V+1): the tail postings of list t, as absolute positions in `post.docs`.
+/// - `list.tailmax` (f32, V; absent in indexes written before 2026-12-03): the largest weight in
+///   list t's tail (0 when the tail is empty). Exact search skips the tails whose bounds cannot
+///   change the top k; without the section it reads every tail.
 /// - `block.offsets` (u32 when the blocked postings number < 2³², else u64; B+1): block b's
 ///   postings in `post.docs`.
 /// - `block.min`, `block.scale` (f32, B): the dequantization of block b's summary codes.
@@ -62,6 +66,7 @@ package enum IndexLayout {
     public static let postingValues = "post.values"
     public static let listBlocks = "list.blocks"
     public static let listTail = "list.tail"
+    public static let listTailMaximum = "list.tailmax"
     public static let blockOffsets = "block.offsets"
     public static let blockMinimum = "block.min"
     public static let blockScale = "block.scale"

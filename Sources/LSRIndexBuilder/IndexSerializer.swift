@@ -122,6 +122,7 @@ final class IndexSerializer {
         }
         try writer.addSection(IndexLayout.listBlocks, array: postings.listBlocks)
         try writer.addSection(IndexLayout.listTail, array: postings.tailEnds.map { $0 + UInt64(postings.blockedCount) })
+        try writer.addSection(IndexLayout.listTailMaximum, array: postings.tailMaximums)
         try writer.beginSection(IndexLayout.blockOffsets)
         if postings.blockedCount <= Int(UInt32.max) {
             try postings.blockOffsets.forEachChunk(of: UInt64.self) { chunk in try writer.append(contentsOf: chunk.map { UInt32($0) }) }

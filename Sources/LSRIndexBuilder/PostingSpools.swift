@@ -22,6 +22,8 @@ final class PostingSpools {
     private(set) var listBlocks: [UInt32] = [0]
     /// End of each list's tail, counted from the start of the tail region.
     private(set) var tailEnds: [UInt64] = [0]
+    /// `list.tailmax`: each list's largest tail weight as stored (0 for an empty tail).
+    private(set) var tailMaximums: [Float] = []
     private(set) var blockedCount = 0
     private(set) var tailCount = 0
     private(set) var blockCount = 0
@@ -60,6 +62,10 @@ final class PostingSpools {
         try summaries.append(list)
         try list.tailDocuments.withUnsafeBytes { try tailDocuments.append($0) }
         try encoded(list.tailValues) { try tailValues.append($0) }
+        // The values are the stored ones already (rounded to the precision when read, so the
+        // rounding here changes nothing; it keeps the bound a stored value whatever the caller).
+        let largest = list.tailValues.max() ?? 0
+        tailMaximums.append(precision == .f16 ? HalfPrecision.round(largest) : largest)
         tailCount += list.tailDocuments.count
         tailEnds.append(UInt64(tailCount))
     }

@@ -16,6 +16,8 @@ struct IndexStorage: @unchecked Sendable {
     let postingValues: UnsafeRawBufferPointer
     let listBlocks: UnsafeBufferPointer<UInt32>
     let listTail: UnsafeBufferPointer<UInt64>
+    /// `list.tailmax`, nil in indexes written before it existed.
+    let listTailMaximum: UnsafeBufferPointer<Float>?
     let blockOffsets: MappedOffsets
     let blockMinimum: UnsafeBufferPointer<Float>
     let blockScale: UnsafeBufferPointer<Float>
@@ -67,6 +69,8 @@ struct IndexStorage: @unchecked Sendable {
         postingValues = try sized(IndexLayout.postingValues, m.postingCount, m.valuePrecision.byteWidth)
         listBlocks = try file.array(IndexLayout.listBlocks, of: UInt32.self, count: v + 1)
         listTail = try file.array(IndexLayout.listTail, of: UInt64.self, count: v + 1)
+        listTailMaximum = file.entries.contains { $0.name == IndexLayout.listTailMaximum }
+            ? try file.array(IndexLayout.listTailMaximum, of: Float.self, count: v) : nil
         blockOffsets = try MappedOffsets(file, IndexLayout.blockOffsets, count: m.blockCount + 1)
         blockMinimum = try file.array(IndexLayout.blockMinimum, of: Float.self, count: m.blockCount)
         blockScale = try file.array(IndexLayout.blockScale, of: Float.self, count: m.blockCount)
@@ -118,6 +122,13 @@ struct IndexStorage: @unchecked Sendable {
     @inline(__always) func tail(ofList t: Int) -> Range<Int> {
         let r = checkedRange(listTail, t, limit: postingCount)
         return r.lowerBound >= blockedPostingCount ? r : 0 ..< 0
+    }
+    /// An upper bound on the weights in list `t`'s tail, nil when the index does not record one
+    /// (or records a negative or non-finite value, only in a damaged file).
+    @inline(__always) func tailBound(ofList t: Int) -> Float? {
+        guard let maximums = listTailMaximum else { return nil }
+        let bound = maximums[t]
+        return bound >= 0 && bound.isFinite ? bound : nil
     }
     /// The block summaries of list `t`, which has `blockCount` blocks, or nil when its
     /// `sum.lists` row points outside the sections.

@@ -77,9 +77,23 @@ struct SearchCostModel {
     /// Fitted to per-query times of exact and skip-ahead search on gcide (2,000 queries): exact
     /// search 2.3 ns per posting plus 2.2 ns per touched document (correlation 0.94), skip-ahead
     /// 0.30–0.35 µs per scored document.
-    /// Changes whenever the model or the plan does: presets tuned under another version may no
-    /// longer reach their targets (the plan decides which queries are answered exactly).
-    static let version = 1
+    /// The planner version of an index: it changes whenever the model or the plan does, since
+    /// presets tuned under another version may no longer reach their targets (the plan decides
+    /// which queries are answered exactly). 1: every tail counted whole; 2: indexes that record
+    /// their tails' largest weights (`list.tailmax`), whose tails exhaustive search may leave
+    /// out, counted at ``tailShareWithBounds``. An index without the section is planned as
+    /// version 1 planned it, so its presets stay valid.
+    static func version(of storage: IndexStorage) -> Int { storage.listTailMaximum == nil ? 1 : 2 }
+
+    /// What a tail posting counts for in exhaustive search's estimate when the index bounds its
+    /// tails (exhaustive search then reads about a fifth of them on gcide, and scans the score
+    /// array instead of following the visited bits). Chosen by tuning and testing presets with
+    /// 0.4, 0.25 and 0.15 on gcide and on a 250,000-document collection (1,000 tuning and 4,994
+    /// test queries each; `Evaluation/reports/tail-share-2026-12-03.md`): 0.25 and 0.15 were
+    /// 10–25% faster than 0.4 at equal recall and even with each other (0.25 ahead at 0.90–0.97
+    /// summed over both collections). At 0.25 the measured / estimated exhaustive time is 0.64
+    /// on gcide and 0.83 on the other collection, where skip-ahead's is 0.68 and 0.53.
+    static let tailShareWithBounds: Float = 0.25
 
     static let standard = SearchCostModel(
         perPosting: 2.3, perTouchedDocument: 2.2, perBitsetWord: 2, perDocument: 300, perList: 3000, perBlock: 20,
@@ -98,18 +112,21 @@ struct SearchCostModel {
         min(0.6, max(0.05, 0.08 + 0.75 * (1 - heapFactor)))
     }
 
-    /// Exhaustive search's cost for `query`: every posting of its lists, the documents they
-    /// touch (estimated as random draws), two passes over the visited bits (as when fitted) and
-    /// the rescoring of about 2k candidates.
+    /// Exhaustive search's cost for `query`: every blocked posting of its lists and their tails
+    /// (at ``tailShareWithBounds`` when the index bounds them), the documents they touch
+    /// (estimated as random draws), two passes over the visited bits (as when fitted) and the
+    /// rescoring of about 2k candidates.
     func exhaustiveCost(_ storage: IndexStorage, _ query: QueryVector, k: Int) -> Float {
-        var postings = 0
+        var blocked = 0, tails = 0
         for c in query.components where Int(c) < storage.dimension {
-            postings += storage.blockedPostings(ofList: Int(c)).count + storage.tail(ofList: Int(c)).count
+            blocked += storage.blockedPostings(ofList: Int(c)).count
+            tails += storage.tail(ofList: Int(c)).count
         }
+        let postings = Float(blocked) + (storage.listTailMaximum == nil ? 1 : Self.tailShareWithBounds) * Float(tails)
         let documents = Float(max(1, storage.documentCount))
-        let touched = documents * (1 - exp(-Float(postings) / documents))
+        let touched = documents * (1 - exp(-postings / documents))
         let words = Float((storage.documentCount + 63) / 64)
-        return perPosting * Float(postings) + perTouchedDocument * touched + 2 * perBitsetWord * words + perDocument * Float(2 * k)
+        return perPosting * postings + perTouchedDocument * touched + 2 * perBitsetWord * words + perDocument * Float(2 * k)
     }
 
     /// Skip-ahead search's expected cost: per visited list, its fixed cost and the expected

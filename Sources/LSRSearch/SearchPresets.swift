@@ -38,7 +38,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
 
     package init(
         k: Int, index: String, queries: Int, queriesFile: String?, seed: UInt64, method: String, created: String,
-        lsrVersion: String, presets: [SearchPreset]
+        lsrVersion: String, plannerVersion: Int, presets: [SearchPreset]
     ) {
         self.k = k
         self.index = index
@@ -48,7 +48,7 @@ public struct SearchPresets: Codable, Sendable, Equatable {
         self.method = method
         self.created = created
         self.lsrVersion = lsrVersion
-        plannerVersion = SearchCostModel.version
+        self.plannerVersion = plannerVersion
         self.presets = presets.sorted { $0.targetRecall < $1.targetRecall }
     }
 
@@ -67,11 +67,11 @@ public struct SearchPresets: Codable, Sendable, Equatable {
         return SideFile.encode(magic: "lsr-presets", version: SearchPresets.formatVersion, body: body)
     }
 
-    /// Decodes a presets file.
+    /// Decodes a presets file for an index planned by `plannerVersion`.
     /// - Throws: `LSRError.corruptIndex` naming the file when the header, checksum, length or
     ///   body is wrong; `.unsupportedVersion` for any other format version, or presets tuned
     ///   under another search planner version.
-    package static func decode(_ bytes: [UInt8], path: String) throws -> SearchPresets {
+    package static func decode(_ bytes: [UInt8], path: String, plannerVersion: Int) throws -> SearchPresets {
         let remedy = "run `lsr tune` again"
         func corrupt(_ message: String) -> LSRError { LSRError(.corruptIndex, message + "; " + remedy, path: path) }
         let body = try SideFile.body(of: bytes, magic: "lsr-presets", version: formatVersion, path: path, remedy: remedy)
@@ -94,10 +94,10 @@ public struct SearchPresets: Codable, Sendable, Equatable {
                 }
             }
         }
-        guard presets.plannerVersion == SearchCostModel.version else {
+        guard presets.plannerVersion == plannerVersion else {
             throw LSRError(
                 .unsupportedVersion,
-                "the presets were tuned with search planner \(presets.plannerVersion), this lsr plans with \(SearchCostModel.version); run `lsr tune` again",
+                "the presets were tuned with search planner \(presets.plannerVersion), this lsr plans this index with \(plannerVersion); run `lsr tune` again",
                 path: path)
         }
         presets.presets.sort { $0.targetRecall < $1.targetRecall }
@@ -163,6 +163,9 @@ extension Index {
     /// record it to refuse an index they were not made for.
     public var identity: String { XXHash64.hex(file.tableChecksum) }
 
+    /// The version of the search planner for this index (``SearchPresets/plannerVersion``).
+    package var plannerVersion: Int { SearchCostModel.version(of: storage) }
+
     /// The stored presets, or nil when the index has none.
     /// - Throws: `LSRError` when the file is damaged or was tuned on another index.
     public func presets() throws -> SearchPresets? {
@@ -171,7 +174,7 @@ extension Index {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LSRError(.io, "cannot read the presets file", path: path)
         }
-        let presets = try SearchPresets.decode(Array(data), path: path)
+        let presets = try SearchPresets.decode(Array(data), path: path, plannerVersion: plannerVersion)
         guard presets.index == identity else {
             throw LSRError(.corruptIndex, "the presets were tuned on another index (rebuilt since?); run `lsr tune` again", path: path)
         }

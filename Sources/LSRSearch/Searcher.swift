@@ -23,9 +23,13 @@ public final class Searcher {
     let queueStorage: UnsafeMutablePointer<UInt32>
     /// Accumulated scores of exhaustive search, zero between queries.
     let accumulators: UnsafeMutableBufferPointer<Float>
+    /// Positions found by one call of exhaustive search's score scan.
+    let scanPositions: UnsafeMutableBufferPointer<UInt32>
     var heap = TopKHeap()
     /// Exhaustive search's documents to rescore (reused).
     var candidates: [Candidate] = []
+    /// Exhaustive search's tails waiting to be read or left out (reused).
+    var boundedTails: [BoundedTail] = []
     /// The query's positions ordered by weight (reused).
     var cutOrder: [Int] = []
     /// ``Index/largestWeight``, read once.
@@ -45,6 +49,7 @@ public final class Searcher {
         queueStorage = .allocate(capacity: max(1, storage.documentCount))
         accumulators = .allocate(capacity: max(1, storage.documentCount))
         accumulators.initialize(repeating: 0)
+        scanPositions = .allocate(capacity: 256)
         largestDocumentWeight = index.largestWeight
     }
 
@@ -54,6 +59,7 @@ public final class Searcher {
         blockSums.deallocate()
         queueStorage.deallocate()
         accumulators.deallocate()
+        scanPositions.deallocate()
     }
 
     /// The top `parameters.k` documents for `query`, by `method`: the one search entry point.
@@ -65,7 +71,8 @@ public final class Searcher {
     ///   `heapFactor ×` the current k-th score are skipped; in the other blocks, a document is
     ///   skipped too when the summary score with the list's coordinate replaced by the
     ///   document's own weight is below that bound; the remaining documents are scored exactly.
-    /// - `.exact`: every posting of every query term, term at a time (the oracle).
+    /// - `.exact`: term at a time over the query terms' postings (the oracle): every blocked
+    ///   posting, and every tail that can change the top k (`ExhaustiveSearch.swift`).
     /// - `.bruteForce`: every document's forward vector scored, with no inverted lists (the
     ///   baseline `.exact` is measured against; same results).
     ///

@@ -220,7 +220,8 @@ public struct Tuner: Sendable {
             method: "recall@\(k) vs exact search, mean over the tuning queries less \(margin) standard error(s); "
                 + "fastest \(selection == .measuredTime ? "measured on one thread" : "by the work estimate") among candidates within \(Int(((Tuner.candidateCostSlack - 1) * 100).rounded()))% of the cheapest estimate; "
                 + "\(self.folds)-fold cross-validated recall",
-            created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, presets: presets)
+            created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, plannerVersion: index.plannerVersion,
+            presets: presets)
         return TuningResult(
             presets: result, points: points.map(\.summary), measuredMicroseconds: measured,
             seconds: (ContinuousClock.now - started).seconds)

@@ -149,9 +149,31 @@ final class BuildTests: XCTestCase {
             let output = directory.file(name)
             let run = try runLSR(["index", "--input", inputs[collection]!, "--output", output, "--threads", "2", "--seed", "11"] + options)
             XCTAssertEqual(run.status, 0, run.stderr)
-            let built = try sectionFingerprint(IndexFile(path: output + "/" + IndexLayout.indexFileName))
+            let file = try IndexFile(path: output + "/" + IndexLayout.indexFileName)
+            let built = try sectionFingerprint(file)
             XCTAssertEqual(String(built, radix: 16), String(checksum, radix: 16), name)
+            try checkTailMaximums(file, name)
         }
+    }
+
+    /// `list.tailmax` (newer than the golden values, so left out of the fingerprint) holds the
+    /// largest stored weight of each list's tail, 0 for an empty tail.
+    private func checkTailMaximums(_ file: IndexFile, _ name: String) throws {
+        let metadata = try IndexMetadata.decode(try file.verifiedSection(IndexLayout.metadata), path: file.path)
+        let tails = try file.array(IndexLayout.listTail, of: UInt64.self, count: metadata.vocabularySize + 1)
+        let maximums = try file.array(IndexLayout.listTailMaximum, of: Float.self, count: metadata.vocabularySize)
+        let values = try file.section(IndexLayout.postingValues)
+        func value(_ p: Int) -> Float {
+            metadata.valuePrecision == .f16
+                ? HalfPrecision.decode(values.load(fromByteOffset: 2 * p, as: UInt16.self)) : values.load(fromByteOffset: 4 * p, as: Float.self)
+        }
+        var nonEmpty = 0
+        for t in 0 ..< metadata.vocabularySize {
+            let tail = Int(tails[t]) ..< Int(tails[t + 1])
+            nonEmpty += tail.isEmpty ? 0 : 1
+            XCTAssertEqual(maximums[t], tail.map(value).max() ?? 0, "\(name): list \(t)")
+        }
+        XCTAssertEqual(nonEmpty > 0, metadata.blockedPostingCount < metadata.postingCount, "\(name): lists with tails")
     }
 
     /// A hash of every section's name, length and checksum, in name order: what an index file
@@ -159,7 +181,7 @@ final class BuildTests: XCTestCase {
     /// `meta` counts as if it had no `writtenBy` (the golden values are older than that key),
     /// after checking that it names this lsr.
     private func sectionFingerprint(_ file: IndexFile) throws -> UInt64 {
-        let entries = try file.entries.sorted { $0.name < $1.name }.map { entry -> String in
+        let entries = try file.entries.filter { $0.name != IndexLayout.listTailMaximum }.sorted { $0.name < $1.name }.map { entry -> String in
             guard entry.name == IndexLayout.metadata else { return "\(entry.name) \(entry.length) \(entry.checksum)\n" }
             var metadata = try IndexMetadata.decode(try file.verifiedSection(IndexLayout.metadata), path: file.path)
             XCTAssertEqual(metadata.writtenBy, lsrVersion)
@@ -505,6 +527,36 @@ final class BuilderKernelTests: XCTestCase {
 
     /// Every half value, the midpoints between neighbours (ties round to even), values beyond
     /// the range and random floats encode as Swift's `Float16` conversion does.
+    /// The score scan of exact search finds exactly the positions above the threshold, in order,
+    /// whatever the start, length and capacity (below 8 it runs the portable loop, from 8 the
+    /// vector one where the CPU has it), resuming where each call stopped.
+    func testPositionsAboveKernelFindsEveryPositionInOrder() {
+        var generator = SplitMix64(seed: 9)
+        for n in 0 ... 70 {
+            var scores = (0 ..< n).map { _ in Float(generator.next() % 4) }
+            if n > 3 { scores[n / 2] = .nan }
+            for threshold: Float in [-1, 0, 1.5, 3] {
+                for start in Set([0, 1, 7, 8, 9, n / 2, n]) where start <= n {
+                    let expected = (start ..< n).filter { scores[$0] > threshold }
+                    for capacity in [1, 3, 7, 8, 9, 15, 16, 256] {
+                        var found: [Int] = [], position = start, calls = 0
+                        var out = [UInt32](repeating: .max, count: capacity)
+                        while position < n && calls <= n + 1 {
+                            var next = 0
+                            let count = lsr_positions_above(scores, position, n, threshold, &out, capacity, &next)
+                            XCTAssertLessThanOrEqual(count, capacity)
+                            XCTAssertGreaterThan(next, position, "progress")
+                            found += out[..<count].map { Int($0) }
+                            position = next
+                            calls += 1
+                        }
+                        XCTAssertEqual(found, expected, "n \(n) threshold \(threshold) start \(start) capacity \(capacity)")
+                    }
+                }
+            }
+        }
+    }
+
     func testHalfEncodingKernelMatchesFloat16() {
         var values: [Float] = [0, -0, 65504, 65519.99, 65520, 1e-8, 5.96e-8, 2.98e-8, 2.99e-8, .infinity, Float.greatestFiniteMagnitude]
         for bits in 0 ..< UInt16(0x7C00) {

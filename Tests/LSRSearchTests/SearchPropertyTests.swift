@@ -1,3 +1,4 @@
+import Foundation
 import LSR
 import LSRTestSupport
 import XCTest
@@ -39,6 +40,83 @@ final class SearchPropertyTests: XCTestCase {
                 XCTAssertEqual(try searcher.search(query, parameters: SearchParameters(k: 1000), method: .bruteForce), try searcher.search(query, parameters: SearchParameters(k: 1000), method: .exact), "seed \(seed) query \(q)")
             }
         }
+    }
+
+    /// Exact search leaves out the tails whose bounds (`list.tailmax`) cannot change the top k:
+    /// on pruned collections it reads fewer postings than the query's lists hold, and its results
+    /// equal a scan of every forward vector (ids and scores), for f32 and f16 weights and any k.
+    func testExactSearchLeavesOutTailsAndStaysExact() throws {
+        var searches = 0, leftOut = 0
+        for (seed, precision) in [(UInt64(41), ValuePrecision.f32), (42, .f16)] {
+            var collection = SyntheticCollection(seed: seed, count: 3000, dimension: 80, meanLength: 20)
+            // Copies of 300 documents: exact ties, the copy (higher id) often in a tail where the
+            // original is in a block.
+            collection.ids += (0 ..< 300).map { "copy\($0)" }
+            collection.vectors += collection.vectors.prefix(300)
+            let configuration = BuildConfiguration(
+                pruning: .globalThreshold(nPostings: 30, maxFraction: 1.5), valuePrecision: precision, summaries: .always, seed: seed)
+            let index = try build(collection, configuration, name: "tails\(seed)")
+            XCTAssertEqual(index.plannerVersion, 2, "an index with tail bounds")
+            let raw = SyntheticCollection(seed: seed + 1, count: 40, dimension: 80, meanLength: 12, idPrefix: "q", skew: 1)
+            let set = try directory.queries(raw, for: index, name: "q\(seed)")
+            var listLengths: [String: Int] = [:]
+            for vector in collection.vectors { for (token, _) in vector { listLengths[token, default: 0] += 1 } }
+            let searcher = Searcher(index: index)
+            for (q, query) in set.vectors.enumerated() {
+                let postings = raw.vectors[q].reduce(0) { $0 + (listLengths[$1.token] ?? 0) }
+                for k in [1, 10, 100] {
+                    var work = SearchWorkCounts()
+                    let exact = try searcher.search(query, parameters: SearchParameters(k: k), method: .exact, counting: &work)
+                    XCTAssertEqual(exact, try searcher.search(query, parameters: SearchParameters(k: k), method: .bruteForce), "seed \(seed) query \(q) k \(k)")
+                    XCTAssertLessThanOrEqual(work.postingsAccumulated, postings)
+                    searches += 1
+                    if work.postingsAccumulated < postings { leftOut += 1 }
+                }
+            }
+        }
+        // The comparison above means something only if tails really were left out.
+        XCTAssertGreaterThan(leftOut, searches / 3, "\(leftOut) of \(searches) searches left tails out")
+    }
+
+    /// An index as written before `list.tailmax` existed (the same file with the section's table
+    /// entry renamed, so no reader finds it) opens, reads every tail, answers exactly as the index
+    /// with the section does, and keeps planner version 1, under which its presets were tuned.
+    func testIndexWithoutTailBoundsSearchesAsBefore() throws {
+        let collection = SyntheticCollection(seed: 45, count: 2000, dimension: 80, meanLength: 20)
+        let configuration = BuildConfiguration(pruning: .globalThreshold(nPostings: 30, maxFraction: 1.5), summaries: .always, seed: 45)
+        let bounded = try build(collection, configuration, name: "bounded")
+        let old = directory.file("unbounded")
+        try FileManager.default.createDirectory(atPath: old, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: bounded.path + "/documents.sqlite", toPath: old + "/documents.sqlite")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: bounded.path + "/" + IndexLayout.indexFileName)))
+        let sections = Int(bytes[12]) | Int(bytes[13]) << 8, table = bytes[16 ..< 24].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let entry = try XCTUnwrap((0 ..< sections).first { e in
+            bytes[(table + 48 * e)...].prefix { $0 != 0 }.elementsEqual(IndexLayout.listTailMaximum.utf8)
+        })
+        bytes[table + 48 * entry + 12] = UInt8(ascii: "-")  // "list.tailmax" → "list.tailmax-"
+        func store(_ value: UInt64, at offset: Int) { for i in 0 ..< 8 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
+        store(bytes[table ..< table + 48 * sections].withUnsafeBytes { XXHash64.hash($0) }, at: 32)
+        store(bytes[0 ..< 40].withUnsafeBytes { XXHash64.hash($0) }, at: 40)
+        try Data(bytes).write(to: URL(fileURLWithPath: old + "/" + IndexLayout.indexFileName))
+        let unbounded = try Index(path: old)
+        XCTAssertEqual(bounded.plannerVersion, 2)
+        XCTAssertEqual(unbounded.plannerVersion, 1)
+
+        let raw = SyntheticCollection(seed: 46, count: 40, dimension: 80, meanLength: 12, idPrefix: "q", skew: 1)
+        let queries = (try directory.queries(raw, for: bounded, name: "qb"), try directory.queries(raw, for: unbounded, name: "qu"))
+        let searchers = (Searcher(index: bounded), Searcher(index: unbounded))
+        var fewer = 0
+        for (q, (query, same)) in zip(queries.0.vectors, queries.1.vectors).enumerated() {
+            XCTAssertEqual(query, same)
+            var work = (SearchWorkCounts(), SearchWorkCounts())
+            let exact = try searchers.0.search(query, parameters: SearchParameters(k: 10), method: .exact, counting: &work.0)
+            XCTAssertEqual(try searchers.1.search(query, parameters: SearchParameters(k: 10), method: .exact, counting: &work.1), exact, "query \(q)")
+            XCTAssertLessThanOrEqual(work.0.postingsAccumulated, work.1.postingsAccumulated)
+            fewer += work.0.postingsAccumulated < work.1.postingsAccumulated ? 1 : 0
+            let skipAhead = SearchParameters(k: 10, queryCut: 4, heapFactor: 0.9, planning: .skipAhead)
+            XCTAssertEqual(try searchers.1.search(query, parameters: skipAhead), try searchers.0.search(query, parameters: skipAhead), "query \(q)")
+        }
+        XCTAssertGreaterThan(fewer, 10, "the index with bounds left tails out")
     }
 
     func testApproximateWithoutPruningOrSkippingEqualsExact() throws {

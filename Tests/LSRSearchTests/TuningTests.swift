@@ -25,7 +25,7 @@ final class TuningTests: XCTestCase {
     private var examplePresets: SearchPresets {
         SearchPresets(
             k: 10, index: "00000000deadbeef", queries: 100, queriesFile: "q.jsonl", seed: 7, method: "test", created: "2026-12-02T00:00:00Z",
-            lsrVersion: lsrVersion, presets: [
+            lsrVersion: lsrVersion, plannerVersion: 2, presets: [
                 SearchPreset(targetRecall: 0.97, method: .exact, queryCut: 0, heapFactor: 0, tuningRecall: 1, recallLowerBound: 1,
                              crossValidatedRecall: 1, meanMicroseconds: 100),
                 SearchPreset(targetRecall: 0.9, method: .approximate, queryCut: 4, heapFactor: 0.85, tuningRecall: 0.92, recallLowerBound: 0.91,
@@ -36,7 +36,7 @@ final class TuningTests: XCTestCase {
     func testPresetsRoundTripAndChooseTheLowestTargetAtOrAbove() throws {
         let presets = examplePresets
         XCTAssertEqual(presets.presets.map(\.targetRecall), [0.9, 0.97], "kept in ascending order")
-        let decoded = try SearchPresets.decode(try presets.encoded(), path: "p")
+        let decoded = try SearchPresets.decode(try presets.encoded(), path: "p", plannerVersion: 2)
         XCTAssertEqual(decoded, presets)
         XCTAssertEqual(decoded.preset(forTargetRecall: 0.9)?.queryCut, 4)
         XCTAssertEqual(decoded.preset(forTargetRecall: 0.85)?.targetRecall, 0.9)
@@ -54,7 +54,7 @@ final class TuningTests: XCTestCase {
         invalid.presets[0].queryCut = -3
         let damaged: [[UInt8]] = [flipped, Array(bytes.dropLast(5)), bytes + [UInt8(ascii: " ")], Array("hello\n{}".utf8), [], try invalid.encoded()]
         for (n, bad) in damaged.enumerated() {
-            XCTAssertThrowsError(try SearchPresets.decode(bad, path: "presets"), "case \(n)") { error in
+            XCTAssertThrowsError(try SearchPresets.decode(bad, path: "presets", plannerVersion: 2), "case \(n)") { error in
                 let error = error as! LSRError
                 XCTAssertEqual(error.code, .corruptIndex, "case \(n): \(error)")
                 XCTAssertEqual(error.path, "presets")
@@ -65,7 +65,7 @@ final class TuningTests: XCTestCase {
         var otherPlanner = examplePresets
         otherPlanner.plannerVersion += 1
         for bad in [wrongVersion, try otherPlanner.encoded()] {
-            XCTAssertThrowsError(try SearchPresets.decode(bad, path: "presets")) { XCTAssertEqual(($0 as! LSRError).code, .unsupportedVersion) }
+            XCTAssertThrowsError(try SearchPresets.decode(bad, path: "presets", plannerVersion: 2)) { XCTAssertEqual(($0 as! LSRError).code, .unsupportedVersion) }
         }
     }
 

@@ -86,6 +86,12 @@ void lsr_rename_vector(const uint32_t *source, size_t n, const uint32_t *rename,
                        size_t component_width, ptrdiff_t *counts, uint64_t *bitmap, uint32_t *position, uint64_t *keys, uint32_t *order,
                        uint32_t *renamed, void *permuted);
 
+/// Positions i in [start, n) with scores[i] > threshold (NaN never), ascending, at most `capacity`
+/// of them into `out`; returns how many and sets *next to where the next call resumes (n once
+/// the scan is complete; every call with capacity ≥ 1 and start < n makes progress). A scan of
+/// a dense score array for the few values above a cutoff (vectorized when capacity ≥ 8).
+size_t lsr_positions_above(const float *scores, size_t start, size_t n, float threshold, uint32_t *out, size_t capacity, size_t *next);
+
 /// Decodes n IEEE half-precision values (bits) to floats: F16C eight at a time where available,
 /// else the exact portable conversion (the same floats for finite halves).
 void lsr_decode_halves(const uint16_t *halves, float *out, size_t n);
