@@ -31,8 +31,11 @@ struct ExhaustiveSearch<Work: SearchWork>: TypedIndexVisitor {
     }
 
     /// How much of the k-th score the left-out tails may add up to. Higher leaves out more
-    /// postings but rescores more candidates; exact search on gcide was fastest at 0.25–0.4
-    /// (`Evaluation/reports/exact-tails-*.json`).
+    /// postings but rescores more candidates. Set from exploratory runs on 2,000 gcide queries
+    /// (0.25–0.4 even within noise, 0.1 and 0.5 slower; no committed command reruns them), then
+    /// measured at 0.3 on gcide and on a 250,000-document collection:
+    /// `Evaluation/reports/exact-tails-{gcide,syn250k}-2026-12-03.json` (0.45× and 0.49× the time
+    /// of reading every tail).
     static var leftOutShare: Float { 0.3 }
 
     mutating func visit<C, W>(_ typed: TypedIndex<C, W>) -> [SearchHit] {

@@ -89,9 +89,9 @@ struct SearchCostModel {
     /// tails (exhaustive search then reads about a fifth of them on gcide, and scans the score
     /// array instead of following the visited bits). Chosen by tuning and testing presets with
     /// 0.4, 0.25 and 0.15 on gcide and on a 250,000-document collection (1,000 tuning and 4,994
-    /// test queries each; `Evaluation/reports/tail-share-2026-12-03.md`): 0.25 and 0.15 were
-    /// 10–25% faster than 0.4 at equal recall and even with each other (0.25 ahead at 0.90–0.97
-    /// summed over both collections). At 0.25 the measured / estimated exhaustive time is 0.64
+    /// test queries each; `Evaluation/reports/tail-share-2026-12-03.md`): summed over the
+    /// 0.90–0.97 presets of both collections, 0.25 took 1,320 µs, 0.15 1,375 µs and 0.4 1,656 µs,
+    /// at the same recall targets. At 0.25 the measured / estimated exhaustive time is 0.64
     /// on gcide and 0.83 on the other collection, where skip-ahead's is 0.68 and 0.53.
     static let tailShareWithBounds: Float = 0.25
 

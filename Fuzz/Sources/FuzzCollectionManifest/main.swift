@@ -47,18 +47,7 @@ extension String {
 
 /// Three shards of 301 fixed documents, as `lsr index --shards 3` writes them.
 func buildCollection(in scratch: ScratchDirectory) throws -> String {
-    // A fixed linear congruential sequence (Knuth's MMIX constants): the same collection every run.
-    var state: UInt64 = 11
-    func random() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 33
-    }
-    var lines = ""
-    for d in 0 ..< 301 {
-        let terms = Set((0 ..< 10).map { _ in Int(random() % 60) }).sorted()
-        let vector = terms.map { "\"t\($0)\": \(Double(random() % 1000) / 100 + 0.01)" }.joined(separator: ", ")
-        lines += "{\"id\": \"d\(d)\", \"vector\": {\(vector)}}\n"
-    }
+    let lines = fixedCollectionJSONL(seed: 11, documents: 301, termsPerDocument: 10, vocabulary: 60, content: false)
     let input = Array(lines.utf8).withUnsafeBytes { scratch.write("documents.jsonl", $0) }
     let directory = scratch.path + "/collection"
     try ShardedIndexBuilder(configuration: BuildConfiguration(threads: 1), shardCount: 3)

@@ -107,18 +107,7 @@ func store64(_ bytes: inout [UInt8], _ at: Int, _ value: UInt64) {
 /// Builds a 300-document index over 80 tokens ("t0" …) with small blocks, so that every
 /// section is populated.
 func buildBaseIndex(in scratch: ScratchDirectory) throws -> (directory: String, indexBytes: [UInt8]) {
-    // A fixed linear congruential sequence (Knuth's MMIX constants): the same index every run.
-    var state: UInt64 = 7
-    func random() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 33
-    }
-    var lines = ""
-    for d in 0 ..< 300 {
-        let terms = Set((0 ..< 12).map { _ in Int(random() % 80) }).sorted()
-        let vector = terms.map { "\"t\($0)\": \(Double(random() % 1000) / 100 + 0.01)" }.joined(separator: ", ")
-        lines += "{\"id\": \"d\(d)\", \"content\": \"document \(d)\", \"vector\": {\(vector)}}\n"
-    }
+    let lines = fixedCollectionJSONL(seed: 7, documents: 300, termsPerDocument: 12, vocabulary: 80, content: true)
     let input = Array(lines.utf8).withUnsafeBytes { scratch.write("base.jsonl", $0) }
     let directory = scratch.path + "/base"
     let configuration = BuildConfiguration(

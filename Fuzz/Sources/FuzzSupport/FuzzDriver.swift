@@ -54,3 +54,22 @@ public struct ScratchDirectory {
         return file
     }
 }
+
+/// A fixed collection as JSONL: `documents` records `{"id": "d<n>", ["content": "document <n>",]
+/// "vector": {...}}` of up to `termsPerDocument` distinct tokens `t0 ..< t<vocabulary>`, weights
+/// in [0.01, 10.0). A fixed linear congruential sequence (Knuth's MMIX constants) from `seed`
+/// draws them: the same bytes every run.
+public func fixedCollectionJSONL(seed: UInt64, documents: Int, termsPerDocument: Int, vocabulary: Int, content: Bool) -> String {
+    var state = seed
+    func random() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 33
+    }
+    var lines = ""
+    for d in 0 ..< documents {
+        let terms = Set((0 ..< termsPerDocument).map { _ in Int(random() % UInt64(vocabulary)) }).sorted()
+        let vector = terms.map { "\"t\($0)\": \(Double(random() % 1000) / 100 + 0.01)" }.joined(separator: ", ")
+        lines += "{\"id\": \"d\(d)\", " + (content ? "\"content\": \"document \(d)\", " : "") + "\"vector\": {\(vector)}}\n"
+    }
+    return lines
+}
