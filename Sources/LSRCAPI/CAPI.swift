@@ -215,6 +215,24 @@ public func lsr_index_shards(
     }
 }
 
+/// Maps every page of the index (of each open shard of a collection) into this process before
+/// searching (`Index.preload()`), reading what the page cache does not hold, so that no query
+/// waits on a page fault or a disk read: worth it before batches over an index that fits in
+/// memory. `*mapped` is 1 when the system did it, 0 when it cannot (Linux before 5.14, other
+/// systems: searches then map pages as they touch them).
+@_cdecl("lsr_index_preload")
+public func lsr_index_preload(
+    _ index: UnsafeMutableRawPointer?, _ mapped: UnsafeMutablePointer<Int32>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        let shards = try handle(index).shards
+        var all = true
+        for shard in shards { all = shard.index.preload() && all }
+        mapped.pointee = all ? 1 : 0
+        return 0
+    }
+}
+
 /// The search settings of one call.
 private func searchSettings(k: Int64, queryCut: Int64, heapFactor: Float, method: Int32, threads: Int64) throws -> (SearchParameters, SearchMethod, Int) {
     let methods: [SearchMethod] = [.approximate, .exact, .bruteForce]

@@ -14,6 +14,8 @@ struct QueryInputOptions: ParsableArguments {
     var queryIds: String?
     @Option(help: "Binary queries: vocabulary naming their components.")
     var vocab: String?
+    @Option(help: "Map the whole index into memory before the first query, so that no query waits on a page fault or a disk read: auto (for a queries file, when the index takes at most half the physical memory), always or never.")
+    var preload: PreloadChoice = .auto
 
     func validate() throws {
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give --queries FILE or --query TEXT (one kind)") }
@@ -27,6 +29,24 @@ struct QueryInputOptions: ParsableArguments {
 
     /// Opens the index (`lsr search` opens a collection itself; `tune` and `sweep` work on one index).
     func openIndex(for command: String) throws -> Index { try openOneIndex(index, for: command) }
+
+    /// Preloads `indexes` (``Index/preload()``) as `--preload` says: the milliseconds it took,
+    /// or nil when they were not preloaded.
+    func preload(_ indexes: [Index]) -> Double? {
+        switch preload {
+        case .never: return nil
+        case .auto:
+            guard queries != nil else { return nil }
+            let bytes = indexes.reduce(0) { $0 + $1.fileBytes }
+            guard UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else { return nil }
+        case .always: break
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        var mapped = true
+        for index in indexes { mapped = index.preload() && mapped }
+        return mapped ? (clock.now - started).seconds * 1e3 : nil
+    }
 
     func readQueries(for index: Index) throws -> QuerySet {
         if let queries { return try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab) }
@@ -105,6 +125,7 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let opened = try input.openIndex(for: "search")
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
+        let preloadMilliseconds = input.preload([opened])
         let querySet = try input.readQueries(for: opened)
         var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var parameters = self.parameters
@@ -120,6 +141,7 @@ struct SearchCommand: ParsableCommand {
             unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
             emptyQueries: querySet.emptyQueries, document: { try opened.documents.document(at: $0) })
         outcome.presetNote = presetNote
+        outcome.preloadMilliseconds = preloadMilliseconds
         if let denseQueries = hybrid.denseQueries {
             let dense = try DenseQueries.read(path: denseQueries, idsPath: hybrid.denseQueryIds, queryIDs: querySet.ids)
             let searched = hybrid.denseOnly
@@ -158,6 +180,7 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let collection = try ShardedIndex(path: input.index)
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
+        let preloadMilliseconds = input.preload(collection.shards)
         let querySet: ShardedQuerySet
         if let queries = input.queries {
             querySet = try collection.readQueries(path: queries, idsPath: input.queryIds, vocabularyPath: input.vocab)
@@ -170,6 +193,7 @@ struct SearchCommand: ParsableCommand {
             unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
             emptyQueries: querySet.emptyQueries, document: { try collection.document(at: $0) })
         outcome.shards = collection.shards.count
+        outcome.preloadMilliseconds = preloadMilliseconds
         outcome.result = try collection.search(querySet, parameters: parameters, method: method, threads: threading.threads)
         if recallVsExact {
             let truth = method != .approximate ? outcome.result : try collection.search(querySet, parameters: parameters, method: .exact, threads: threading.threads)
@@ -186,6 +210,8 @@ struct SearchCommand: ParsableCommand {
         var method: SearchMethod
         var parameters: SearchParameters
         var openMilliseconds: Double
+        /// How long ``QueryInputOptions/preload(_:)`` took; nil when the index was not preloaded.
+        var preloadMilliseconds: Double?
         var unknownTokens: Int
         var queriesWithOnlyUnknownTokens: Int
         var emptyQueries: Int
@@ -257,6 +283,7 @@ struct SearchCommand: ParsableCommand {
                 "open_ms": outcome.openMilliseconds,
             ]
             if let shards = outcome.shards { fields["shards"] = shards }
+            if let preload = outcome.preloadMilliseconds { fields["preload_ms"] = preload }
             if let recall = outcome.recall { fields["recall_vs_exact"] = recall }
             if let stages = outcome.stages {
                 fields["sparse_us"] = LatencySummary(stages.sparseMicroseconds).mean
@@ -318,3 +345,6 @@ struct SearchCommand: ParsableCommand {
 }
 
 extension SearchPlanning: ExpressibleByArgument {}
+
+/// `--preload`: whether to map the whole index before searching.
+enum PreloadChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }

@@ -135,6 +135,17 @@ final class CLITests: XCTestCase {
             XCTAssertNotNil(json[key], key)
         }
         XCTAssertEqual(json["queries"] as? Int, 5)
+        // A queries file on a small index is preloaded by default; --preload never skips it and
+        // --preload always forces it; the results never change.
+        XCTAssertGreaterThanOrEqual(json["preload_ms"] as? Double ?? -1, 0)
+        for (mode, preloaded) in [("never", false), ("always", true)] {
+            let modeReport = directory.file("report-\(mode).json")
+            let searched = try runLSR(["search", "--index", index, "--queries", queries, "--k", "3", "--preload", mode, "--report", modeReport])
+            XCTAssertEqual(searched.status, 0, searched.stderr)
+            XCTAssertEqual(searched.stdout.split(separator: "\n").map { $0.split(separator: " ")[..<5] }, lines.map { $0.split(separator: " ")[..<5] })
+            let figures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: modeReport))) as! [String: Any]
+            XCTAssertEqual(figures["preload_ms"] != nil, preloaded, mode)
+        }
         let human = try runLSR(["search", "--index", index, "--queries", queries, "--show-content", "--k", "2"])
         XCTAssertTrue(human.stdout.contains("text of doc"), human.stdout)
         XCTAssertTrue(try runLSR(["info", index]).stdout.contains("documents: 300"))

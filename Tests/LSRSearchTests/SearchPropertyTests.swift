@@ -42,6 +42,24 @@ final class SearchPropertyTests: XCTestCase {
         }
     }
 
+    /// Preloading maps the index (on Linux 5.14 and later) and changes no result.
+    func testPreloadChangesNoResult() throws {
+        let collection = SyntheticCollection(seed: 7, count: 500, dimension: 60, meanLength: 8)
+        let index = try build(collection, BuildConfiguration(pruning: .globalThreshold(nPostings: 20, maxFraction: 1.5), summaries: .always, seed: 7), name: "preload")
+        let (set, _) = try queries(index, seed: 107)
+        let before = try index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 3, heapFactor: 0.9), threads: 1).hits
+        #if os(Linux)
+        var system = utsname()
+        uname(&system)
+        let release = withUnsafeBytes(of: system.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        XCTAssertEqual(index.preload(), version.count == 2 && (version[0], version[1]) >= (5, 14), release)
+        #else
+        XCTAssertFalse(index.preload())
+        #endif
+        XCTAssertEqual(try index.search(set.vectors, parameters: SearchParameters(k: 10, queryCut: 3, heapFactor: 0.9), threads: 1).hits, before)
+    }
+
     /// Exact search leaves out the tails whose bounds (`list.tailmax`) cannot change the top k:
     /// on pruned collections it reads fewer postings than the query's lists hold, and its results
     /// equal a scan of every forward vector (ids and scores), for f32 and f16 weights and any k.

@@ -51,6 +51,7 @@ def _load():
         "lsr_evaluate": (c.c_int32, [c.c_char_p, c.c_char_p, c.c_char_p, c.c_int32, c.POINTER(c.c_void_p),
                                      c.POINTER(c.c_void_p)]),
         "lsr_collection_open_shards": (c.c_void_p, [c.c_char_p, c.c_void_p, c.c_int64, c.POINTER(c.c_void_p)]),
+        "lsr_index_preload": (c.c_int32, [c.c_void_p, c.POINTER(c.c_int32), c.POINTER(c.c_void_p)]),
         "lsr_index_shards": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.POINTER(c.c_int64), c.POINTER(c.c_int64),
                                          c.POINTER(c.c_void_p)]),
         "lsr_collection_manifest": (c.c_int32, [c.c_char_p, c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
@@ -157,6 +158,14 @@ class Index:
     def shards(self):
         """The numbers of the shards open (all, unless opened with `shards=`); () for an index."""
         return self._shards()[1]
+
+    def preload(self):
+        """Maps the whole index (every open shard) into memory before searching, reading what the
+        page cache lacks, so that no query of the next batches waits on a page fault or a disk
+        read. Returns False where the system cannot (searches then map pages as they go)."""
+        mapped = ctypes.c_int32()
+        _call(_lib.lsr_index_preload, self._open, ctypes.byref(mapped))
+        return bool(mapped.value)
 
     def _shards(self):
         count, opened = ctypes.c_int64(), ctypes.c_int64()

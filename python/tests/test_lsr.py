@@ -1,7 +1,7 @@
 """The Python binding against the `lsr` command line, on the committed SciFact sample (1,000
 documents, 40 queries, qrels): same ids and scores, CSR input equal to JSONL input, errors as
 exceptions, threads."""
-import json, os, subprocess
+import json, os, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -114,6 +114,11 @@ def test_threads_give_the_same_results(index):
         assert (ids[0] == one[0][q % len(queries)]).all() and (scores[0] == one[1][q % len(queries)]).all()
     empty = index.search([], k=10)
     assert empty[0].shape == empty[1].shape == (0, 10)
+    # Preloading maps the index (Linux 5.14 and later) and changes no result.
+    release = tuple(int("".join(c for c in part if c.isdigit()) or 0) for part in os.uname().release.split(".")[:2])
+    assert index.preload() == (sys.platform.startswith("linux") and release >= (5, 14))
+    again = index.search(queries * 5, k=10, threads=1)
+    assert (again[0] == one[0]).all() and (again[1] == one[1]).all()
 
 
 def test_documents_and_text(index):
@@ -229,6 +234,7 @@ def test_sharded_collection_equals_one_index(index, tmp_path):
     assert statistics["documents"] == 1000
     with lsr.Index(path) as collection:
         assert (collection.shard_count, collection.shards, len(collection)) == (3, (0, 1, 2), 1000)
+        assert collection.preload() == index.preload()
         assert (index.shard_count, index.shards) == (0, ())
         for method in ("exact", "brute_force"):
             expected = index.search(QUERIES, k=10, method=method)

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""What `lsr search --preload` (map the whole index before the first query) does to a batch's
+latency: the same index and queries searched single-threaded in fresh processes with
+`--preload never` and `--preload always`, alternating, each run after `--idle` seconds in which
+nothing reads the index, with the runs compared byte for byte.
+
+    python3 Evaluation/preload.py --dataset gcide --index Indexes/gcide.lsr \\
+        --queries gcide_test.jsonl --count 3000 --target 0.90 --idle 80 --rounds 3
+
+Why idle: a machine may drop an index's pages from the page cache while nothing reads them
+(memory pressure, or a kernel that pages out idle files: this one runs DAMON's `pageout`
+scheme on regions idle for 60 s), and benchmarks alternate engines, so the first queries of a
+run can find the index partly on disk. `--idle 0` measures back-to-back runs instead (a warm
+page cache: what differs then is only the page faults of a fresh process).
+
+Reports per run the mean latency, the mean of the first 500 queries and of the rest, the open
+and preload times, to `Evaluation/reports/preload-<dataset>-<date>.json`.
+"""
+import argparse, datetime, filecmp, json, os, statistics, subprocess, sys, tempfile, time
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LSR = os.path.join(REPOSITORY, ".build/release/lsr")
+
+
+def search(arguments, queries, mode, work):
+    report, run = os.path.join(work, f"{mode}.json"), os.path.join(work, f"{mode}.run")
+    started = time.monotonic()
+    subprocess.run([LSR, "search", "--index", arguments.index, "--queries", queries, "--target-recall", str(arguments.target),
+                    "--threads", "1", "--preload", mode, "--report", report, "--output", run], check=True, capture_output=True)
+    wall = time.monotonic() - started
+    data = json.load(open(report))
+    latencies = data["per_query_us"]
+    return {"mode": mode, "mean_us": data["mean_us"], "first_500_us": statistics.mean(latencies[:500]),
+            "after_500_us": statistics.mean(latencies[500:]), "open_ms": data["open_ms"], "preload_ms": data.get("preload_ms"),
+            "process_s": wall}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")
+    parser.add_argument("--queries", required=True)
+    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file)")
+    parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
+    parser.add_argument("--idle", type=float, default=80, help="seconds without reading the index before each run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--report", help="default: Evaluation/reports/preload-<dataset>-<date>.json")
+    arguments = parser.parse_args()
+    runs = []
+    with tempfile.TemporaryDirectory() as work:
+        queries = os.path.join(work, "queries.jsonl")
+        with open(arguments.queries) as source, open(queries, "w") as target:
+            for n, line in enumerate(source):
+                if n == arguments.count:
+                    break
+                target.write(line)
+        identical = True
+        for r in range(arguments.rounds):
+            for mode in (("never", "always") if r % 2 == 0 else ("always", "never")):
+                time.sleep(arguments.idle)
+                runs.append(search(arguments, queries, mode, work))
+                last = runs[-1]
+                print(f"{mode:6s} mean {last['mean_us']:7.1f} µs, first 500 {last['first_500_us']:7.1f}, rest {last['after_500_us']:7.1f}, "
+                      f"open {last['open_ms']:.1f} ms, preload {last['preload_ms'] or 0:.1f} ms, process {last['process_s']:.2f} s", flush=True)
+            identical &= filecmp.cmp(os.path.join(work, "never.run"), os.path.join(work, "always.run"), shallow=False)
+    summary = {}
+    for mode in ("never", "always"):
+        means = [run["mean_us"] for run in runs if run["mode"] == mode]
+        summary[mode] = {"best_mean_us": min(means), "median_mean_us": statistics.median(means)}
+    summary["always_over_never_median"] = summary["always"]["median_mean_us"] / summary["never"]["median_mean_us"]
+    print(f"median mean: never {summary['never']['median_mean_us']:.1f} µs, always {summary['always']['median_mean_us']:.1f} µs "
+          f"({summary['always_over_never_median']:.3f}); identical runs: {identical}")
+    commit = subprocess.run(["git", "-C", REPOSITORY, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", REPOSITORY, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
+              "target": arguments.target, "idle_s": arguments.idle, "rounds": arguments.rounds,
+              "lsr": commit + (" (with uncommitted changes)" if dirty else ""), "command": "python3 " + " ".join(sys.argv),
+              "identical_runs": identical, "summary": summary, "runs": runs}
+    path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"preload-{arguments.dataset}-{datetime.date.today()}.json")
+    with open(path, "w") as f:
+        json.dump(output, f, indent=1)
+        f.write("\n")
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
