@@ -14,7 +14,7 @@ struct QueryInputOptions: ParsableArguments {
     var queryIds: String?
     @Option(help: "Binary queries: vocabulary naming their components.")
     var vocab: String?
-    @Option(help: "Map the whole index into memory before the first query, so that no query waits on a page fault or a disk read: auto (for a queries file, when the index takes at most half the physical memory), always or never.")
+    @Option(help: "Map the whole index into memory before the first query, so that no query waits on a page fault or a disk read: auto (for \(QueryInputOptions.preloadQueries) queries or more, when the index takes at most half the physical memory), always or never.")
     var preload: PreloadChoice = .auto
 
     func validate() throws {
@@ -30,13 +30,17 @@ struct QueryInputOptions: ParsableArguments {
     /// Opens the index (`lsr search` opens a collection itself; `tune` and `sweep` work on one index).
     func openIndex(for command: String) throws -> Index { try openOneIndex(index, for: command) }
 
-    /// Preloads `indexes` (``Index/preload()``) as `--preload` says: the milliseconds it took,
-    /// or nil when they were not preloaded.
-    func preload(_ indexes: [Index]) -> Double? {
+    /// The smallest batch `--preload auto` maps the whole index for: a smaller one touches too
+    /// little of it for one read of every page to pay.
+    static let preloadQueries = 100
+
+    /// Preloads `indexes` (``Index/preload()``) before searching `queryCount` queries, as
+    /// `--preload` says: the milliseconds it took, or nil when they were not preloaded.
+    func preload(_ indexes: [Index], queryCount: Int) -> Double? {
         switch preload {
         case .never: return nil
         case .auto:
-            guard queries != nil else { return nil }
+            guard queryCount >= Self.preloadQueries else { return nil }
             let bytes = indexes.reduce(0) { $0 + $1.fileBytes }
             guard UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else { return nil }
         case .always: break
@@ -125,8 +129,8 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let opened = try input.openIndex(for: "search")
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
-        let preloadMilliseconds = input.preload([opened])
         let querySet = try input.readQueries(for: opened)
+        let preloadMilliseconds = input.preload([opened], queryCount: querySet.vectors.count)
         var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var parameters = self.parameters
         var presetNote = ""
@@ -180,13 +184,13 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let collection = try ShardedIndex(path: input.index)
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
-        let preloadMilliseconds = input.preload(collection.shards)
         let querySet: ShardedQuerySet
         if let queries = input.queries {
             querySet = try collection.readQueries(path: queries, idsPath: input.queryIds, vocabularyPath: input.vocab)
         } else {
             querySet = try collection.textQueries(input.query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
         }
+        let preloadMilliseconds = input.preload(collection.shards, queryCount: querySet.ids.count)
         let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var outcome = SearchOutcome(
             queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
@@ -210,7 +214,7 @@ struct SearchCommand: ParsableCommand {
         var method: SearchMethod
         var parameters: SearchParameters
         var openMilliseconds: Double
-        /// How long ``QueryInputOptions/preload(_:)`` took; nil when the index was not preloaded.
+        /// How long ``QueryInputOptions/preload(_:queryCount:)`` took; nil when not preloaded.
         var preloadMilliseconds: Double?
         var unknownTokens: Int
         var queriesWithOnlyUnknownTokens: Int

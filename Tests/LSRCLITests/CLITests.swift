@@ -135,16 +135,19 @@ final class CLITests: XCTestCase {
             XCTAssertNotNil(json[key], key)
         }
         XCTAssertEqual(json["queries"] as? Int, 5)
-        // A queries file on a small index is preloaded by default; --preload never skips it and
-        // --preload always forces it; the results never change.
-        XCTAssertGreaterThanOrEqual(json["preload_ms"] as? Double ?? -1, 0)
-        for (mode, preloaded) in [("never", false), ("always", true)] {
+        // --preload auto (the default) maps a small index before 100 queries or more, not
+        // before 5; always and never override it; the results never change.
+        XCTAssertNil(json["preload_ms"], "5 queries")
+        let batch = directory.write(SyntheticCollection(seed: 21, count: 100, dimension: 40, meanLength: 3, idPrefix: "b").jsonl(), to: "b.jsonl")
+        for (file, mode, preloaded) in [(queries, "never", false), (queries, "always", true), (batch, "auto", true), (batch, "never", false)] {
             let modeReport = directory.file("report-\(mode).json")
-            let searched = try runLSR(["search", "--index", index, "--queries", queries, "--k", "3", "--preload", mode, "--report", modeReport])
+            let searched = try runLSR(["search", "--index", index, "--queries", file, "--k", "3", "--preload", mode, "--report", modeReport])
             XCTAssertEqual(searched.status, 0, searched.stderr)
-            XCTAssertEqual(searched.stdout.split(separator: "\n").map { $0.split(separator: " ")[..<5] }, lines.map { $0.split(separator: " ")[..<5] })
+            if file == queries {
+                XCTAssertEqual(searched.stdout.split(separator: "\n").map { $0.split(separator: " ")[..<5] }, lines.map { $0.split(separator: " ")[..<5] })
+            }
             let figures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: modeReport))) as! [String: Any]
-            XCTAssertEqual(figures["preload_ms"] != nil, preloaded, mode)
+            XCTAssertEqual(figures["preload_ms"] != nil, preloaded, "\(mode), \(figures["queries"] ?? "?") queries")
         }
         let human = try runLSR(["search", "--index", index, "--queries", queries, "--show-content", "--k", "2"])
         XCTAssertTrue(human.stdout.contains("text of doc"), human.stdout)
