@@ -31,8 +31,8 @@ def search(arguments, queries, mode, work):
     data = json.load(open(report))
     latencies = data["per_query_us"]
     return {"mode": mode, "mean_us": data["mean_us"], "first_500_us": statistics.mean(latencies[:500]),
-            "after_500_us": statistics.mean(latencies[500:]), "open_ms": data["open_ms"], "preload_ms": data.get("preload_ms"),
-            "process_s": wall}
+            "after_500_us": statistics.mean(latencies[500:]) if len(latencies) > 500 else None,
+            "open_ms": data["open_ms"], "preload_ms": data.get("preload_ms"), "process_s": wall}
 
 
 def main():
@@ -40,7 +40,7 @@ def main():
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")
     parser.add_argument("--queries", required=True)
-    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file)")
+    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file; at least 100, what --preload auto needs)")
     parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
     parser.add_argument("--idle", type=float, default=80, help="seconds without reading the index before each run")
     parser.add_argument("--rounds", type=int, default=3)
@@ -60,7 +60,7 @@ def main():
                 time.sleep(arguments.idle)
                 runs.append(search(arguments, queries, mode, work))
                 last = runs[-1]
-                print(f"{mode:6s} mean {last['mean_us']:7.1f} µs, first 500 {last['first_500_us']:7.1f}, rest {last['after_500_us']:7.1f}, "
+                print(f"{mode:6s} mean {last['mean_us']:7.1f} µs, first 500 {last['first_500_us']:7.1f}, rest {last['after_500_us'] or 0:7.1f}, "
                       f"open {last['open_ms']:.1f} ms, preload {last['preload_ms'] or 0:.1f} ms, process {last['process_s']:.2f} s", flush=True)
             identical &= filecmp.cmp(os.path.join(work, "never.run"), os.path.join(work, "always.run"), shallow=False)
     summary = {}

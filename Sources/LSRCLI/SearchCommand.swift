@@ -14,8 +14,8 @@ struct QueryInputOptions: ParsableArguments {
     var queryIds: String?
     @Option(help: "Binary queries: vocabulary naming their components.")
     var vocab: String?
-    @Option(help: "Map the whole index into memory before the first query, so that no query waits on a page fault or a disk read: auto (for \(QueryInputOptions.preloadQueries) queries or more, when the index takes at most half the physical memory), always or never.")
-    var preload: PreloadChoice = .auto
+    @Option(name: .customLong("preload"), help: "Map the whole index into memory before the first query, so that no query waits on a page fault or a disk read: auto (for \(QueryInputOptions.preloadMinimumQueries) queries or more, when the index takes at most half the memory this process may use), always or never.")
+    var preloadChoice: PreloadChoice = .auto
 
     func validate() throws {
         guard (queries == nil) != query.isEmpty else { throw ValidationError("give --queries FILE or --query TEXT (one kind)") }
@@ -32,17 +32,17 @@ struct QueryInputOptions: ParsableArguments {
 
     /// The smallest batch `--preload auto` maps the whole index for: a smaller one touches too
     /// little of it for one read of every page to pay.
-    static let preloadQueries = 100
+    static let preloadMinimumQueries = 100
 
     /// Preloads `indexes` (``Index/preload()``) before searching `queryCount` queries, as
     /// `--preload` says: the milliseconds it took, or nil when they were not preloaded.
-    func preload(_ indexes: [Index], queryCount: Int) -> Double? {
-        switch preload {
+    func preloadIfWorthwhile(_ indexes: [Index], queryCount: Int) -> Double? {
+        switch preloadChoice {
         case .never: return nil
         case .auto:
-            guard queryCount >= Self.preloadQueries else { return nil }
+            guard queryCount >= Self.preloadMinimumQueries else { return nil }
             let bytes = indexes.reduce(0) { $0 + $1.fileBytes }
-            guard UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else { return nil }
+            guard UInt64(bytes) <= usableMemory() / 2 else { return nil }
         case .always: break
         }
         let clock = ContinuousClock()
@@ -130,7 +130,7 @@ struct SearchCommand: ParsableCommand {
         let opened = try input.openIndex(for: "search")
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
         let querySet = try input.readQueries(for: opened)
-        let preloadMilliseconds = input.preload([opened], queryCount: querySet.vectors.count)
+        let preloadMilliseconds = input.preloadIfWorthwhile([opened], queryCount: querySet.vectors.count)
         var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var parameters = self.parameters
         var presetNote = ""
@@ -190,7 +190,7 @@ struct SearchCommand: ParsableCommand {
         } else {
             querySet = try collection.textQueries(input.query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
         }
-        let preloadMilliseconds = input.preload(collection.shards, queryCount: querySet.ids.count)
+        let preloadMilliseconds = input.preloadIfWorthwhile(collection.shards, queryCount: querySet.ids.count)
         let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
         var outcome = SearchOutcome(
             queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
@@ -214,7 +214,7 @@ struct SearchCommand: ParsableCommand {
         var method: SearchMethod
         var parameters: SearchParameters
         var openMilliseconds: Double
-        /// How long ``QueryInputOptions/preload(_:queryCount:)`` took; nil when not preloaded.
+        /// How long ``QueryInputOptions/preloadIfWorthwhile(_:queryCount:)`` took; nil when not preloaded.
         var preloadMilliseconds: Double?
         var unknownTokens: Int
         var queriesWithOnlyUnknownTokens: Int
@@ -352,3 +352,29 @@ extension SearchPlanning: ExpressibleByArgument {}
 
 /// `--preload`: whether to map the whole index before searching.
 enum PreloadChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+/// The memory this process may use: the machine's, or its control group's limit when lower
+/// (`memory.max` under cgroup v2, `memory.limit_in_bytes` under v1, as containers set them).
+func usableMemory() -> UInt64 {
+    var usable = ProcessInfo.processInfo.physicalMemory
+    guard let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return usable }
+    for line in membership.split(separator: "\n") {
+        // "0::/group" (v2) or "4:memory:/group" (v1).
+        let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3 else { continue }
+        let limitFile: String
+        if fields[0] == "0" && fields[1].isEmpty {
+            limitFile = "/sys/fs/cgroup\(fields[2])/memory.max"
+        } else if fields[1].split(separator: ",").contains("memory") {
+            limitFile = "/sys/fs/cgroup/memory\(fields[2])/memory.limit_in_bytes"
+        } else {
+            continue
+        }
+        // "max" (v2) reads as no limit; v1 writes a huge number instead.
+        if let text = try? String(contentsOfFile: limitFile, encoding: .utf8),
+           let limit = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            usable = min(usable, limit)
+        }
+    }
+    return usable
+}

@@ -47,7 +47,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let opened = try input.openIndex(for: "eval sweep")
         let querySet = try input.readQueries(for: opened)
-        _ = input.preload([opened], queryCount: querySet.vectors.count)
+        _ = input.preloadIfWorthwhile([opened], queryCount: querySet.vectors.count)
         let judgments = try qrels.map { try Qrels.read(path: $0) }
         var hybrid: (dense: DenseQueries, fusion: Fusion)? = nil
         if let denseQueries {

@@ -59,7 +59,7 @@ struct TuneCommand: ParsableCommand {
             throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: index.path)
         }
         let querySet = try input.readQueries(for: index)
-        _ = input.preload([index], queryCount: querySet.vectors.count)
+        _ = input.preloadIfWorthwhile([index], queryCount: querySet.vectors.count)
         let progress = ProgressLine()
         let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
         progress.finish()

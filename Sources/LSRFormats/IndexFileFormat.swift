@@ -281,19 +281,26 @@ package final class IndexFile: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: base) + start, entry.offset + entry.length - start, random ? MADV_RANDOM : MADV_NORMAL)
     }
 
-    /// Maps every page of the file into this process ahead of use (`madvise(MADV_POPULATE_READ)`,
-    /// which reads the pages the page cache does not hold, in file order), so that no search
-    /// waits on a page fault. Returns whether the kernel did it: false on Linux before 5.14 and
-    /// on other systems, where pages are mapped as they are first touched. A hint: never an error.
+    /// Maps every page of the file into this process ahead of use, so that no search waits on a
+    /// page fault: first `MADV_WILLNEED`, which starts reading whatever the page cache lacks in
+    /// large sequential requests (whatever a section's random-access advice says), then
+    /// `MADV_POPULATE_READ` (Linux 5.14), which waits for those reads and maps every page.
+    /// Returns whether every page was mapped: false on Linux before 5.14, on other systems, and
+    /// when the kernel refused (say out of memory, or a read error); searches then map pages as
+    /// they touch them, as without this call. A hint: never an error.
     @discardableResult
     public func preload() -> Bool {
         #if os(Linux)
-        // MADV_POPULATE_READ (Linux 5.14): Glibc's headers name it only from 2.35 on.
-        return madvise(UnsafeMutableRawPointer(mutating: base), length, 22) == 0
+        let start = UnsafeMutableRawPointer(mutating: base)
+        _ = madvise(start, length, MADV_WILLNEED)
+        return madvise(start, length, Self.populateRead) == 0
         #else
         return false
         #endif
     }
+
+    /// `MADV_POPULATE_READ` (Linux 5.14), which Glibc's headers name only from 2.35 on.
+    private static let populateRead: Int32 = 22
 
     private static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexSectionEntry] {
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }

@@ -62,15 +62,16 @@ public final class Index: @unchecked Sendable {
     /// Bytes of `index.lsr` (the document store is separate).
     public var fileBytes: Int { file.byteCount }
 
-    /// Maps the whole index file into this process before searching, reading (in file order)
-    /// whatever the page cache does not hold, so that no query waits on a page fault. A fresh
-    /// process otherwise faults pages in as its first queries touch them (for the forward
-    /// index one 4 KiB page at a time: it is mapped for random access), and a page cache that
-    /// dropped the index (memory pressure, or a kernel that pages out files left idle) turns
-    /// those faults into random disk reads. About 30 ms for a 600 MB index already cached.
-    /// Worth it before a batch of queries over an index that fits in memory; not before one query.
-    /// - Returns: whether the pages were mapped (false on Linux before 5.14 and on other
-    ///   systems, where searches map pages as they touch them, as without this call).
+    /// Maps the whole index file into this process before searching, reading whatever the page
+    /// cache does not hold in large sequential requests, so that no query waits on a page
+    /// fault. A fresh process otherwise faults pages in as its first queries touch them (for
+    /// the forward index one 4 KiB page at a time: it is mapped for random access), and a page
+    /// cache that dropped the index (memory pressure, or a kernel that pages out files left
+    /// idle) turns those faults into random disk reads. Worth it before a batch of queries over
+    /// an index that fits in memory; not before one query.
+    /// - Returns: whether every page was mapped (false on Linux before 5.14, on other systems,
+    ///   and when the kernel refused; searches then map pages as they touch them, as without
+    ///   this call).
     @discardableResult
     public func preload() -> Bool { file.preload() }
 

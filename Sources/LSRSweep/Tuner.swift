@@ -20,10 +20,9 @@ import LSRVectors
 ///    cheapest; exact search is a candidate too (recall 1);
 /// 4. among the candidates whose estimated cost (``SearchWorkCounts/estimatedNanoseconds``, work
 ///    counted during the recall runs) is within 60% of the cheapest, the fastest measured on one
-///    thread (the six cheapest by the estimate, best of three alternating rounds: the estimate
-///    can misrank close settings by more than 30%), or the
-///    cheapest by the estimate
-///    (``Selection/workModel``, deterministic);
+///    thread (the six cheapest by the estimate, best of three alternating rounds after
+///    ``Index/preload()``: the estimate can misrank close settings by more than 30%), or the
+///    cheapest by the estimate (``Selection/workModel``, deterministic);
 /// 5. a check of the whole procedure by `folds`-fold cross-validation: each fold's setting is
 ///    chosen (by estimated cost) on the other folds, and the recall it reaches on the held-out
 ///    fold is averaged (``SearchPreset/crossValidatedRecall``).
@@ -190,6 +189,9 @@ public struct Tuner: Sendable {
         if selection == .measuredTime {
             let unique = Dictionary(grouping: candidatesByTarget.joined(), by: \.key).values.map { $0[0] }.sorted { $0.key < $1.key }
             progress?("timing \(unique.count) candidates on one thread")
+            // Pages the page cache dropped during the recall runs (say the tails, which only
+            // exact search reads) would be read from disk inside some candidate's timing.
+            index.preload()
             if let first = unique.first { _ = try time(first) }  // warm the caches
             for round in 0 ..< Tuner.timingRounds {
                 for point in round % 2 == 0 ? unique : unique.reversed() {
