@@ -7,6 +7,9 @@ nothing reads the index, with the runs compared byte for byte.
     python3 Evaluation/preload.py --dataset gcide --index Indexes/gcide.lsr \\
         --queries gcide_test.jsonl --count 3000 --target 0.90 --idle 80 --rounds 3
 
+With `--evict --idle 0` the index file's pages are dropped from the page cache (posix_fadvise
+DONTNEED) right before each run: a cold start that does not depend on the kernel's choices.
+
 Why idle: a machine may drop an index's pages from the page cache while nothing reads them
 (memory pressure, or a kernel that pages out idle files: this one runs DAMON's `pageout`
 scheme on regions idle for 60 s), and benchmarks alternate engines, so the first queries of a
@@ -43,6 +46,7 @@ def main():
     parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file; at least 100, what --preload auto needs)")
     parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
     parser.add_argument("--idle", type=float, default=80, help="seconds without reading the index before each run")
+    parser.add_argument("--evict", action="store_true", help="drop the index file from the page cache before each run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--report", help="default: Evaluation/reports/preload-<dataset>-<date>.json")
     arguments = parser.parse_args()
@@ -58,6 +62,10 @@ def main():
         for r in range(arguments.rounds):
             for mode in (("never", "always") if r % 2 == 0 else ("always", "never")):
                 time.sleep(arguments.idle)
+                if arguments.evict:
+                    descriptor = os.open(os.path.join(arguments.index, "index.lsr"), os.O_RDONLY)
+                    os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+                    os.close(descriptor)
                 runs.append(search(arguments, queries, mode, work))
                 last = runs[-1]
                 print(f"{mode:6s} mean {last['mean_us']:7.1f} µs, first 500 {last['first_500_us']:7.1f}, rest {last['after_500_us'] or 0:7.1f}, "
@@ -73,7 +81,7 @@ def main():
     commit = subprocess.run(["git", "-C", REPOSITORY, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", REPOSITORY, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
-              "target": arguments.target, "idle_s": arguments.idle, "rounds": arguments.rounds,
+              "target": arguments.target, "idle_s": arguments.idle, "evicted": arguments.evict, "rounds": arguments.rounds,
               "lsr": commit + (" (with uncommitted changes)" if dirty else ""), "command": "python3 " + " ".join(sys.argv),
               "identical_runs": identical, "summary": summary, "runs": runs}
     path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"preload-{arguments.dataset}-{datetime.date.today()}.json")
