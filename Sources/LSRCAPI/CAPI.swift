@@ -218,8 +218,8 @@ public func lsr_index_shards(
 /// Maps every page of the index (of each open shard of a collection) into this process before
 /// searching (`Index.preload()`), reading what the page cache does not hold, so that no query
 /// waits on a page fault or a disk read: worth it before batches over an index that fits in
-/// memory. `*mapped` is 1 when the system did it, 0 when it cannot (Linux before 5.14, other
-/// systems: searches then map pages as they touch them).
+/// memory. `*mapped` is 1 when every page was mapped, 0 when not (Linux before 5.14, other
+/// systems, or the kernel refused: searches then map pages as they touch them).
 @_cdecl("lsr_index_preload")
 public func lsr_index_preload(
     _ index: UnsafeMutableRawPointer?, _ mapped: UnsafeMutablePointer<Int32>, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?

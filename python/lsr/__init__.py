@@ -162,7 +162,8 @@ class Index:
     def preload(self):
         """Maps the whole index (every open shard) into memory before searching, reading what the
         page cache lacks, so that no query of the next batches waits on a page fault or a disk
-        read. Returns False where the system cannot (searches then map pages as they go)."""
+        read. Returns False where the system cannot or the kernel refused (searches then map
+        pages as they go)."""
         mapped = ctypes.c_int32()
         _call(_lib.lsr_index_preload, self._open, ctypes.byref(mapped))
         return bool(mapped.value)
