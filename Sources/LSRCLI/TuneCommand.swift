@@ -59,7 +59,9 @@ struct TuneCommand: ParsableCommand {
             throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: index.path)
         }
         let querySet = try input.readQueries(for: index)
-        _ = input.preloadIfWorthwhile([index], queryCount: querySet.vectors.count)
+        var tuner = try self.tuner
+        // Preloaded again before the timings only when it was worth preloading at all.
+        tuner.preloadsBeforeTiming = input.preloadIfWorthwhile([index], queryCount: querySet.vectors.count) != nil
         let progress = ProgressLine()
         let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
         progress.finish()

@@ -20,8 +20,9 @@ import LSRVectors
 ///    cheapest; exact search is a candidate too (recall 1);
 /// 4. among the candidates whose estimated cost (``SearchWorkCounts/estimatedNanoseconds``, work
 ///    counted during the recall runs) is within 60% of the cheapest, the fastest measured on one
-///    thread (the six cheapest by the estimate, best of three alternating rounds after
-///    ``Index/preload()``: the estimate can misrank close settings by more than 30%), or the
+///    thread (the six cheapest by the estimate, best of three alternating rounds, after
+///    ``Index/preload()`` unless ``preloadsBeforeTiming`` is off: the estimate can misrank
+///    close settings by more than 30%), or the
 ///    cheapest by the estimate (``Selection/workModel``, deterministic);
 /// 5. a check of the whole procedure by `folds`-fold cross-validation: each fold's setting is
 ///    chosen (by estimated cost) on the other folds, and the recall it reaches on the held-out
@@ -51,6 +52,10 @@ public struct Tuner: Sendable {
     public var selection: Selection
     /// Standard errors of the mean recall a setting must clear its target by.
     public var margin: Double
+    /// Whether the index is preloaded (``Index/preload()``) right before the candidates are
+    /// timed, so that pages the page cache dropped during the recall runs are not read from disk
+    /// inside a timing. Default true; turn it off for an index that does not fit in memory.
+    public var preloadsBeforeTiming = true
 
     /// The query cuts tried (those beyond the longest query are left out).
     public static let queryCuts = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 40]
@@ -191,7 +196,7 @@ public struct Tuner: Sendable {
             progress?("timing \(unique.count) candidates on one thread")
             // Pages the page cache dropped during the recall runs (say the tails, which only
             // exact search reads) would be read from disk inside some candidate's timing.
-            index.preload()
+            if preloadsBeforeTiming { index.preload() }
             if let first = unique.first { _ = try time(first) }  // warm the caches
             for round in 0 ..< Tuner.timingRounds {
                 for point in round % 2 == 0 ? unique : unique.reversed() {
