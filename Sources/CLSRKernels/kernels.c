@@ -237,6 +237,13 @@ size_t lsr_positions_above(const float *scores, size_t start, size_t n, float th
     return found;
 }
 
+uint8_t lsr_touch_pages(const void *address, size_t bytes, size_t page) {
+    const volatile uint8_t *start = (const volatile uint8_t *)address;
+    uint8_t folded = 0;
+    for (size_t offset = 0; offset < bytes; offset += page) folded ^= start[offset];
+    return folded;
+}
+
 // MARK: Builder kernels
 
 // Scores are sums of separately rounded products, as Swift computes them: no contraction to FMA.

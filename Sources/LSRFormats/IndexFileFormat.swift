@@ -1,3 +1,4 @@
+import CLSRKernels
 import LSRVectors
 
 #if canImport(Glibc)
@@ -284,7 +285,11 @@ package final class IndexFile: @unchecked Sendable {
     /// Maps every page of the file into this process ahead of use, so that no search waits on a
     /// page fault: first `MADV_WILLNEED`, which starts reading whatever the page cache lacks in
     /// large sequential requests (whatever a section's random-access advice says), then
-    /// `MADV_POPULATE_READ` (Linux 5.14), which waits for those reads and maps every page.
+    /// `MADV_POPULATE_READ` (Linux 5.14), which waits for those reads and maps every page; then
+    /// one byte of every page is read. That last step matters in a virtual machine: a page the
+    /// guest has never read (just read from disk, say) can still cost an exit to the hypervisor
+    /// on its first read, and searches right after a cold preload ran up to 3× slower until
+    /// they had touched the whole index (Evaluation/preload.py, `--evict`).
     /// Returns whether every page was mapped: false on Linux before 5.14, on other systems, and
     /// when the kernel refused (say out of memory, or a read error); searches then map pages as
     /// they touch them, as without this call. A hint: never an error.
@@ -293,7 +298,9 @@ package final class IndexFile: @unchecked Sendable {
         #if os(Linux)
         let start = UnsafeMutableRawPointer(mutating: base)
         _ = madvise(start, length, MADV_WILLNEED)
-        return madvise(start, length, Self.populateRead) == 0
+        guard madvise(start, length, Self.populateRead) == 0 else { return false }
+        _ = lsr_touch_pages(base, length, Int(sysconf(Int32(_SC_PAGESIZE))))
+        return true
         #else
         return false
         #endif

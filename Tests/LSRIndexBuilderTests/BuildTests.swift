@@ -428,6 +428,17 @@ final class BuilderKernelTests: XCTestCase {
         }
     }
 
+    /// The preload's page walk reads exactly the first byte of every page: their XOR, for
+    /// lengths that end inside, at and right after a page.
+    func testTouchPagesReadsOneByteOfEveryPage() {
+        var generator = SplitMix64(seed: 5)
+        let bytes = (0 ..< 1000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        for (length, page) in [(0, 64), (1, 64), (999, 7), (1000, 8), (1000, 100), (1000, 4096), (641, 64)] {
+            let expected = stride(from: 0, to: length, by: page).reduce(UInt8(0)) { $0 ^ bytes[$1] }
+            XCTAssertEqual(bytes.withUnsafeBytes { lsr_touch_pages($0.baseAddress, length, page) }, expected, "\(length) bytes, pages of \(page)")
+        }
+    }
+
     /// The bitmap ordering of a vector's distinct components is the order of a sort, whatever
     /// the spread of the ids, and leaves the bitmap clean for the next vector.
     func testComponentOrderKernelMatchesSort() {

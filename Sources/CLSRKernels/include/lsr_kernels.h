@@ -12,6 +12,12 @@ static inline __attribute__((always_inline)) void lsr_prefetch_range(const void 
     for (; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 3);
 }
 
+/// Reads one byte of every `page`-byte page of `address ..< address + bytes` with the CPU and
+/// returns their XOR (so that no read is optimized away). Mapping a page is not enough for a
+/// virtual machine: its first read by the guest can still exit to the hypervisor; these reads
+/// pay that ahead of time. The reads do not depend on each other, so their misses overlap.
+uint8_t lsr_touch_pages(const void *address, size_t bytes, size_t page);
+
 /// Sparse-dense dot products: sum over j < n of query[component[j]] * value[j].
 ///
 /// Components index `query` directly (u16: `query` must hold 65,536 floats); u32 components are
