@@ -67,8 +67,10 @@ public final class Index: @unchecked Sendable {
     /// fault. A fresh process otherwise faults pages in as its first queries touch them (for
     /// the forward index one 4 KiB page at a time: it is mapped for random access), and a page
     /// cache that dropped the index (memory pressure, or a kernel that pages out files left
-    /// idle) turns those faults into random disk reads. Worth it before a batch of queries over
-    /// an index that fits in memory; not before one query.
+    /// idle) turns those faults into random disk reads. Every page is then read once, since in
+    /// a virtual machine the first read of a page just read from disk can exit to the
+    /// hypervisor. Worth it before a batch of queries over an index that fits in memory; not
+    /// before one query.
     /// - Returns: whether every page was mapped (false on Linux before 5.14, on other systems,
     ///   and when the kernel refused; searches then map pages as they touch them, as without
     ///   this call).
