@@ -283,8 +283,10 @@ package final class IndexFile: @unchecked Sendable {
     }
 
     /// Maps every page of the file into this process ahead of use, so that no search waits on a
-    /// page fault: first `MADV_WILLNEED`, which starts reading whatever the page cache lacks in
-    /// large sequential requests (whatever a section's random-access advice says), then
+    /// page fault: first `MADV_HUGEPAGE`, so that what the page cache lacks is read into 2 MiB
+    /// pages, which the mapping then maps whole (512 times fewer TLB entries; pages the cache
+    /// already holds keep their size), then `MADV_WILLNEED`, which starts reading what the cache
+    /// lacks in large sequential requests (whatever a section's random-access advice says), then
     /// `MADV_POPULATE_READ` (Linux 5.14), which waits for those reads and maps every page; then
     /// one byte of every page is read. That last step matters in a virtual machine: a page the
     /// guest has never read (just read from disk, say) can still cost an exit to the hypervisor
@@ -297,6 +299,7 @@ package final class IndexFile: @unchecked Sendable {
     public func preload() -> Bool {
         #if os(Linux)
         let start = UnsafeMutableRawPointer(mutating: base)
+        _ = madvise(start, length, MADV_HUGEPAGE)
         _ = madvise(start, length, MADV_WILLNEED)
         guard madvise(start, length, Self.populateRead) == 0 else { return false }
         _ = lsr_touch_pages(base, length, Int(sysconf(Int32(_SC_PAGESIZE))))

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""What 2 MiB pages in the page cache do to search latency: two copies of one index, one read
+into 4 KiB pages, the other into 2 MiB pages, searched alternately in fresh processes (one
+thread, `--preload always`, which maps what the cache holds and changes no page's size).
+
+    python3 Evaluation/huge_pages.py --dataset gcide --index Indexes/gcide.lsr \\
+        --queries gcide_test.jsonl --count 3000 --target 0.90 --rounds 8
+
+The copies go to `--scratch` (default: a temporary directory beside the index, removed after).
+Each copy's file is dropped from the page cache, then read back:
+- small: page by page, through a mapping advised `MADV_RANDOM` (as a search without preload
+  faults its forward index in), so the cache holds it in 4 KiB pages;
+- huge: through a mapping advised `MADV_HUGEPAGE` then `MADV_POPULATE_READ` (what `lsr search
+  --preload` does since this script was written), so the cache holds it in 2 MiB pages.
+How much of each file a mapping then maps in 2 MiB pages (`FilePmdMapped` of /proc/self/smaps)
+is checked and reported; a kernel or file system without large folios in the page cache gives
+the same small coverage for both, and the comparison says so.
+
+Latency: per run the mean over the queries; per copy the median of the runs' means, and the mean
+over queries of each query's fastest time over the rounds (less sensitive to a noisy machine).
+Results of the two copies are compared byte for byte. Report:
+`Evaluation/reports/huge-pages-<dataset>-<date>.json`.
+"""
+import argparse, datetime, filecmp, json, mmap, os, re, shutil, statistics, subprocess, sys, tempfile
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LSR = os.path.join(REPOSITORY, ".build/release/lsr")
+MADV_HUGEPAGE, MADV_POPULATE_READ = 14, 22
+PAGE = mmap.PAGESIZE
+
+
+def drop_from_cache(path):
+    descriptor = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(descriptor)
+
+
+def mapped_in_huge_pages(path):
+    """Fraction of `path` that a fresh read-only mapping maps in 2 MiB pages once populated."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        view = mmap.mmap(file.fileno(), size, prot=mmap.PROT_READ)
+        view.madvise(MADV_POPULATE_READ)
+        pmd, inside = 0, False
+        for line in open("/proc/self/smaps"):
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                inside = line.rstrip().endswith(os.path.abspath(path))
+            elif inside and line.startswith("FilePmdMapped:"):
+                pmd += int(line.split()[1]) * 1024
+        view.close()
+    return pmd / size
+
+
+def read_back(path, huge):
+    drop_from_cache(path)
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        view = mmap.mmap(file.fileno(), size, prot=mmap.PROT_READ)
+        if huge:
+            view.madvise(MADV_HUGEPAGE)
+            view.madvise(MADV_POPULATE_READ)
+        else:
+            view.madvise(mmap.MADV_RANDOM)
+            for offset in range(0, size, PAGE):
+                view[offset]
+        view.close()
+
+
+def search(index, queries, target, work, name):
+    report, run = os.path.join(work, f"{name}.json"), os.path.join(work, f"{name}.run")
+    subprocess.run([LSR, "search", "--index", index, "--queries", queries, "--target-recall", str(target), "--threads", "1",
+                    "--preload", "always", "--report", report, "--output", run], check=True, capture_output=True)
+    return json.load(open(report))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")
+    parser.add_argument("--queries", required=True)
+    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file)")
+    parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--scratch", help="directory for the two copies (default: beside the index)")
+    parser.add_argument("--report", help="default: Evaluation/reports/huge-pages-<dataset>-<date>.json")
+    arguments = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="huge-pages-", dir=arguments.scratch or os.path.dirname(os.path.abspath(arguments.index)))
+    try:
+        copies, coverage = {}, {}
+        for name in ("small", "huge"):
+            copies[name] = os.path.join(scratch, name)
+            shutil.copytree(arguments.index, copies[name])
+            read_back(os.path.join(copies[name], "index.lsr"), huge=name == "huge")
+            coverage[name] = mapped_in_huge_pages(os.path.join(copies[name], "index.lsr"))
+            print(f"{name}: {coverage[name]:.1%} of index.lsr mapped in 2 MiB pages", flush=True)
+        queries = os.path.join(scratch, "queries.jsonl")
+        with open(arguments.queries) as source, open(queries, "w") as target:
+            for n, line in enumerate(source):
+                if n == arguments.count:
+                    break
+                target.write(line)
+        means = {"small": [], "huge": []}
+        fastest = {}
+        for r in range(arguments.rounds):
+            for name in (("small", "huge") if r % 2 == 0 else ("huge", "small")):
+                data = search(copies[name], queries, arguments.target, scratch, name)
+                means[name].append(data["mean_us"])
+                per = data["per_query_us"]
+                fastest[name] = per if name not in fastest else [min(a, b) for a, b in zip(fastest[name], per)]
+                print(f"{name:5s} mean {data['mean_us']:7.1f} µs, preload {data.get('preload_ms') or 0:.1f} ms", flush=True)
+        identical = filecmp.cmp(os.path.join(scratch, "small.run"), os.path.join(scratch, "huge.run"), shallow=False)
+        coverage_after = {name: mapped_in_huge_pages(os.path.join(copies[name], "index.lsr")) for name in copies}
+    finally:
+        shutil.rmtree(scratch)
+    summary = {name: {"median_mean_us": statistics.median(means[name]), "mean_of_fastest_us": statistics.mean(fastest[name]),
+                      "huge_page_coverage_before": coverage[name], "huge_page_coverage_after": coverage_after[name]} for name in means}
+    summary["huge_over_small_median"] = summary["huge"]["median_mean_us"] / summary["small"]["median_mean_us"]
+    summary["huge_over_small_fastest"] = summary["huge"]["mean_of_fastest_us"] / summary["small"]["mean_of_fastest_us"]
+    print(f"median mean: small {summary['small']['median_mean_us']:.1f} µs, huge {summary['huge']['median_mean_us']:.1f} µs "
+          f"({summary['huge_over_small_median']:.3f}); mean of fastest: {summary['small']['mean_of_fastest_us']:.1f} vs "
+          f"{summary['huge']['mean_of_fastest_us']:.1f} ({summary['huge_over_small_fastest']:.3f}); identical runs: {identical}")
+    if abs(coverage["huge"] - coverage["small"]) < 0.1:
+        print("note: both copies have about the same huge-page coverage; this kernel or file system does not give the page cache 2 MiB pages")
+    commit = subprocess.run(["git", "-C", REPOSITORY, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", REPOSITORY, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
+              "target": arguments.target, "rounds": arguments.rounds, "kernel": os.uname().release,
+              "lsr": commit + (" (with uncommitted changes)" if dirty else ""), "command": "python3 " + " ".join(sys.argv),
+              "identical_runs": identical, "summary": summary, "means_us": means}
+    path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"huge-pages-{arguments.dataset}-{datetime.date.today()}.json")
+    with open(path, "w") as f:
+        json.dump(output, f, indent=1)
+        f.write("\n")
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
