@@ -16,6 +16,9 @@ How much of each file a mapping then maps in 2 MiB pages (`FilePmdMapped` of /pr
 is checked and reported; a kernel or file system without large folios in the page cache gives
 the same small coverage for both, and the comparison says so.
 
+`--coverage FILE` only prints how much of FILE a mapping maps in 2 MiB pages as the page cache
+holds it now (say right after `lsr index`), and exits.
+
 Latency: per run the mean over the queries; per copy the median of the runs' means, and the mean
 over queries of each query's fastest time over the rounds (less sensitive to a noisy machine).
 Results of the two copies are compared byte for byte. Report:
@@ -74,6 +77,13 @@ def search(index, queries, target, work, name):
 
 
 def main():
+    if "--coverage" in sys.argv:
+        coverage = argparse.ArgumentParser(description="huge-page coverage of a file as cached now")
+        coverage.add_argument("--coverage", required=True, metavar="FILE")
+        path = coverage.parse_args().coverage
+        share = mapped_in_huge_pages(path)
+        print(f"{path}: {share:.1%} of {os.path.getsize(path) / 2**20:.0f} MiB mapped in 2 MiB pages")
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")

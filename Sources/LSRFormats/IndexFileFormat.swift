@@ -36,6 +36,84 @@ package enum IndexFileFormat {
     static let tableEntrySize = 48
     static let alignment = 64
     static let maximumNameLength = 16
+    /// Writers issue their writes in pieces that end on multiples of this many file bytes
+    /// (2 MiB, x86-64's huge page): a write that covers such a window whole can put it in the
+    /// page cache as one 2 MiB page, which a search's mapping maps whole (fewer TLB misses). Not
+    /// part of the format: any write pattern gives the same file.
+    public static let writeWindow = 2 << 20
+}
+
+/// Bytes bound for consecutive file offsets, written in pieces that end on
+/// ``IndexFileFormat/writeWindow`` boundaries (all but the last piece before a ``flush(_:)``).
+/// Holds at most two windows.
+package struct WindowedBuffer: ~Copyable {
+    private let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * IndexFileFormat.writeWindow, alignment: 64)
+    /// The file offset of the first buffered byte.
+    public private(set) var start: Int
+    /// Bytes buffered.
+    public private(set) var count = 0
+    /// The file offset of the next byte.
+    public var end: Int { start + count }
+
+    /// A buffer whose first byte goes to file offset `start`.
+    public init(start: Int) { self.start = start }
+
+    deinit { storage.deallocate() }
+
+    /// Appends `bytes`, writing with `write(bytes, fileOffset)` whatever fills whole windows; a
+    /// run of whole windows that starts on a boundary with nothing buffered goes out directly.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer, _ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        let window = IndexFileFormat.writeWindow
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            if count == 0 && start % window == 0 && rest.count >= window {
+                let whole = rest.count / window * window
+                try write(UnsafeRawBufferPointer(rebasing: rest.prefix(whole)), start)
+                start += whole
+                rest = rest.dropFirst(whole)
+                continue
+            }
+            let n = min(rest.count, storage.count - count)
+            UnsafeMutableRawBufferPointer(rebasing: storage[count ..< count + n]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest.prefix(n)))
+            count += n
+            rest = rest.dropFirst(n)
+            if count == storage.count {
+                // Two windows' worth spans at least one boundary: write up to the last one.
+                try flush(upTo: end / window * window, write)
+            }
+        }
+    }
+
+    /// Appends `n` zero bytes.
+    public mutating func appendZeros(_ n: Int, _ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        let zeros = [UInt8](repeating: 0, count: min(n, IndexFileFormat.writeWindow))
+        var left = n
+        while left > 0 {
+            let part = min(left, zeros.count)
+            try zeros.withUnsafeBytes { try append(UnsafeRawBufferPointer(rebasing: $0[..<part]), write) }
+            left -= part
+        }
+    }
+
+    /// Writes every buffered byte.
+    public mutating func flush(_ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        try flush(upTo: end, write)
+    }
+
+    /// Skips `n` file bytes that others write: the next byte goes to `end + n`. Nothing may be buffered.
+    public mutating func skip(_ n: Int) {
+        precondition(count == 0, "skipping over buffered bytes")
+        start += n
+    }
+
+    private mutating func flush(upTo boundary: Int, _ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        let n = boundary - start
+        guard n > 0 else { return }
+        try write(UnsafeRawBufferPointer(rebasing: storage[..<n]), start)
+        memmove(storage.baseAddress!, storage.baseAddress! + n, count - n)
+        start += n
+        count -= n
+    }
 }
 
 /// One section in an index file's table.
@@ -59,22 +137,20 @@ package final class IndexFileWriter: @unchecked Sendable {
     // called from other threads; everything else belongs to the thread that created the writer.
     public let path: String
     private let descriptor: Int32
-    /// Where the next byte goes.
-    private var offset = IndexFileFormat.headerSize
     public private(set) var entries: [IndexSectionEntry] = []
     private var current: (name: String, start: Int, hasher: XXHash64.Hasher)?
-    /// Bytes not yet written, which belong at `offset - buffered.count`.
-    private var buffered: [UInt8] = []
+    /// Appended bytes not yet written.
+    private var buffered = WindowedBuffer(start: IndexFileFormat.headerSize)
+    /// Where the next appended byte goes.
+    private var offset: Int { buffered.end }
     /// Reserved sections not completed yet.
     private var reserved: Set<String> = []
-    private static let bufferCapacity = 4 << 20
 
     /// Creates (truncating) the file at `path`.
     public init(path: String) throws {
         self.path = path
         descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw LSRError(.io, "cannot create: \(String(cString: strerror(errno)))", path: path) }
-        buffered.reserveCapacity(IndexFileWriter.bufferCapacity)
     }
 
     deinit { close(descriptor) }
@@ -85,7 +161,7 @@ package final class IndexFileWriter: @unchecked Sendable {
         precondition(name.utf8.count <= IndexFileFormat.maximumNameLength && !name.isEmpty, "section name '\(name)'")
         precondition(!entries.contains { $0.name == name }, "duplicate section '\(name)'")
         let aligned = (offset + IndexFileFormat.alignment - 1) / IndexFileFormat.alignment * IndexFileFormat.alignment
-        try writeBuffered(zeros: aligned - offset)
+        try buffered.appendZeros(aligned - offset, writeAll)
         current = (name, offset, XXHash64.Hasher())
     }
 
@@ -95,8 +171,8 @@ package final class IndexFileWriter: @unchecked Sendable {
     public func reserveSection(_ name: String, length: Int) throws -> Int {
         try beginSection(name)
         let start = offset
-        try flush()
-        offset += length
+        try buffered.flush(writeAll)
+        buffered.skip(length)
         entries.append(IndexSectionEntry(name: name, offset: start, length: length, checksum: 0))
         reserved.insert(name)
         current = nil
@@ -138,13 +214,7 @@ package final class IndexFileWriter: @unchecked Sendable {
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(current != nil, "no open section")
         current!.hasher.update(bytes)
-        if buffered.count + bytes.count > IndexFileWriter.bufferCapacity { try flush() }
-        if bytes.count >= IndexFileWriter.bufferCapacity {
-            try writeAll(bytes, at: offset)
-        } else {
-            buffered.append(contentsOf: bytes)
-        }
-        offset += bytes.count
+        try buffered.append(bytes, writeAll)
     }
 
     /// Appends the raw little-endian elements of `array` to the open section.
@@ -187,10 +257,9 @@ package final class IndexFileWriter: @unchecked Sendable {
             appendLE(UInt64(0), to: &table)
         }
         let tableOffset = (offset + 7) / 8 * 8
-        try writeBuffered(zeros: tableOffset - offset)
-        buffered += table
-        offset += table.count
-        try flush()
+        try buffered.appendZeros(tableOffset - offset, writeAll)
+        try table.withUnsafeBytes { try buffered.append($0, writeAll) }
+        try buffered.flush(writeAll)
         let fileLength = tableOffset + table.count
         var header = IndexFileFormat.magic
         appendLE(IndexFileFormat.version, to: &header)
@@ -204,21 +273,36 @@ package final class IndexFileWriter: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw LSRError(.io, "fsync failed: \(String(cString: strerror(errno)))", path: path) }
     }
 
-    private func writeBuffered(zeros count: Int) throws {
-        guard count > 0 else { return }
-        if buffered.count + count > IndexFileWriter.bufferCapacity { try flush() }
-        buffered.append(contentsOf: repeatElement(0, count: count))
-        offset += count
-    }
-
-    private func flush() throws {
-        guard !buffered.isEmpty else { return }
-        try buffered.withUnsafeBytes { try writeAll($0, at: offset - buffered.count) }
-        buffered.removeAll(keepingCapacity: true)
-    }
-
     private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
         try LSRFormats.writeAll(descriptor, bytes, at: position, path: path)
+    }
+}
+
+/// A range of a reserved section (``IndexFileWriter/reserveSection(_:length:)``) written front to
+/// back through a buffer of two 2 MiB windows, whose writes end on window boundaries of the file
+/// (``IndexFileFormat/writeWindow``). One thread at a time; several regions may be written at once.
+package final class IndexFileRegion {
+    private let writer: IndexFileWriter
+    private var buffered: WindowedBuffer
+    private let end: Int
+
+    /// The region of `length` bytes from file offset `start`.
+    public init(writer: IndexFileWriter, start: Int, length: Int) {
+        self.writer = writer
+        buffered = WindowedBuffer(start: start)
+        end = start + length
+    }
+
+    /// Appends bytes after those appended before.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(buffered.end + bytes.count <= end, "a region of \(writer.path) overflows")
+        try buffered.append(bytes, writer.write)
+    }
+
+    /// Writes what is buffered; the region must now be full.
+    public func finish() throws {
+        try buffered.flush(writer.write)
+        precondition(buffered.end == end, "a region of \(writer.path) is not full")
     }
 }
 

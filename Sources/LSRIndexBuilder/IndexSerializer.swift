@@ -67,7 +67,7 @@ final class IndexSerializer {
         postingDocumentsStart = try writer.reserveSection(IndexLayout.postingDocuments, length: postingCount * MemoryLayout<UInt32>.stride)
         postingValuesStart = try writer.reserveSection(IndexLayout.postingValues, length: postingCount * valueWidth)
 
-        let job = ForwardVectorsJob(forward: forward, writer: writer, start: forwardStart)
+        let job = ForwardVectorsJob(forward: forward, region: IndexFileRegion(writer: writer, start: forwardStart, length: forward.nonzeroCount * entryBytes))
         let chunks = job.chunks()
         forwardJob = job
         forwardVectors = BatchWorker(name: "lsr-forward-writer", waiting: max(1, chunks.count), process: { try job.write($0) })
@@ -83,11 +83,11 @@ final class IndexSerializer {
 
     /// Where the blocking writes the tail postings, list after list: the documents and the
     /// weights after the blocked region of their sections (``PruningPlan/blockedPostings``).
-    func tailRegions() -> (documents: SectionRegion, values: SectionRegion) {
+    func tailRegions() -> (documents: IndexFileRegion, values: IndexFileRegion) {
         let blocked = plan.blockedPostings, tail = forward.nonzeroCount - blocked
         return (
-            SectionRegion(writer: writer, start: postingDocumentsStart + blocked * MemoryLayout<UInt32>.stride, length: tail * MemoryLayout<UInt32>.stride),
-            SectionRegion(writer: writer, start: postingValuesStart + blocked * valueWidth, length: tail * valueWidth)
+            IndexFileRegion(writer: writer, start: postingDocumentsStart + blocked * MemoryLayout<UInt32>.stride, length: tail * MemoryLayout<UInt32>.stride),
+            IndexFileRegion(writer: writer, start: postingValuesStart + blocked * valueWidth, length: tail * valueWidth)
         )
     }
 
@@ -106,17 +106,15 @@ final class IndexSerializer {
         }
 
         try forwardVectors.wait()
-        writer.completeSection(IndexLayout.forwardVectors, checksum: forwardJob.checksum)
+        writer.completeSection(IndexLayout.forwardVectors, checksum: try forwardJob.finish())
         report()
         for (name, start, spool) in [
             (IndexLayout.postingDocuments, postingDocumentsStart, postings.blockDocuments),
             (IndexLayout.postingValues, postingValuesStart, postings.blockValues),
         ] {
-            var position = start
-            try spool.forEachChunk(of: UInt8.self) { chunk in
-                try writer.write(UnsafeRawBufferPointer(chunk), at: position)
-                position += chunk.count
-            }
+            let region = IndexFileRegion(writer: writer, start: start, length: spool.byteCount)
+            try spool.forEachChunk(of: UInt8.self) { try region.append(UnsafeRawBufferPointer($0)) }
+            try region.finish()
             try writer.completeSectionReadingBack(name)
             report()
         }
@@ -176,17 +174,15 @@ final class IndexSerializer {
 final class ForwardVectorsJob: @unchecked Sendable {
     // @unchecked Sendable: used by one thread at a time (the writer thread, then the waiter).
     private let forward: BuildForward
-    private let writer: IndexFileWriter
-    private var position: Int
+    private let region: IndexFileRegion
     private var hasher = XXHash64.Hasher()
     private var bytes: [UInt8] = []
     /// Bytes per chunk (a chunk holds at least one document).
     static let chunkBytes = 8 << 20
 
-    init(forward: BuildForward, writer: IndexFileWriter, start: Int) {
+    init(forward: BuildForward, region: IndexFileRegion) {
         self.forward = forward
-        self.writer = writer
-        position = start
+        self.region = region
     }
 
     /// Consecutive ranges of documents of about ``chunkBytes`` bytes each.
@@ -234,11 +230,13 @@ final class ForwardVectorsJob: @unchecked Sendable {
         }
         try bytes.withUnsafeBytes { raw in
             hasher.update(raw)
-            try writer.write(raw, at: position)
+            try region.append(raw)
         }
-        position += bytes.count
     }
 
-    /// The section's checksum, once every chunk is written.
-    var checksum: UInt64 { hasher.finalize() }
+    /// Writes what the region still buffers, once every chunk is written; returns the section's checksum.
+    func finish() throws -> UInt64 {
+        try region.finish()
+        return hasher.finalize()
+    }
 }

@@ -11,8 +11,8 @@ final class PostingSpools {
     let precision: ValuePrecision
     let blockDocuments: SpoolFile
     let blockValues: SpoolFile
-    private let tailDocuments: SectionRegion
-    private let tailValues: SectionRegion
+    private let tailDocuments: IndexFileRegion
+    private let tailValues: IndexFileRegion
     /// Block start offsets into the blocked region as u64, beginning with 0.
     let blockOffsets: SpoolFile
     let blockMinimum: SpoolFile
@@ -32,7 +32,7 @@ final class PostingSpools {
 
     init(
         scratch: ScratchDirectory, precision: ValuePrecision, summaries: SummarySections,
-        tails: (documents: SectionRegion, values: SectionRegion)
+        tails: (documents: IndexFileRegion, values: IndexFileRegion)
     ) throws {
         self.precision = precision
         self.summaries = summaries
@@ -86,47 +86,6 @@ final class PostingSpools {
             try encodedHalves.withUnsafeBytes(body)
         case .f32: try values.withUnsafeBytes(body)
         }
-    }
-}
-
-/// A reserved region of `index.lsr` written front to back through a buffer.
-final class SectionRegion {
-    private let writer: IndexFileWriter
-    /// Where the buffered bytes go.
-    private var position: Int
-    private let end: Int
-    private var buffer: [UInt8] = []
-    private static let bufferCapacity = 1 << 20
-
-    init(writer: IndexFileWriter, start: Int, length: Int) {
-        self.writer = writer
-        position = start
-        end = start + length
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        precondition(position + buffer.count + bytes.count <= end, "a region of \(writer.path) overflows")
-        if buffer.count + bytes.count > SectionRegion.bufferCapacity { try flush() }
-        if bytes.count >= SectionRegion.bufferCapacity {
-            try writer.write(bytes, at: position)
-            position += bytes.count
-        } else {
-            if buffer.capacity == 0 { buffer.reserveCapacity(SectionRegion.bufferCapacity) }
-            buffer.append(contentsOf: bytes)
-        }
-    }
-
-    /// Writes what is buffered; the region must now be full.
-    func finish() throws {
-        try flush()
-        precondition(position == end, "a region of \(writer.path) is not full")
-    }
-
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try writer.write($0, at: position) }
-        position += buffer.count
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

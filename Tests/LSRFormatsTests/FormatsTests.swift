@@ -182,3 +182,91 @@ final class IndexMetadataTests: XCTestCase {
         }
     }
 }
+
+final class WindowedWriteTests: XCTestCase {
+    /// Whatever the sizes of the appends (zeros and skips included), the bytes reach the file
+    /// offsets they belong at, every write but a flush's ends on a 2 MiB boundary, and the
+    /// buffer never holds more than two windows.
+    func testWritesEndOnWindowBoundariesAndKeepTheBytes() throws {
+        let window = IndexFileFormat.writeWindow
+        var generator = SplitMix64(seed: 11)
+        for trial in 0 ..< 12 {
+            let origin = Int(generator.next() % UInt64(3 * window))
+            var buffer = WindowedBuffer(start: origin)
+            var file = [UInt8](repeating: 0xEE, count: origin + 12 * window)
+            var expected = file
+            var writes: [(start: Int, end: Int, flush: Bool)] = []
+            var flushing = false
+            func write(_ bytes: UnsafeRawBufferPointer, _ offset: Int) throws {
+                file.replaceSubrange(offset ..< offset + bytes.count, with: bytes)
+                writes.append((offset, offset + bytes.count, flushing))
+            }
+            var next = origin
+            while next < origin + 9 * window {
+                let sizes = [1, 63, 4096, window - 1, window, window + 1, 3 * window + 17]
+                let size = sizes[Int(generator.next() % UInt64(sizes.count))]
+                switch generator.next() % 8 {
+                case 0:
+                    try buffer.appendZeros(size, write)
+                    expected.replaceSubrange(next ..< next + size, with: repeatElement(0, count: size))
+                case 1:
+                    flushing = true
+                    try buffer.flush(write)
+                    flushing = false
+                    buffer.skip(size)
+                default:
+                    let bytes = (0 ..< size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                    try bytes.withUnsafeBytes { try buffer.append($0, write) }
+                    expected.replaceSubrange(next ..< next + size, with: bytes)
+                }
+                next += size
+                XCTAssertEqual(buffer.end, next)
+                XCTAssertLessThan(buffer.count, 2 * window, "trial \(trial)")
+            }
+            flushing = true
+            try buffer.flush(write)
+            XCTAssertEqual(buffer.count, 0)
+            XCTAssertTrue(file == expected, "trial \(trial): bytes differ")
+            for w in writes where !w.flush {
+                XCTAssertEqual(w.end % window, 0, "trial \(trial): a write ends at \(w.end)")
+            }
+            XCTAssertGreaterThan(writes.filter { !$0.flush }.count, 0)
+            // Writes never overlap: each byte is written once.
+            let sorted = writes.sorted { $0.start < $1.start }
+            for (a, b) in zip(sorted, sorted.dropFirst()) { XCTAssertLessThanOrEqual(a.end, b.start) }
+        }
+    }
+
+    /// An index file written through regions in awkward pieces reads back with every section's
+    /// bytes and checksum.
+    func testRegionsAndSectionsReadBack() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/regions.lsr"
+        var generator = SplitMix64(seed: 12)
+        func bytes(_ n: Int) -> [UInt8] { (0 ..< n).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
+        let first = bytes(3 * IndexFileFormat.writeWindow + 5), reservedA = bytes(5 * IndexFileFormat.writeWindow / 2 + 3), reservedB = bytes(777), last = bytes(100)
+        let writer = try IndexFileWriter(path: path)
+        try writer.addSection("first", array: first)
+        let a = try writer.reserveSection("a", length: reservedA.count)
+        let b = try writer.reserveSection("b", length: reservedB.count)
+        try writer.addSection("last", array: last)
+        for (start, content) in [(a, reservedA), (b, reservedB)] {
+            let region = IndexFileRegion(writer: writer, start: start, length: content.count)
+            var at = 0
+            while at < content.count {
+                let n = min(content.count - at, [1, 1000, IndexFileFormat.writeWindow + 3][Int(generator.next() % 3)])
+                try content.withUnsafeBytes { try region.append(UnsafeRawBufferPointer(rebasing: $0[at ..< at + n])) }
+                at += n
+            }
+            try region.finish()
+        }
+        writer.completeSection("a", checksum: reservedA.withUnsafeBytes { XXHash64.hash($0) })
+        try writer.completeSectionReadingBack("b")
+        try writer.finish()
+        let file = try IndexFile(path: path)
+        XCTAssertEqual(file.verifyChecksums(), [])
+        for (name, content) in [("first", first), ("a", reservedA), ("b", reservedB), ("last", last)] {
+            XCTAssertEqual(Array(try file.verifiedSection(name)), content, name)
+        }
+    }
+}
