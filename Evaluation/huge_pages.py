@@ -7,11 +7,11 @@ thread, `--preload always`, which maps what the cache holds and changes no page'
         --queries gcide_test.jsonl --count 3000 --target 0.90 --rounds 8
 
 The copies go to `--scratch` (default: a temporary directory beside the index, removed after).
-Each copy's file is dropped from the page cache, then read back:
+Each copy's file is synced and dropped from the page cache, then read back:
 - small: page by page, through a mapping advised `MADV_RANDOM` (as a search without preload
   faults its forward index in), so the cache holds it in 4 KiB pages;
-- huge: through a mapping advised `MADV_HUGEPAGE` then `MADV_POPULATE_READ` (what `lsr search
-  --preload` does since this script was written), so the cache holds it in 2 MiB pages.
+- huge: by `lsr search --preload always` over one query (lsr's own preload, which asks for
+  2 MiB pages), so the cache holds it in 2 MiB pages where the kernel gives them.
 How much of each file a mapping then maps in 2 MiB pages (`FilePmdMapped` of /proc/self/smaps)
 is checked and reported; a kernel or file system without large folios in the page cache gives
 the same small coverage for both, and the comparison says so.
@@ -28,12 +28,14 @@ import argparse, datetime, filecmp, json, mmap, os, re, shutil, statistics, subp
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LSR = os.path.join(REPOSITORY, ".build/release/lsr")
-MADV_HUGEPAGE, MADV_POPULATE_READ = 14, 22
+MADV_POPULATE_READ = 22
 PAGE = mmap.PAGESIZE
 
 
 def drop_from_cache(path):
+    """Writes `path`'s dirty pages back (the kernel keeps dirty pages), then drops them all."""
     descriptor = os.open(path, os.O_RDONLY)
+    os.fsync(descriptor)
     os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(descriptor)
 
@@ -44,28 +46,30 @@ def mapped_in_huge_pages(path):
         size = os.fstat(file.fileno()).st_size
         view = mmap.mmap(file.fileno(), size, prot=mmap.PROT_READ)
         view.madvise(MADV_POPULATE_READ)
-        pmd, inside = 0, False
-        for line in open("/proc/self/smaps"):
-            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                inside = line.rstrip().endswith(os.path.abspath(path))
-            elif inside and line.startswith("FilePmdMapped:"):
-                pmd += int(line.split()[1]) * 1024
+        pmd, inside, real = 0, False, os.path.realpath(path)
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    inside = line.rstrip().endswith(real)
+                elif inside and line.startswith("FilePmdMapped:"):
+                    pmd += int(line.split()[1]) * 1024
         view.close()
     return pmd / size
 
 
-def read_back(path, huge):
+def read_back(index, huge, one_query, work):
+    path = os.path.join(index, "index.lsr")
     drop_from_cache(path)
+    if huge:
+        subprocess.run([LSR, "search", "--index", index, "--queries", one_query, "--target-recall", "0.9", "--preload", "always",
+                        "--output", os.path.join(work, "read-back.run")], check=True, capture_output=True)
+        return
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         view = mmap.mmap(file.fileno(), size, prot=mmap.PROT_READ)
-        if huge:
-            view.madvise(MADV_HUGEPAGE)
-            view.madvise(MADV_POPULATE_READ)
-        else:
-            view.madvise(mmap.MADV_RANDOM)
-            for offset in range(0, size, PAGE):
-                view[offset]
+        view.madvise(mmap.MADV_RANDOM)
+        for offset in range(0, size, PAGE):
+            view[offset]
         view.close()
 
 
@@ -73,7 +77,8 @@ def search(index, queries, target, work, name):
     report, run = os.path.join(work, f"{name}.json"), os.path.join(work, f"{name}.run")
     subprocess.run([LSR, "search", "--index", index, "--queries", queries, "--target-recall", str(target), "--threads", "1",
                     "--preload", "always", "--report", report, "--output", run], check=True, capture_output=True)
-    return json.load(open(report))
+    with open(report) as f:
+        return json.load(f)
 
 
 def main():
@@ -96,19 +101,21 @@ def main():
     arguments = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="huge-pages-", dir=arguments.scratch or os.path.dirname(os.path.abspath(arguments.index)))
     try:
-        copies, coverage = {}, {}
-        for name in ("small", "huge"):
-            copies[name] = os.path.join(scratch, name)
-            shutil.copytree(arguments.index, copies[name])
-            read_back(os.path.join(copies[name], "index.lsr"), huge=name == "huge")
-            coverage[name] = mapped_in_huge_pages(os.path.join(copies[name], "index.lsr"))
-            print(f"{name}: {coverage[name]:.1%} of index.lsr mapped in 2 MiB pages", flush=True)
-        queries = os.path.join(scratch, "queries.jsonl")
-        with open(arguments.queries) as source, open(queries, "w") as target:
+        queries, one_query = os.path.join(scratch, "queries.jsonl"), os.path.join(scratch, "one-query.jsonl")
+        with open(arguments.queries) as source, open(queries, "w") as target, open(one_query, "w") as first:
             for n, line in enumerate(source):
                 if n == arguments.count:
                     break
                 target.write(line)
+                if n == 0:
+                    first.write(line)
+        copies, coverage = {}, {}
+        for name in ("small", "huge"):
+            copies[name] = os.path.join(scratch, name)
+            shutil.copytree(arguments.index, copies[name])
+            read_back(copies[name], name == "huge", one_query, scratch)
+            coverage[name] = mapped_in_huge_pages(os.path.join(copies[name], "index.lsr"))
+            print(f"{name}: {coverage[name]:.1%} of index.lsr mapped in 2 MiB pages", flush=True)
         means = {"small": [], "huge": []}
         fastest = {}
         for r in range(arguments.rounds):

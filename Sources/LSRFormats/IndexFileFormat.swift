@@ -44,10 +44,11 @@ package enum IndexFileFormat {
 }
 
 /// Bytes bound for consecutive file offsets, written in pieces that end on
-/// ``IndexFileFormat/writeWindow`` boundaries (all but the last piece before a ``flush(_:)``).
-/// Holds at most two windows.
+/// ``IndexFileFormat/writeWindow`` boundaries (but for what ``flush(_:)`` writes): bytes up to
+/// the next boundary are copied and written when it is reached; whole windows from a boundary
+/// are written directly. Holds less than one window.
 package struct WindowedBuffer: ~Copyable {
-    private let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * IndexFileFormat.writeWindow, alignment: 64)
+    private let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: IndexFileFormat.writeWindow, alignment: 64)
     /// The file offset of the first buffered byte.
     public private(set) var start: Int
     /// Bytes buffered.
@@ -60,8 +61,7 @@ package struct WindowedBuffer: ~Copyable {
 
     deinit { storage.deallocate() }
 
-    /// Appends `bytes`, writing with `write(bytes, fileOffset)` whatever fills whole windows; a
-    /// run of whole windows that starts on a boundary with nothing buffered goes out directly.
+    /// Appends `bytes`, writing them with `write(bytes, fileOffset)` as they reach boundaries.
     public mutating func append(_ bytes: UnsafeRawBufferPointer, _ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
         let window = IndexFileFormat.writeWindow
         var rest = bytes[...]
@@ -73,14 +73,11 @@ package struct WindowedBuffer: ~Copyable {
                 rest = rest.dropFirst(whole)
                 continue
             }
-            let n = min(rest.count, storage.count - count)
+            let n = min(rest.count, window - end % window)
             UnsafeMutableRawBufferPointer(rebasing: storage[count ..< count + n]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest.prefix(n)))
             count += n
             rest = rest.dropFirst(n)
-            if count == storage.count {
-                // Two windows' worth spans at least one boundary: write up to the last one.
-                try flush(upTo: end / window * window, write)
-            }
+            if end % window == 0 { try flush(write) }
         }
     }
 
@@ -97,22 +94,16 @@ package struct WindowedBuffer: ~Copyable {
 
     /// Writes every buffered byte.
     public mutating func flush(_ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
-        try flush(upTo: end, write)
+        guard count > 0 else { return }
+        try write(UnsafeRawBufferPointer(rebasing: storage[..<count]), start)
+        start += count
+        count = 0
     }
 
     /// Skips `n` file bytes that others write: the next byte goes to `end + n`. Nothing may be buffered.
     public mutating func skip(_ n: Int) {
         precondition(count == 0, "skipping over buffered bytes")
         start += n
-    }
-
-    private mutating func flush(upTo boundary: Int, _ write: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
-        let n = boundary - start
-        guard n > 0 else { return }
-        try write(UnsafeRawBufferPointer(rebasing: storage[..<n]), start)
-        memmove(storage.baseAddress!, storage.baseAddress! + n, count - n)
-        start += n
-        count -= n
     }
 }
 
@@ -130,7 +121,8 @@ package struct IndexSectionEntry: Sendable, Equatable {
 /// (``beginSection(_:)``, ``append(_:)``, ``endSection()``), its checksum computed on the way,
 /// so that a builder never needs a large section in memory. A section whose length is known
 /// before its bytes can also be reserved (``reserveSection(_:length:)``) and filled in place
-/// (``write(_:at:)``, from any thread) while later sections are appended, then completed with its
+/// (``write(_:at:)``, from any thread, or front to back through an ``IndexFileRegion``) while
+/// later sections are appended, then completed with its
 /// checksum (``completeSection(_:checksum:)``, ``completeSectionReadingBack(_:)``).
 package final class IndexFileWriter: @unchecked Sendable {
     // @unchecked Sendable: only ``write(_:at:)`` (a positioned write, touching no state) may be
@@ -279,7 +271,7 @@ package final class IndexFileWriter: @unchecked Sendable {
 }
 
 /// A range of a reserved section (``IndexFileWriter/reserveSection(_:length:)``) written front to
-/// back through a buffer of two 2 MiB windows, whose writes end on window boundaries of the file
+/// back through a buffer of one 2 MiB window, whose writes end on window boundaries of the file
 /// (``IndexFileFormat/writeWindow``). One thread at a time; several regions may be written at once.
 package final class IndexFileRegion {
     private let writer: IndexFileWriter
@@ -374,11 +366,15 @@ package final class IndexFile: @unchecked Sendable {
     /// `MADV_POPULATE_READ` (Linux 5.14), which waits for those reads and maps every page; then
     /// one byte of every page is read. That last step matters in a virtual machine: a page the
     /// guest has never read (just read from disk, say) can still cost an exit to the hypervisor
-    /// on its first read, and searches right after a cold preload ran up to 3× slower until
-    /// they had touched the whole index (Evaluation/preload.py, `--evict`).
+    /// on its first read, and searches right after a cold preload ran about twice as slow as
+    /// warm ones until they had touched the whole index (Evaluation/preload.py, `--evict`).
+    /// The 2 MiB advice stays on the mapping: should the kernel drop pages of a preloaded index,
+    /// a fault reads their whole 2 MiB block back (sequential reads that restore 2 MiB pages),
+    /// where the random-access advice of ``advise(random:section:)`` would read one page.
     /// Returns whether every page was mapped: false on Linux before 5.14, on other systems, and
-    /// when the kernel refused (say out of memory, or a read error); searches then map pages as
-    /// they touch them, as without this call. A hint: never an error.
+    /// when the kernel refused (say out of memory, or a read error); pages are then not read
+    /// either, and searches map them as they touch them, as without this call. A hint: never an
+    /// error.
     @discardableResult
     public func preload() -> Bool {
         #if os(Linux)

@@ -108,11 +108,11 @@ final class IndexSerializer {
         try forwardVectors.wait()
         writer.completeSection(IndexLayout.forwardVectors, checksum: try forwardJob.finish())
         report()
-        for (name, start, spool) in [
-            (IndexLayout.postingDocuments, postingDocumentsStart, postings.blockDocuments),
-            (IndexLayout.postingValues, postingValuesStart, postings.blockValues),
+        for (name, start, width, spool) in [
+            (IndexLayout.postingDocuments, postingDocumentsStart, MemoryLayout<UInt32>.stride, postings.blockDocuments),
+            (IndexLayout.postingValues, postingValuesStart, valueWidth, postings.blockValues),
         ] {
-            let region = IndexFileRegion(writer: writer, start: start, length: spool.byteCount)
+            let region = IndexFileRegion(writer: writer, start: start, length: plan.blockedPostings * width)
             try spool.forEachChunk(of: UInt8.self) { try region.append(UnsafeRawBufferPointer($0)) }
             try region.finish()
             try writer.completeSectionReadingBack(name)

@@ -15,7 +15,8 @@ static inline __attribute__((always_inline)) void lsr_prefetch_range(const void 
 /// Reads one byte of every `page`-byte page of `address ..< address + bytes` with the CPU and
 /// returns their XOR (so that no read is optimized away). Mapping a page is not enough for a
 /// virtual machine: its first read by the guest can still exit to the hypervisor; these reads
-/// pay that ahead of time. The reads do not depend on each other, so their misses overlap.
+/// pay that ahead of time. The reads do not depend on each other, so their cache and TLB
+/// misses overlap.
 uint8_t lsr_touch_pages(const void *address, size_t bytes, size_t page);
 
 /// Sparse-dense dot products: sum over j < n of query[component[j]] * value[j].
