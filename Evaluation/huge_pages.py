@@ -26,7 +26,7 @@ Results of the two copies are compared byte for byte. Report:
 """
 import argparse, datetime, filecmp, json, mmap, os, re, shutil, statistics, subprocess, sys, tempfile
 
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from provenance import REPOSITORY, lsr_revision, write_report
 LSR = os.path.join(REPOSITORY, ".build/release/lsr")
 MADV_POPULATE_READ = 22
 PAGE = mmap.PAGESIZE
@@ -138,17 +138,12 @@ def main():
           f"{summary['huge']['mean_of_fastest_us']:.1f} ({summary['huge_over_small_fastest']:.3f}); identical runs: {identical}")
     if abs(coverage["huge"] - coverage["small"]) < 0.1:
         print("note: both copies have about the same huge-page coverage; this kernel or file system does not give the page cache 2 MiB pages")
-    commit = subprocess.run(["git", "-C", REPOSITORY, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", REPOSITORY, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
               "target": arguments.target, "rounds": arguments.rounds, "kernel": os.uname().release,
-              "lsr": commit + (" (with uncommitted changes)" if dirty else ""), "command": "python3 " + " ".join(sys.argv),
+              "lsr": lsr_revision(), "command": "python3 " + " ".join(sys.argv),
               "identical_runs": identical, "summary": summary, "means_us": means}
     path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"huge-pages-{arguments.dataset}-{datetime.date.today()}.json")
-    with open(path, "w") as f:
-        json.dump(output, f, indent=1)
-        f.write("\n")
-    print("wrote", path)
+    write_report(path, output)
 
 
 if __name__ == "__main__":

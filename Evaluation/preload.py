@@ -21,7 +21,7 @@ and preload times, to `Evaluation/reports/preload-<dataset>-<date>.json`.
 """
 import argparse, datetime, filecmp, json, os, statistics, subprocess, sys, tempfile, time
 
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from provenance import REPOSITORY, lsr_revision, write_report
 LSR = os.path.join(REPOSITORY, ".build/release/lsr")
 
 
@@ -78,17 +78,12 @@ def main():
     summary["always_over_never_median"] = summary["always"]["median_mean_us"] / summary["never"]["median_mean_us"]
     print(f"median mean: never {summary['never']['median_mean_us']:.1f} µs, always {summary['always']['median_mean_us']:.1f} µs "
           f"({summary['always_over_never_median']:.3f}); identical runs: {identical}")
-    commit = subprocess.run(["git", "-C", REPOSITORY, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", REPOSITORY, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
               "target": arguments.target, "idle_s": arguments.idle, "evicted": arguments.evict, "rounds": arguments.rounds,
-              "lsr": commit + (" (with uncommitted changes)" if dirty else ""), "command": "python3 " + " ".join(sys.argv),
+              "lsr": lsr_revision(), "command": "python3 " + " ".join(sys.argv),
               "identical_runs": identical, "summary": summary, "runs": runs}
     path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"preload-{arguments.dataset}-{datetime.date.today()}.json")
-    with open(path, "w") as f:
-        json.dump(output, f, indent=1)
-        f.write("\n")
-    print("wrote", path)
+    write_report(path, output)
 
 
 if __name__ == "__main__":
