@@ -24,9 +24,9 @@ over queries of each query's fastest time over the rounds (less sensitive to a n
 Results of the two copies are compared byte for byte. Report:
 `Evaluation/reports/huge-pages-<dataset>-<date>.json`.
 """
-import argparse, datetime, filecmp, json, mmap, os, re, shutil, statistics, subprocess, sys, tempfile
+import argparse, filecmp, json, mmap, os, re, shutil, statistics, subprocess, sys, tempfile
 
-from provenance import REPOSITORY, lsr_revision, write_report
+from provenance import REPOSITORY, search_arguments, write_report
 LSR = os.path.join(REPOSITORY, ".build/release/lsr")
 MADV_POPULATE_READ = 22
 PAGE = mmap.PAGESIZE
@@ -89,12 +89,7 @@ def main():
         share = mapped_in_huge_pages(path)
         print(f"{path}: {share:.1%} of {os.path.getsize(path) / 2**20:.0f} MiB mapped in 2 MiB pages")
         return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file)")
-    parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
+    parser = search_arguments(__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--scratch", help="directory for the two copies (default: beside the index)")
     parser.add_argument("--report", help="default: Evaluation/reports/huge-pages-<dataset>-<date>.json")
@@ -140,10 +135,8 @@ def main():
         print("note: both copies have about the same huge-page coverage; this kernel or file system does not give the page cache 2 MiB pages")
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
               "target": arguments.target, "rounds": arguments.rounds, "kernel": os.uname().release,
-              "lsr": lsr_revision(), "command": "python3 " + " ".join(sys.argv),
               "identical_runs": identical, "summary": summary, "means_us": means}
-    path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"huge-pages-{arguments.dataset}-{datetime.date.today()}.json")
-    write_report(path, output)
+    write_report(output, "huge-pages", arguments.dataset, arguments.report)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ page cache: what differs then is only the page faults of a fresh process).
 Reports per run the mean latency, the mean of the first 500 queries and of the rest, the open
 and preload times, to `Evaluation/reports/preload-<dataset>-<date>.json`.
 """
-import argparse, datetime, filecmp, json, os, statistics, subprocess, sys, tempfile, time
+import filecmp, json, os, statistics, subprocess, tempfile, time
 
-from provenance import REPOSITORY, lsr_revision, write_report
+from provenance import REPOSITORY, search_arguments, write_report
 LSR = os.path.join(REPOSITORY, ".build/release/lsr")
 
 
@@ -39,12 +39,7 @@ def search(arguments, queries, mode, work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--index", required=True, help="an index with presets (lsr tune)")
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--count", type=int, default=3000, help="queries searched (the first ones of the file; at least 100, what --preload auto needs)")
-    parser.add_argument("--target", type=float, default=0.90, help="the preset searched with (--target-recall)")
+    parser = search_arguments(__doc__.split("\n")[0], "queries searched (the first ones of the file; at least 100, what --preload auto needs)")
     parser.add_argument("--idle", type=float, default=80, help="seconds without reading the index before each run")
     parser.add_argument("--evict", action="store_true", help="drop the index file from the page cache before each run")
     parser.add_argument("--rounds", type=int, default=3)
@@ -80,10 +75,8 @@ def main():
           f"({summary['always_over_never_median']:.3f}); identical runs: {identical}")
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
               "target": arguments.target, "idle_s": arguments.idle, "evicted": arguments.evict, "rounds": arguments.rounds,
-              "lsr": lsr_revision(), "command": "python3 " + " ".join(sys.argv),
               "identical_runs": identical, "summary": summary, "runs": runs}
-    path = arguments.report or os.path.join(REPOSITORY, "Evaluation/reports", f"preload-{arguments.dataset}-{datetime.date.today()}.json")
-    write_report(path, output)
+    write_report(output, "preload", arguments.dataset, arguments.report)
 
 
 if __name__ == "__main__":
