@@ -111,12 +111,13 @@ def main():
             read_back(copies[name], name == "huge", one_query, scratch)
             coverage[name] = mapped_in_huge_pages(os.path.join(copies[name], "index.lsr"))
             print(f"{name}: {coverage[name]:.1%} of index.lsr mapped in 2 MiB pages", flush=True)
-        means = {"small": [], "huge": []}
+        means, preloads = {"small": [], "huge": []}, {"small": [], "huge": []}
         fastest = {}
         for r in range(arguments.rounds):
             for name in (("small", "huge") if r % 2 == 0 else ("huge", "small")):
                 data = search(copies[name], queries, arguments.target, scratch, name)
                 means[name].append(data["mean_us"])
+                preloads[name].append(data.get("preload_ms"))
                 per = data["per_query_us"]
                 fastest[name] = per if name not in fastest else [min(a, b) for a, b in zip(fastest[name], per)]
                 print(f"{name:5s} mean {data['mean_us']:7.1f} µs, preload {data.get('preload_ms') or 0:.1f} ms", flush=True)
@@ -135,7 +136,7 @@ def main():
         print("note: both copies have about the same huge-page coverage; this kernel or file system does not give the page cache 2 MiB pages")
     output = {"dataset": arguments.dataset, "index": arguments.index, "queries": arguments.queries, "count": arguments.count,
               "target": arguments.target, "rounds": arguments.rounds, "kernel": os.uname().release,
-              "identical_runs": identical, "summary": summary, "means_us": means}
+              "identical_runs": identical, "summary": summary, "means_us": means, "preload_ms": preloads}
     write_report(output, "huge-pages", arguments.dataset, arguments.report)
 
 
