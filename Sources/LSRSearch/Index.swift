@@ -63,8 +63,8 @@ public final class Index: @unchecked Sendable {
     public var fileBytes: Int { file.byteCount }
 
     /// Maps the whole index file into this process before searching, reading whatever the page
-    /// cache does not hold in large sequential requests, so that no query waits on a page
-    /// fault. A fresh process otherwise faults pages in as its first queries touch them (for
+    /// cache does not hold in large sequential requests (into 2 MiB pages where the system gives
+    /// them), so that no query waits on a page fault. A fresh process otherwise faults pages in as its first queries touch them (for
     /// the forward index one 4 KiB page at a time: it is mapped for random access), and a page
     /// cache that dropped the index (memory pressure, or a kernel that pages out files left
     /// idle) turns those faults into random disk reads. Every page is then read once, since in
