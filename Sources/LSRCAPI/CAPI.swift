@@ -233,6 +233,38 @@ public func lsr_index_preload(
     }
 }
 
+/// The preset `lsr tune` stored in the index's or collection's directory for recall@`k`
+/// `target` (the lowest tuned target at or above it): `method` 0 (approximate search at
+/// `query_cut` and `heap_factor`, cost-based planning) or 1 (exact search; `query_cut` and
+/// `heap_factor` 0). Returns 0, or -1 with `error` set when there are no presets, they are
+/// damaged or were tuned on another index, for another k, or for lower targets only.
+@_cdecl("lsr_index_preset")
+public func lsr_index_preset(
+    _ index: UnsafeMutableRawPointer?, _ target: Double, _ k: Int64, _ method: UnsafeMutablePointer<Int32>,
+    _ queryCut: UnsafeMutablePointer<Int64>, _ heapFactor: UnsafeMutablePointer<Float>,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    guarded(error, failure: -1) {
+        let opened = try handle(index)
+        guard target > 0 && target <= 1 else { throw invalid("target recall must be in (0, 1], got \(target)", field: "target_recall") }
+        guard k >= 1, k <= Int64(Int32.max) else { throw invalid("k must be in 1 … \(Int32.max), got \(k)", field: "k") }
+        let stored: SearchPresets?
+        if let collection = opened.collection {
+            stored = try collection.presets()
+        } else {
+            stored = try opened.shards[0].index.presets()
+        }
+        guard let presets = stored else {
+            throw invalid("no presets: run `lsr tune --index DIR --queries QUERIES` on this \(opened.collection == nil ? "index" : "collection") first", field: "target_recall")
+        }
+        let preset = try presets.preset(forTargetRecall: target, k: Int(k))
+        method.pointee = preset.method == .exact ? 1 : 0
+        queryCut.pointee = Int64(preset.queryCut)
+        heapFactor.pointee = preset.heapFactor
+        return 0
+    }
+}
+
 /// The search settings of one call.
 private func searchSettings(k: Int64, queryCut: Int64, heapFactor: Float, method: Int32, threads: Int64) throws -> (SearchParameters, SearchMethod, Int) {
     let methods: [SearchMethod] = [.approximate, .exact, .bruteForce]

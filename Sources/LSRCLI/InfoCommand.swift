@@ -30,15 +30,7 @@ struct InfoCommand: ParsableCommand {
         let storeBytes = (try? FileManager.default.attributesOfItem(atPath: index.documents.path)[.size] as? Int) ?? 0
         text += "  index.lsr total  \(index.fileBytes) (\(formatBytes(index.fileBytes)))\n"
         text += "  documents.sqlite \(storeBytes) (\(formatBytes(storeBytes)))\n"
-        do {
-            if let presets = try index.presets() {
-                text += presetTable(presets)
-            } else {
-                text += "presets: none (lsr tune stores them, for lsr search --target-recall)\n"
-            }
-        } catch let error as LSRError {
-            text += "presets: unusable (\(error.message))\n"
-        }
+        text += presetLines { try index.presets() }
         do {
             if let encoder = try StoredQueryEncoder.read(indexDirectory: directory)?.description {
                 text += "text query encoder: \(encoder.kind.rawValue), tokenizer \(encoder.tokenizerFile) (\(encoder.tokenizerBytes) bytes)"
@@ -100,6 +92,7 @@ struct InfoCommand: ParsableCommand {
             let values = parameters.map { $0[name] ?? "-" }
             text += "  \(name): \(value)" + (Set(values).count > 1 ? " (per shard: \(values.joined(separator: ", ")))" : "") + "\n"
         }
+        text += presetLines { try collection.presets() }
         do {
             if let encoder = try StoredQueryEncoder.read(indexDirectory: collection.shards[0].path)?.description {
                 text += "text query encoder: \(encoder.kind.rawValue), tokenizer \(encoder.tokenizerFile), in every shard\n"
@@ -110,6 +103,18 @@ struct InfoCommand: ParsableCommand {
             text += "text query encoder: unusable (\(error.message))\n"
         }
         print(text, terminator: "")
+    }
+}
+
+/// `lsr info`'s presets lines: the table, that there are none, or why they cannot be used.
+private func presetLines(_ read: () throws -> SearchPresets?) -> String {
+    do {
+        guard let presets = try read() else { return "presets: none (lsr tune stores them, for lsr search --target-recall)\n" }
+        return presetTable(presets)
+    } catch let error as LSRError {
+        return "presets: unusable (\(error.message))\n"
+    } catch {
+        return "presets: unusable (\(error))\n"
     }
 }
 
@@ -153,8 +158,9 @@ struct CheckCommand: ParsableCommand {
             _ = try index.presets()  // side files are decoded, which checks their checksums
             _ = try index.textEncoder()
         }
+        let presets = try collection.presets() != nil ? ", presets" : ""
         let bytes = collection.shards.reduce(0) { $0 + $1.fileBytes }
-        print("\(directory): ok (collection of \(collection.shards.count) shards: manifest, \(bytes) bytes of indexes and \(collection.documentCount) stored documents verified)")
+        print("\(directory): ok (collection of \(collection.shards.count) shards: manifest, \(bytes) bytes of indexes and \(collection.documentCount) stored documents verified\(presets))")
     }
 }
 

@@ -27,7 +27,7 @@ struct QueryInputOptions: ParsableArguments {
     /// The queries' name in reports: the file, or `--query`.
     var queriesLabel: String { queries ?? "--query" }
 
-    /// Opens the index (`lsr search` opens a collection itself; `tune` and `sweep` work on one index).
+    /// Opens the index (`lsr search` and `lsr tune` open a collection themselves; `sweep` works on one index).
     func openIndex(for command: String) throws -> Index { try openOneIndex(index, for: command) }
 
     /// The smallest batch `--preload auto` maps the whole index for: a smaller one touches too
@@ -54,8 +54,17 @@ struct QueryInputOptions: ParsableArguments {
 
     func readQueries(for index: Index) throws -> QuerySet {
         if let queries { return try index.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab) }
-        return try index.textQueries(query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
+        return try index.textQueries(numberedQueries)
     }
+
+    /// The queries, encoded for every shard of `collection`.
+    func readQueries(for collection: ShardedIndex) throws -> ShardedQuerySet {
+        if let queries { return try collection.readQueries(path: queries, idsPath: queryIds, vocabularyPath: vocab) }
+        return try collection.textQueries(numberedQueries)
+    }
+
+    /// `--query` texts with their ids, `q1`, `q2`, …
+    private var numberedQueries: [(id: String, text: String)] { query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) } }
 }
 
 struct SearchCommand: ParsableCommand {
@@ -131,15 +140,7 @@ struct SearchCommand: ParsableCommand {
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
         let querySet = try input.readQueries(for: opened)
         let preloadMilliseconds = input.preloadIfWorthwhile([opened], queryCount: querySet.vectors.count)
-        var method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
-        var parameters = self.parameters
-        var presetNote = ""
-        if let targetRecall {
-            let preset = try preset(for: targetRecall, in: opened)
-            method = preset.searchMethod
-            parameters = preset.parameters(k: k)
-            presetNote = String(format: "preset for recall %.3f: ", preset.targetRecall)
-        }
+        let (method, parameters, presetNote) = try settings { try opened.presets() }
         var outcome = SearchOutcome(
             queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
             unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
@@ -168,12 +169,10 @@ struct SearchCommand: ParsableCommand {
         try finish(outcome)
     }
 
-    /// `run` for a sharded collection (`lsr index --shards`): searches every shard and merges.
-    /// Presets, hybrid search and work counts are per index: refused here.
+    /// `run` for a sharded collection (`lsr index --shards`): searches every shard and merges,
+    /// with the collection's presets for `--target-recall`. Hybrid search and work counts are
+    /// per index: refused here.
     private func runOnCollection() throws {
-        guard targetRecall == nil else {
-            throw LSRError(.invalidArgument, "--target-recall uses an index's presets; a collection has none: give --query-cut and --heap-factor", path: input.index, field: "target-recall")
-        }
         guard !hybrid.isHybrid, !hybrid.denseOnly, hybrid.denseQueries == nil else {
             throw LSRError(.invalidArgument, "a sharded collection holds no dense vectors: hybrid search needs one index", path: input.index, field: "dense-queries")
         }
@@ -184,18 +183,14 @@ struct SearchCommand: ParsableCommand {
         let openStarted = clock.now
         let collection = try ShardedIndex(path: input.index)
         let openMilliseconds = (clock.now - openStarted).seconds * 1e3
-        let querySet: ShardedQuerySet
-        if let queries = input.queries {
-            querySet = try collection.readQueries(path: queries, idsPath: input.queryIds, vocabularyPath: input.vocab)
-        } else {
-            querySet = try collection.textQueries(input.query.enumerated().map { (id: "q\($0.offset + 1)", text: $0.element) })
-        }
+        let querySet = try input.readQueries(for: collection)
         let preloadMilliseconds = input.preloadIfWorthwhile(collection.shards, queryCount: querySet.ids.count)
-        let method: SearchMethod = bruteForce ? .bruteForce : exact ? .exact : .approximate
+        let (method, parameters, presetNote) = try settings { try collection.presets() }
         var outcome = SearchOutcome(
             queryIDs: querySet.ids, queryContents: querySet.contents, method: method, parameters: parameters, openMilliseconds: openMilliseconds,
             unknownTokens: querySet.unknownTokens, queriesWithOnlyUnknownTokens: querySet.queriesWithOnlyUnknownTokens,
             emptyQueries: querySet.emptyQueries, document: { try collection.document(at: $0) })
+        outcome.presetNote = presetNote
         outcome.shards = collection.shards.count
         outcome.preloadMilliseconds = preloadMilliseconds
         outcome.result = try collection.search(querySet, parameters: parameters, method: method, threads: threading.threads)
@@ -311,25 +306,30 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
-    /// The stored preset for `target`.
-    /// - Throws: `LSRError.invalidArgument` when the index has no presets, none for this target,
+    /// The method, parameters and summary note of this search: as given, or with
+    /// `--target-recall`, the stored preset's (`presets` reads them).
+    private func settings(presets: () throws -> SearchPresets?) throws -> (SearchMethod, SearchParameters, String) {
+        guard let targetRecall else { return (bruteForce ? .bruteForce : exact ? .exact : .approximate, parameters, "") }
+        let preset = try preset(for: targetRecall, in: try presets())
+        return (preset.searchMethod, preset.parameters(k: k), String(format: "preset for recall %.3f: ", preset.targetRecall))
+    }
+
+    /// The preset for `target` among the stored `presets` (of an index or a collection).
+    /// - Throws: `LSRError.invalidArgument` when there are no presets, none for this target,
     ///   or presets tuned for another k.
-    private func preset(for target: Double, in index: Index) throws -> SearchPreset {
-        guard let presets = try index.presets() else {
+    private func preset(for target: Double, in presets: SearchPresets?) throws -> SearchPreset {
+        guard let presets else {
+            let what = CollectionManifest.isCollection(at: input.index) ? "collection" : "index"
             throw LSRError(
-                .invalidArgument, "this index has no presets; run `lsr tune --index \(input.index) --queries QUERIES` first (or give --query-cut and --heap-factor)",
+                .invalidArgument, "this \(what) has no presets; run `lsr tune --index \(input.index) --queries QUERIES` first (or give --query-cut and --heap-factor)",
                 path: input.index, field: "target-recall")
         }
-        guard presets.k == k else {
-            throw LSRError(.invalidArgument, "the presets were tuned for k=\(presets.k), not \(k); run `lsr tune --k \(k)`", path: input.index, field: "target-recall")
+        do {
+            return try presets.preset(forTargetRecall: target, k: k)
+        } catch var error as LSRError {
+            error.path = input.index
+            throw error
         }
-        guard let preset = presets.preset(forTargetRecall: target) else {
-            let tuned = presets.presets.map { String(format: "%g", $0.targetRecall) }.joined(separator: ", ")
-            throw LSRError(
-                .invalidArgument, "no preset reaches recall \(target) (tuned: \(tuned)); run `lsr tune --target-recall \(target)`",
-                path: input.index, field: "target-recall")
-        }
-        return preset
     }
 
     private func printHuman(_ outcome: SearchOutcome) throws {

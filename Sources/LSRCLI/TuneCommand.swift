@@ -9,7 +9,8 @@ struct TuneCommand: ParsableCommand {
         discussion: """
             For each target, the fastest setting whose recall@k against exact search, less one standard error, clears the \
             target on the given queries (so that it holds for unseen queries of the same kind), checked by cross-validation. \
-            Give queries like the ones the index will serve (a thousand is plenty); keep others apart to test on.
+            Give queries like the ones the index will serve (a thousand is plenty); keep others apart to test on. \
+            A sharded collection is tuned as a whole (recall of its merged results); its presets go to the collection's directory.
             """)
 
     @OptionGroup var input: QueryInputOptions
@@ -53,17 +54,26 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let index = try input.openIndex(for: "tune")
-        // Fail before the long run, not after it.
-        guard access(index.path, W_OK) == 0 else {
-            throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: index.path)
-        }
-        let querySet = try input.readQueries(for: index)
         var tuner = try self.tuner
-        // Preloaded again before the timings only when it was worth preloading at all.
-        tuner.preloadsBeforeTiming = input.preloadIfWorthwhile([index], queryCount: querySet.vectors.count) != nil
         let progress = ProgressLine()
-        let result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
+        let result: TuningResult
+        let store: (SearchPresets) throws -> Void
+        if CollectionManifest.isCollection(at: input.index) {
+            let collection = try ShardedIndex(path: input.index)
+            try checkWritable(collection.path)
+            let querySet = try input.readQueries(for: collection)
+            // Preloaded again before the timings only when it was worth preloading at all.
+            tuner.preloadsBeforeTiming = input.preloadIfWorthwhile(collection.shards, queryCount: querySet.ids.count) != nil
+            result = try tuner.tune(collection: collection, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
+            store = collection.store
+        } else {
+            let index = try input.openIndex(for: "tune")
+            try checkWritable(index.path)
+            let querySet = try input.readQueries(for: index)
+            tuner.preloadsBeforeTiming = input.preloadIfWorthwhile([index], queryCount: querySet.vectors.count) != nil
+            result = try tuner.tune(index: index, queries: querySet, queriesFile: input.queries ?? "") { progress.update("tune: " + $0) }
+            store = index.store
+        }
         progress.finish()
         if let report {
             let encoder = JSONEncoder()
@@ -72,10 +82,10 @@ struct TuneCommand: ParsableCommand {
             let body = TuneReport(presets: result.presets, points: result.points, measuredMicroseconds: result.measuredMicroseconds, seconds: result.seconds)
             try writeAtomically(String(decoding: try encoder.encode(body), as: UTF8.self) + "\n", to: report)
         }
-        try index.store(result.presets)
+        try store(result.presets)
         print(presetTable(result.presets), terminator: "")
         print(String(format: "tuned %d settings on %d queries in %.1f s; presets stored in %@/%@",
-                     result.points.count, querySet.vectors.count, result.seconds, input.index, SearchPresets.fileName))
+                     result.points.count, result.presets.queries, result.seconds, input.index, SearchPresets.fileName))
         let approximate = result.points.filter { $0.method == .approximate }
         if let best = approximate.max(by: { $0.recallBound < $1.recallBound }) {
             for preset in result.presets.presets where preset.method == .exact && best.recallBound < preset.targetRecall {
@@ -89,6 +99,13 @@ struct TuneCommand: ParsableCommand {
                 format: "lsr: warning: the preset for recall %.3f reached %.4f on held-out folds: unseen queries may fall short; tune on more queries or with a larger --margin",
                 preset.targetRecall, preset.crossValidatedRecall))
         }
+    }
+}
+
+/// Fails before the long run, not after it, when the presets could not be stored in `directory`.
+private func checkWritable(_ directory: String) throws {
+    guard access(directory, W_OK) == 0 else {
+        throw LSRError(.io, "cannot store presets here: \(String(cString: strerror(errno)))", path: directory)
     }
 }
 

@@ -2,12 +2,13 @@ import Foundation
 import LSRFormats
 import LSRVectors
 
-/// The search settings `lsr tune` chose for an index, one per recall target, stored beside the
-/// index as `presets` (`SearchPresets.fileName`).
+/// The search settings `lsr tune` chose for an index or a sharded collection, one per recall
+/// target, stored in its directory as `presets` (`SearchPresets.fileName`).
 ///
 /// The file is a `SideFile` (magic `lsr-presets`) whose body is JSON: a damaged or truncated
 /// file is detected, never half read. Tuning replaces the file atomically (temporary file, fsync, rename). The body names the
-/// index it was tuned on (its section-table checksum), so presets never apply to another index.
+/// index it was tuned on (its section-table checksum), or the collection and each of its shards,
+/// so presets never apply to another index or collection.
 public struct SearchPresets: Codable, Sendable, Equatable {
     /// The file name inside the index directory.
     package static let fileName = "presets"
@@ -16,8 +17,11 @@ public struct SearchPresets: Codable, Sendable, Equatable {
 
     /// The number of results the presets were tuned for (recall@k).
     public var k: Int
-    /// ``Index/identity`` of the index they were tuned on.
+    /// ``Index/identity`` of the index they were tuned on, or ``ShardedIndex/identity`` of the collection.
     public var index: String
+    /// For a collection, ``Index/identity`` of each of its shards, in shard order (so that a
+    /// server of some shards can check its own); nil for an index.
+    public var shards: [String]?
     /// How many queries tuning used, and the file they came from.
     public var queries: Int
     /// The query file tuning read, as given to it (nil or empty when none was recorded).
@@ -37,11 +41,12 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     public var presets: [SearchPreset]
 
     package init(
-        k: Int, index: String, queries: Int, queriesFile: String?, seed: UInt64, method: String, created: String,
+        k: Int, index: String, shards: [String]? = nil, queries: Int, queriesFile: String?, seed: UInt64, method: String, created: String,
         lsrVersion: String, plannerVersion: Int, presets: [SearchPreset]
     ) {
         self.k = k
         self.index = index
+        self.shards = shards
         self.queries = queries
         self.queriesFile = queriesFile
         self.seed = seed
@@ -53,9 +58,26 @@ public struct SearchPresets: Codable, Sendable, Equatable {
     }
 
     /// The preset for `target`: the one tuned for the lowest target at or above it, or nil when
-    /// every stored target is lower.
+    /// every stored target is lower. Targets within 1e-6 count as equal (a single-precision
+    /// 0.8 is 0.80000001).
     public func preset(forTargetRecall target: Double) -> SearchPreset? {
-        presets.first { $0.targetRecall >= target - 1e-9 }
+        presets.first { $0.targetRecall >= target - 1e-6 }
+    }
+
+    /// The preset to search for `k` results at recall@k `target`: ``preset(forTargetRecall:)``.
+    /// - Throws: `LSRError.invalidArgument` (field `target-recall`) when the presets were tuned for
+    ///   another k or every stored target is lower than `target`.
+    public func preset(forTargetRecall target: Double, k: Int) throws -> SearchPreset {
+        guard self.k == k else {
+            throw LSRError(.invalidArgument, "the presets were tuned for k=\(self.k), not \(k); run `lsr tune --k \(k)`", field: "target-recall")
+        }
+        guard let preset = preset(forTargetRecall: target) else {
+            let tuned = presets.map { String(format: "%g", $0.targetRecall) }.joined(separator: ", ")
+            throw LSRError(
+                .invalidArgument, "no preset reaches recall \(target) (tuned: \(tuned)); run `lsr tune --target-recall \(target)`",
+                field: "target-recall")
+        }
+        return preset
     }
 
     /// The file's bytes: header line, then the JSON body.
@@ -169,21 +191,77 @@ extension Index {
     /// The stored presets, or nil when the index has none.
     /// - Throws: `LSRError` when the file is damaged or was tuned on another index.
     public func presets() throws -> SearchPresets? {
-        let path = self.path + "/" + SearchPresets.fileName
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LSRError(.io, "cannot read the presets file", path: path)
+        try SearchPresets.read(directory: path, plannerVersion: plannerVersion) {
+            $0.shards != nil ? "the presets are a sharded collection's, not an index's"
+                : $0.index != identity ? "the presets were tuned on another index (rebuilt since?)" : nil
         }
-        let presets = try SearchPresets.decode(Array(data), path: path, plannerVersion: plannerVersion)
-        guard presets.index == identity else {
-            throw LSRError(.corruptIndex, "the presets were tuned on another index (rebuilt since?); run `lsr tune` again", path: path)
-        }
-        return presets
     }
 
     /// Stores `presets` beside the index, replacing any earlier ones atomically.
     /// - Throws: `LSRError.io` when the file cannot be written; the old presets then stay.
-    public func store(_ presets: SearchPresets) throws {
-        try writeFileAtomically(try presets.encoded(), to: path + "/" + SearchPresets.fileName)
+    public func store(_ presets: SearchPresets) throws { try presets.store(in: path) }
+}
+
+extension ShardedIndex {
+    /// A fingerprint of the whole collection: of every shard's ``Index/identity``, in shard order.
+    /// Defined only when every shard is opened (nil for a server of some of them).
+    public var identity: String? {
+        guard shards.count == manifest.shards.count else { return nil }
+        return Self.identity(ofShards: shards.map(\.identity))
+    }
+
+    /// The fingerprint of a collection whose shards have these identities, in shard order.
+    static func identity(ofShards identities: [String]) -> String {
+        let text = Array(identities.joined(separator: "\n").utf8)
+        return XXHash64.hex(text.withUnsafeBytes { XXHash64.hash($0) })
+    }
+
+    /// The version of the search planner for the collection: its shards' (the highest, were
+    /// they ever to differ).
+    package var plannerVersion: Int { shards.map(\.plannerVersion).max() ?? 1 }
+
+    /// The presets stored in the collection's directory, or nil when it has none. A server of
+    /// some shards uses the whole collection's presets once each of its shards is the one they
+    /// were tuned on (every shard searches with the same settings, so the merged results are
+    /// the collection's).
+    /// - Throws: `LSRError` when the file is damaged or was tuned on another collection (or
+    ///   shards rebuilt since).
+    public func presets() throws -> SearchPresets? {
+        try SearchPresets.read(directory: path, plannerVersion: plannerVersion) { presets in
+            let tunedShards = presets.shards ?? []
+            let matches = tunedShards.count == manifest.shards.count
+                && presets.index == Self.identity(ofShards: tunedShards)
+                && zip(shardNumbers, shards).allSatisfy { number, index in tunedShards[number] == index.identity }
+            return matches ? nil : "the presets were tuned on another collection (shards rebuilt since?)"
+        }
+    }
+
+    /// Stores `presets` in the collection's directory, replacing any earlier ones atomically.
+    /// - Throws: `LSRError.io` when the file cannot be written; the old presets then stay.
+    public func store(_ presets: SearchPresets) throws { try presets.store(in: path) }
+}
+
+extension SearchPresets {
+    /// The presets file in `directory`, decoded for `plannerVersion`, or nil when there is none.
+    /// - Parameter mismatch: why the presets were not tuned on what the directory holds now, or
+    ///   nil when they were.
+    /// - Throws: as ``decode(_:path:plannerVersion:)``; `LSRError.io` when the file cannot be
+    ///   read; `.corruptIndex` with `mismatch`'s reason.
+    static func read(directory: String, plannerVersion: Int, mismatch: (SearchPresets) -> String?) throws -> SearchPresets? {
+        let path = directory + "/" + fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LSRError(.io, "cannot read the presets file", path: path)
+        }
+        let presets = try decode(Array(data), path: path, plannerVersion: plannerVersion)
+        if let reason = mismatch(presets) {
+            throw LSRError(.corruptIndex, reason + "; run `lsr tune` again", path: path)
+        }
+        return presets
+    }
+
+    /// Writes the presets file into `directory`, replacing any earlier one atomically.
+    func store(in directory: String) throws {
+        try writeFileAtomically(try encoded(), to: directory + "/" + Self.fileName)
     }
 }

@@ -127,33 +127,62 @@ public final class ShardedIndex: @unchecked Sendable {
         _ queries: ShardedQuerySet, parameters: SearchParameters = .default, method: SearchMethod = .approximate,
         threads: Int = availableCores
     ) throws -> BatchSearchResult {
-        guard queries.reader == ObjectIdentifier(self) else {
-            throw LSRError(
-                .invalidArgument, "the queries were read by another collection object; read them with this one's readQueries or textQueries",
-                field: "queries")
-        }
+        try checkReader(of: queries)
         let results = try zip(shards, queries.shards).map { index, set in
             try index.search(set.vectors, parameters: parameters, method: method, threads: threads)
         }
         return merge(results, k: parameters.k)
     }
 
+    /// Searches as ``search(_:parameters:method:threads:)`` does, counting what each search does
+    /// on every shard (``Index/searchCountingWork(_:parameters:method:threads:)``).
+    /// - Returns: merged hits and, per query, the work summed over the shards (its
+    ///   ``SearchWorkCounts/queries`` counts the shard searches), in query order.
+    /// - Throws: as ``search(_:parameters:method:threads:)``.
+    public func searchCountingWork(
+        _ queries: ShardedQuerySet, parameters: SearchParameters = .default, method: SearchMethod = .approximate,
+        threads: Int = availableCores
+    ) throws -> (hits: [[SearchHit]], work: [SearchWorkCounts]) {
+        try checkReader(of: queries)
+        let results = try zip(shards, queries.shards).map { index, set in
+            try index.searchCountingWork(set.vectors, parameters: parameters, method: method, threads: threads)
+        }
+        let queryCount = queries.ids.count
+        let work = (0 ..< queryCount).map { q in results.reduce(SearchWorkCounts()) { $0 + $1.work[q] } }
+        return (mergeHits(results.map(\.hits), k: parameters.k), work)
+    }
+
+    private func checkReader(of queries: ShardedQuerySet) throws {
+        guard queries.reader == ObjectIdentifier(self) else {
+            throw LSRError(
+                .invalidArgument, "the queries were read by another collection object; read them with this one's readQueries or textQueries",
+                field: "queries")
+        }
+    }
+
     /// The collection's results from the opened shards' results for the same queries (parallel
     /// to ``shards``, hits with the shards' positions): each query's top `k`, its times summed.
     package func merge(_ results: [BatchSearchResult], k: Int) -> BatchSearchResult {
         let queries = results.first?.hits.count ?? 0
+        return BatchSearchResult(
+            hits: mergeHits(results.map(\.hits), k: k),
+            microseconds: (0 ..< queries).map { q in results.reduce(0) { $0 + $1.microseconds[q] } },
+            wallSeconds: results.reduce(0) { $0 + $1.wallSeconds }, threads: results.map(\.threads).max() ?? 1)
+    }
+
+    /// Each query's top `k` over the opened shards' hits (parallel to ``shards``), in collection positions.
+    private func mergeHits(_ perShard: [[[SearchHit]]], k: Int) -> [[SearchHit]] {
+        let queries = perShard.first?.count ?? 0
         var hits: [[SearchHit]] = []
         hits.reserveCapacity(queries)
         for q in 0 ..< queries {
             var candidates: [SearchHit] = []
-            for (shard, result) in zip(shardNumbers, results) {
-                candidates += result.hits[q].map { SearchHit(document: manifest.position(shard: shard, local: $0.document), score: $0.score) }
+            for (shard, shardHits) in zip(shardNumbers, perShard) {
+                candidates += shardHits[q].map { SearchHit(document: manifest.position(shard: shard, local: $0.document), score: $0.score) }
             }
             hits.append(Self.best(candidates, k: k))
         }
-        return BatchSearchResult(
-            hits: hits, microseconds: (0 ..< queries).map { q in results.reduce(0) { $0 + $1.microseconds[q] } },
-            wallSeconds: results.reduce(0) { $0 + $1.wallSeconds }, threads: results.map(\.threads).max() ?? 1)
+        return hits
     }
 
     /// The best `k` of `candidates` (collection positions, each at most once), in rank order:

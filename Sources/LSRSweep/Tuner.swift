@@ -107,34 +107,56 @@ public struct Tuner: Sendable {
     public func tune(
         index: Index, queries: QuerySet, queriesFile: String? = nil, progress: ((String) -> Void)? = nil
     ) throws -> TuningResult {
+        try tune(IndexTuning(index: index, queries: queries), queriesFile: queriesFile, progress: progress)
+    }
+
+    /// Tunes a sharded collection on `queries` (read by `collection`): recall is the merged top
+    /// k's against the collection's exact search, and times are the collection's (its shards
+    /// searched one after another); the presets go to the collection's directory
+    /// (``ShardedIndex/store(_:)``).
+    /// - Throws: as ``tune(index:queries:queriesFile:progress:)``; `LSRError.invalidArgument` when
+    ///   `collection` serves only some of its shards.
+    public func tune(
+        collection: ShardedIndex, queries: ShardedQuerySet, queriesFile: String? = nil, progress: ((String) -> Void)? = nil
+    ) throws -> TuningResult {
+        guard let identity = collection.identity else {
+            throw LSRError(
+                .invalidArgument, "tuning needs every shard: this object serves \(collection.shards.count) of \(collection.manifest.shards.count)",
+                path: collection.path, field: "shards")
+        }
+        return try tune(
+            CollectionTuning(collection: collection, queries: queries, collectionIdentity: identity), queriesFile: queriesFile, progress: progress)
+    }
+
+    private func tune(_ subject: some TuningSubject, queriesFile: String?, progress: ((String) -> Void)?) throws -> TuningResult {
         try validate()
-        let vectors = queries.vectors
-        guard vectors.count >= 2 * folds else {
-            throw LSRError(.invalidArgument, "tuning needs at least \(2 * folds) queries, got \(vectors.count)", field: "queries")
+        let queryCount = subject.queryCount
+        guard queryCount >= 2 * folds else {
+            throw LSRError(.invalidArgument, "tuning needs at least \(2 * folds) queries, got \(queryCount)", field: "queries")
         }
         let started = ContinuousClock.now
-        progress?("exact top-\(k) of \(vectors.count) queries")
-        let exact = try index.searchCountingWork(vectors, parameters: SearchParameters(k: k), method: .exact, threads: threads)
-        let truth = exact.hits.map { $0.map(\.document) }
-        var points: [TuningPoint] = [TuningPoint(method: .exact, queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: vectors.count),
-                                                 costs: exact.work.map(\.estimatedNanoseconds), margin: margin)]
+        progress?("exact top-\(k) of \(queryCount) queries")
+        let exact = try subject.searchCountingWork(SearchParameters(k: k), .exact, threads: threads)
+        let truth = exact.hits
+        var points: [TuningPoint] = [TuningPoint(method: .exact, queryCut: 0, heapFactor: 0, recalls: [Double](repeating: 1, count: queryCount),
+                                                 costs: exact.costs, margin: margin)]
 
         func evaluate(_ queryCut: Int, _ heapFactor: Float) throws -> TuningPoint {
             if let known = points.first(where: { $0.queryCut == queryCut && $0.heapFactor == heapFactor && $0.method == .approximate }) { return known }
-            let run = try index.searchCountingWork(vectors, parameters: SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), threads: threads)
-            let recalls = try zip(run.hits, truth).map { try RecallAgainstExact.recall(approximate: $0.0.map(\.document), exact: $0.1, k: k) }
+            let run = try subject.searchCountingWork(SearchParameters(k: k, queryCut: queryCut, heapFactor: heapFactor), .approximate, threads: threads)
+            let recalls = try zip(run.hits, truth).map { try RecallAgainstExact.recall(approximate: $0.0, exact: $0.1, k: k) }
             let point = TuningPoint(method: .approximate, queryCut: queryCut, heapFactor: heapFactor, recalls: recalls,
-                                    costs: run.work.map(\.estimatedNanoseconds), margin: margin)
+                                    costs: run.costs, margin: margin)
             points.append(point)
             return point
         }
 
         // Coarse pass: per query cut, heap factors from fast to accurate until every target is
         // cleared. An index without summaries is searched exactly whatever the setting.
-        let longest = vectors.map(\.components.count).max() ?? 1
+        let longest = subject.longestQuery
         var queryCuts = Tuner.queryCuts.filter { $0 < longest }
         if let first = Tuner.queryCuts.first(where: { $0 >= longest }) { queryCuts.append(first) }
-        if index.metadata.blockedPostingCount == 0 { queryCuts = [] }
+        if !subject.hasBlocks { queryCuts = [] }
         let highest = targets.last!
         var cheapestClearing = [Double](repeating: .infinity, count: targets.count)
         var idleQueryCuts = 0
@@ -188,15 +210,14 @@ public struct Tuner: Sendable {
         // Selection.
         var measured: [String: Double] = [:]
         func time(_ point: TuningPoint) throws -> Double {
-            let result = try index.search(vectors, parameters: point.parameters(k: k), method: point.searchMethod, threads: 1)
-            return result.wallSeconds / Double(vectors.count) * 1e6
+            try subject.wallSeconds(point.parameters(k: k), point.searchMethod) / Double(queryCount) * 1e6
         }
         if selection == .measuredTime {
             let unique = Dictionary(grouping: candidatesByTarget.joined(), by: \.key).values.map { $0[0] }.sorted { $0.key < $1.key }
             progress?("timing \(unique.count) candidates on one thread")
             // Pages the page cache dropped during the recall runs (say the tails, which only
             // exact search reads) would be read from disk inside some candidate's timing.
-            if preloadsBeforeTiming { index.preload() }
+            if preloadsBeforeTiming { subject.preload() }
             if let first = unique.first { _ = try time(first) }  // warm the caches
             for round in 0 ..< Tuner.timingRounds {
                 for point in round % 2 == 0 ? unique : unique.reversed() {
@@ -204,7 +225,7 @@ public struct Tuner: Sendable {
                 }
             }
         }
-        let folds = crossValidationFolds(count: vectors.count)
+        let folds = crossValidationFolds(count: queryCount)
         var chosen = candidatesByTarget.map { candidates in
             selection == .measuredTime ? candidates.min { measured[$0.key]! < measured[$1.key]! }! : candidates[0]
         }
@@ -223,11 +244,11 @@ public struct Tuner: Sendable {
                 crossValidatedRecall: crossValidatedRecall(target: target, points: points, folds: folds), meanMicroseconds: microseconds))
         }
         let result = SearchPresets(
-            k: k, index: index.identity, queries: vectors.count, queriesFile: queriesFile, seed: seed,
+            k: k, index: subject.identity.index, shards: subject.identity.shards, queries: queryCount, queriesFile: queriesFile, seed: seed,
             method: "recall@\(k) vs exact search, mean over the tuning queries less \(margin) standard error(s); "
                 + "fastest \(selection == .measuredTime ? "measured on one thread" : "by the work estimate") among candidates within \(Int(((Tuner.candidateCostSlack - 1) * 100).rounded()))% of the cheapest estimate; "
                 + "\(self.folds)-fold cross-validated recall",
-            created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, plannerVersion: index.plannerVersion,
+            created: ISO8601DateFormatter().string(from: Date()), lsrVersion: lsrVersion, plannerVersion: subject.plannerVersion,
             presets: presets)
         return TuningResult(
             presets: result, points: points.map(\.summary), measuredMicroseconds: measured,

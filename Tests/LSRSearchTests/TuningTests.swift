@@ -112,6 +112,66 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(costs, costs.sorted())
     }
 
+    /// A sharded collection is tuned as a whole: its presets name it and every shard, reach
+    /// their targets on the collection's merged results for unseen queries, serve a server of
+    /// some shards, and are refused once a shard is not the one they were tuned on.
+    func testACollectionIsTunedAsAWholeAndItsPresetsBelongToIt() throws {
+        let documents = SyntheticCollection(seed: 41, count: 12000, dimension: 200, meanLength: 20)
+        let input = directory.write(documents.jsonl(), to: "docs.jsonl")
+        let configuration = BuildConfiguration(pruning: .globalThreshold(nPostings: 200, maxFraction: 1.5), seed: 41)
+        try ShardedIndexBuilder(configuration: configuration, shardCount: 2).build(input: try VectorFileReader(path: input), outputPath: directory.file("c"))
+        let collection = try ShardedIndex(path: directory.file("c"))
+        func queries(seed: UInt64) throws -> ShardedQuerySet {
+            let set = SyntheticCollection(seed: seed, count: 200, dimension: 200, meanLength: 12, idPrefix: "q\(seed)-", skew: 1.5)
+            return try collection.readQueries(path: directory.write(set.jsonl(), to: "q\(seed).jsonl"))
+        }
+        let tuner = Tuner(targets: [0.5, 0.8], k: 10, threads: 2, seed: 5, selection: .workModel)
+        let result = try tuner.tune(collection: collection, queries: try queries(seed: 42))
+        let presets = result.presets
+        XCTAssertEqual(presets.shards, collection.shards.map(\.identity))
+        XCTAssertEqual(presets.index, collection.identity)
+        XCTAssertNil(try collection.presets())
+        try collection.store(presets)
+        XCTAssertEqual(try collection.presets(), presets)
+        XCTAssertEqual(try tuner.tune(collection: collection, queries: try queries(seed: 42)).presets.presets, presets.presets, "deterministic")
+
+        let test = try queries(seed: 43)
+        let truth = try collection.search(test, parameters: SearchParameters(k: 10), method: .exact).hits.map { $0.map(\.document) }
+        var approximate = 0
+        for preset in presets.presets {
+            let hits = try collection.search(test, parameters: preset.parameters(k: 10), method: preset.searchMethod).hits
+            let recall = try RecallAgainstExact.meanRecall(approximate: hits.map { $0.map(\.document) }, exact: truth, k: 10)
+            XCTAssertGreaterThanOrEqual(recall, preset.targetRecall - 0.01, "\(preset)")
+            if preset.method == .approximate && recall < 1 { approximate += 1 }
+        }
+        XCTAssertGreaterThan(approximate, 0, "the check above means something only for an approximate preset: \(presets.presets)")
+
+        // A server of some shards uses the collection's presets, and cannot tune.
+        let server = try ShardedIndex(path: directory.file("c"), serving: [1])
+        XCTAssertEqual(try server.presets(), presets)
+        XCTAssertNil(server.identity)
+        XCTAssertThrowsError(try tuner.tune(collection: server, queries: try server.readQueries(path: directory.file("q43.jsonl")))) {
+            XCTAssertEqual(($0 as! LSRError).code, .invalidArgument)
+        }
+        // Presets of a collection are not an index's.
+        try collection.shards[0].store(presets)
+        XCTAssertThrowsError(try collection.shards[0].presets()) { XCTAssertEqual(($0 as! LSRError).code, .corruptIndex) }
+        // Shard 1 rebuilt (same documents, other clusters): the collection and a server of shard
+        // 1 refuse the presets, a server of shard 0 still uses them.
+        var reseeded = configuration
+        reseeded.seed = 7
+        try ShardedIndexBuilder(configuration: reseeded, shardCount: 2).build(input: try VectorFileReader(path: input), outputPath: directory.file("other"))
+        let shard1 = directory.file("c/shard-0001/index.lsr")
+        try FileManager.default.removeItem(atPath: shard1)
+        try FileManager.default.copyItem(atPath: directory.file("other/shard-0001/index.lsr"), toPath: shard1)
+        for serving in [nil, [1]] as [[Int]?] {
+            XCTAssertThrowsError(try ShardedIndex(path: directory.file("c"), serving: serving).presets()) {
+                XCTAssertTrue("\($0)".contains("another collection"), "\($0)")
+            }
+        }
+        XCTAssertEqual(try ShardedIndex(path: directory.file("c"), serving: [0]).presets(), presets)
+    }
+
     func testTunerRejectsBadSettings() {
         for tuner in [Tuner(targets: [0]), Tuner(targets: [1.5]), Tuner(targets: []), Tuner(k: 0), Tuner(folds: 1), Tuner(margin: -1)] {
             XCTAssertThrowsError(try tuner.validate()) { XCTAssertEqual(($0 as! LSRError).code, .invalidArgument) }

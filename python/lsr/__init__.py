@@ -9,7 +9,7 @@ in Swift.
 
 Every failure raises `lsr.Error` with lsr's one-line message (file, line, field).
 """
-import ctypes, json, math, os, tempfile
+import ctypes, json, math, numbers, os, tempfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -52,6 +52,8 @@ def _load():
                                      c.POINTER(c.c_void_p)]),
         "lsr_collection_open_shards": (c.c_void_p, [c.c_char_p, c.c_void_p, c.c_int64, c.POINTER(c.c_void_p)]),
         "lsr_index_preload": (c.c_int32, [c.c_void_p, c.POINTER(c.c_int32), c.POINTER(c.c_void_p)]),
+        "lsr_index_preset": (c.c_int32, [c.c_void_p, c.c_double, c.c_int64, c.POINTER(c.c_int32), c.POINTER(c.c_int64),
+                                         c.POINTER(c.c_float), c.POINTER(c.c_void_p)]),
         "lsr_index_shards": (c.c_int32, [c.c_void_p, c.c_void_p, c.c_int64, c.POINTER(c.c_int64), c.POINTER(c.c_int64),
                                          c.POINTER(c.c_void_p)]),
         "lsr_collection_manifest": (c.c_int32, [c.c_char_p, c.POINTER(c.c_void_p), c.POINTER(c.c_void_p)]),
@@ -215,6 +217,25 @@ class Index:
             raise Error(f"threads must be ≥ 1, got {threads}")
         return (int(k), int(query_cut or 0), float(heap_factor or 0), _METHODS[method], int(threads or 0))
 
+    def preset(self, target_recall, k=10):
+        """The search settings `lsr tune` stored for recall@k `target_recall` (the preset of
+        the lowest tuned target at or above it), as `search` takes them: a dict with "method"
+        ("approximate" or "exact"), "query_cut" and "heap_factor" (None for exact search).
+        Raises lsr.Error when the index (or collection) has no presets, they are damaged or
+        stale, were tuned for another k, or only for lower targets."""
+        if isinstance(target_recall, (bool, str, bytes)) or not isinstance(target_recall, numbers.Real) or not 0 < target_recall <= 1:
+            raise Error(f"target_recall must be a number in (0, 1], got {target_recall!r}")
+        self._settings(k, None, None, "approximate", None)
+        method, query_cut, heap_factor = ctypes.c_int32(), ctypes.c_int64(), ctypes.c_float()
+        _call(_lib.lsr_index_preset, self._open, float(target_recall), int(k), ctypes.byref(method), ctypes.byref(query_cut),
+              ctypes.byref(heap_factor))
+        if method.value == 1:
+            return {"method": "exact", "query_cut": None, "heap_factor": None}
+        return {"method": "approximate", "query_cut": int(query_cut.value), "heap_factor": float(heap_factor.value)}
+
+    def _chosen(self, target_recall, k, query_cut, heap_factor, method):
+        return _chosen_settings(self.preset, target_recall, k, query_cut, heap_factor, method)
+
     def _ids(self, positions):
         """External ids (object array) of document positions (-1: "")."""
         flat = np.ascontiguousarray(positions, dtype=np.int64).ravel()
@@ -224,20 +245,23 @@ class Index:
         names[:] = _split(buffer, size.value)
         return names.reshape(positions.shape)
 
-    def search(self, queries, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None, *,
-               vocabulary=None, query_ids=None, return_query_ids=False):
+    def search(self, queries, k=10, query_cut=None, heap_factor=None, method=None, threads=None, *,
+               vocabulary=None, query_ids=None, return_query_ids=False, target_recall=None):
         """Searches `queries`: a `scipy.sparse.csr_matrix` (columns named by `vocabulary`, a list
         of tokens), a list of `{token: weight}` dicts, or a path to a query file (any format
         `lsr search --queries` reads; binary queries take `vocabulary` as a file path and
-        `query_ids`). `method` is "approximate" (the default: Seismic's skip-ahead search, or
+        `query_ids`). `method` is "approximate" (None, the default: Seismic's skip-ahead search, or
         exact search where the planner estimates it cheaper), "exact" or "brute_force";
         `query_cut` and `heap_factor` default to lsr's defaults; `threads` to every core.
+        `target_recall` (instead of `query_cut`, `heap_factor` and `method`) searches with the
+        preset `lsr tune` stored for that recall@k target (see `preset`).
 
         Returns `(ids, scores)`, NumPy arrays of shape (queries, k) in query order: `ids` of
         dtype object holding the external document ids (str), `scores` float32; rows with
         fewer than k hits are padded with "" and -inf. With `return_query_ids=True` (for a path,
         whose rows are the file's queries in file order), returns `(query_ids, ids, scores)`.
         """
+        query_cut, heap_factor, method = self._chosen(target_recall, k, query_cut, heap_factor, method)
         names, positions, scores = self._search(queries, k, query_cut, heap_factor, method, threads, vocabulary, query_ids,
                                                 return_query_ids)
         ids = self._ids(positions)
@@ -277,9 +301,11 @@ class Index:
             raise Error(f"{path}: a query id holds a NUL character")
         return names, positions.reshape(rows, k), values.reshape(rows, k)
 
-    def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None):
+    def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method=None, threads=None, *, target_recall=None):
         """Searches text queries (a string or a list of strings) with the index's stored text
-        query encoder (`lsr add-encoder`, or a BM25 index); returns `(ids, scores)` as `search`."""
+        query encoder (`lsr add-encoder`, or a BM25 index); returns `(ids, scores)` as `search`
+        (`target_recall` as there)."""
+        query_cut, heap_factor, method = self._chosen(target_recall, k, query_cut, heap_factor, method)
         positions, scores = self._search_text(texts, k, query_cut, heap_factor, method, threads)
         return self._ids(positions), scores
 
@@ -304,6 +330,17 @@ class Index:
         if not found.value:
             raise KeyError(id)
         return _take_string(content)
+
+
+def _chosen_settings(preset_of, target_recall, k, query_cut, heap_factor, method):
+    """(query_cut, heap_factor, method): as given (method None: "approximate"), or
+    `preset_of(target_recall, k)`'s."""
+    if target_recall is None:
+        return query_cut, heap_factor, method or "approximate"
+    if query_cut is not None or heap_factor is not None or method is not None:
+        raise Error("target_recall chooses the search settings: leave out query_cut, heap_factor and method")
+    preset = preset_of(target_recall, k)
+    return preset["query_cut"], preset["heap_factor"], preset["method"]
 
 
 def _merge_top_k(positions, scores, k):

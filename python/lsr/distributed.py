@@ -114,6 +114,13 @@ class _ShardServer:
         positions, scores = self.index._search_text(texts, *settings)
         return None, positions, scores, self.index._ids(positions)
 
+    def preset(self, target_recall, k):
+        """`lsr.Index.preset` of the served shards (the collection's presets), or lsr's message."""
+        try:
+            return self.index.preset(target_recall, k)
+        except lsr.Error as error:
+            return str(error)
+
     def document(self, id):
         try:
             return True, self.index.document(id)
@@ -170,9 +177,22 @@ class Index:
             raise lsr.Error(f"{self.path}: the index is closed")
         return self._servers
 
-    def search(self, queries, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None, *,
-               vocabulary=None, query_ids=None, return_query_ids=False):
+    def preset(self, target_recall, k=10):
+        """`lsr.Index.preset` of the collection: every server checks the presets against the
+        shards it serves (one rebuilt since tuning voids them), and they must agree."""
+        answers = ray.get([server.preset.remote(target_recall, k) for server in self._live()])
+        for answer in answers:
+            if isinstance(answer, str):
+                raise lsr.Error(answer)
+        return answers[0]
+
+    def _chosen(self, target_recall, k, query_cut, heap_factor, method):
+        return lsr._chosen_settings(self.preset, target_recall, k, query_cut, heap_factor, method)
+
+    def search(self, queries, k=10, query_cut=None, heap_factor=None, method=None, threads=None, *,
+               vocabulary=None, query_ids=None, return_query_ids=False, target_recall=None):
         """`lsr.Index.search` over the served collection: the same arguments and results."""
+        query_cut, heap_factor, method = self._chosen(target_recall, k, query_cut, heap_factor, method)
         settings = (k, query_cut, heap_factor, method, threads or self._threads)
         lsr.Index._settings(*settings)  # refuses bad settings before anything is sent
         if isinstance(queries, (str, os.PathLike)):
@@ -184,8 +204,9 @@ class Index:
         ids, scores = self._merge(parts, k)
         return (parts[0][0], ids, scores) if return_query_ids else (ids, scores)
 
-    def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method="approximate", threads=None):
+    def search_text(self, texts, k=10, query_cut=None, heap_factor=None, method=None, threads=None, *, target_recall=None):
         """`lsr.Index.search_text` over the served collection."""
+        query_cut, heap_factor, method = self._chosen(target_recall, k, query_cut, heap_factor, method)
         settings = (k, query_cut, heap_factor, method, threads or self._threads)
         lsr.Index._settings(*settings)
         texts = [texts] if isinstance(texts, str) else list(texts)

@@ -53,6 +53,8 @@ def test_ray_build_and_search_equal_the_local_collection(cluster, tmp_path):
                 index.document("no such document")
             with pytest.raises(lsr.Error, match="k must be"):
                 index.search(vectors, k=0)
+            with pytest.raises(lsr.Error, match="no presets"):
+                index.search(vectors, target_recall=0.9)
     with pytest.raises(lsr.Error, match="already exists"):
         lsr.distributed.build(CORPUS, distributed, shards=2)
     lsr.build(CORPUS, str(tmp_path / "single"), threads=1)
@@ -63,6 +65,33 @@ def test_ray_build_and_search_equal_the_local_collection(cluster, tmp_path):
         lsr.distributed.Index(local)
     with pytest.raises(lsr.Error, match="servers must be"):
         lsr.distributed.Index(distributed, servers=4)
+
+
+def test_target_recall_uses_the_collections_presets(cluster, cli, skewed, tmp_path):
+    """Every server checks the collection's presets against its own shards: search with
+    `target_recall=` equals lsr.Index's with the preset's settings, and fails once a shard is
+    not the one tuned on, whichever server holds it."""
+    matrix, vocabulary, queries = skewed
+    path = str(tmp_path / "tuned")
+    lsr.build(matrix, path, vocabulary=vocabulary, shards=2, threads=1, n_postings=150)
+    with lsr.distributed.Index(path, servers=2) as index:
+        with pytest.raises(lsr.Error, match="no presets"):
+            index.search(queries, target_recall=0.5)
+    cli("tune", "--index", path, "--queries", queries, "--target-recall", "0.5", "--threads", "2", "--selection", "model")
+    with lsr.distributed.Index(path, servers=2) as index, lsr.Index(path) as local:
+        preset = index.preset(0.5)
+        assert preset == local.preset(0.5) and preset["method"] == "approximate", preset
+        got = index.search(queries, k=10, target_recall=0.5)
+        want = local.search(queries, k=10, **{name: value for name, value in preset.items() if value is not None})
+        assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
+    # Shard 1 rebuilt from other documents of the same count: the server holding it refuses.
+    other = str(tmp_path / "other")
+    lsr.build(matrix[::-1], other, vocabulary=vocabulary, shards=2, threads=1, n_postings=150)
+    os.remove(os.path.join(path, "shard-0001", "index.lsr"))
+    os.link(os.path.join(other, "shard-0001", "index.lsr"), os.path.join(path, "shard-0001", "index.lsr"))
+    with lsr.distributed.Index(path, servers=2) as index:
+        with pytest.raises(lsr.Error, match="another collection"):
+            index.preset(0.5)
 
 
 def test_ray_build_of_in_memory_documents(cluster, tmp_path):

@@ -18,12 +18,6 @@ QRELS = os.path.join(REPOSITORY, "Queries/sample/qrels/test.tsv")
 FIXTURE = os.path.join(REPOSITORY, "Indexes/compat/v2")
 
 
-def cli(*arguments):
-    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPOSITORY, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    return subprocess.run([os.path.join(binary, "lsr"), *arguments], check=True, capture_output=True, text=True).stdout
-
-
 def read_run(path):
     """{query: [(document, float32 score)]} in rank order, from a TREC run."""
     run = {}
@@ -48,7 +42,7 @@ def index(tmp_path_factory):
 
 
 @pytest.mark.parametrize("method,extra", [("approximate", []), ("exact", ["--exact"]), ("brute_force", ["--brute-force"])])
-def test_results_equal_the_command_line(index, tmp_path, method, extra):
+def test_results_equal_the_command_line(cli, index, tmp_path, method, extra):
     run = tmp_path / "cli.run"
     cli("search", "--index", index.path, "--queries", QUERIES, "--k", "10", "--threads", "1", "--output", str(run), *extra)
     expected = read_run(run)
@@ -135,7 +129,7 @@ def test_documents_and_text(index):
         index.search_text("vitamin b12")
 
 
-def test_text_queries_equal_the_command_line(tmp_path):
+def test_text_queries_equal_the_command_line(cli, tmp_path):
     with open(os.path.join(FIXTURE, "text-queries.jsonl")) as lines:
         texts = [json.loads(line) for line in lines]
     run = tmp_path / "text.run"
@@ -159,7 +153,7 @@ def test_build_reports_progress(tmp_path):
     assert {stage for stage, _, _ in seen} <= {"reading vectors", "inverting", "clustering blocks", "writing index"}
 
 
-def test_evaluate_equals_lsr_eval(index, tmp_path):
+def test_evaluate_equals_lsr_eval(cli, index, tmp_path):
     run = tmp_path / "run"
     cli("search", "--index", index.path, "--queries", QUERIES, "--k", "100", "--threads", "1", "--output", str(run))
     expected = json.loads(cli("eval", "metrics", "--run", str(run), "--qrels", QRELS, "--metrics", "ndcg@10,recall@100,mrr",
@@ -229,6 +223,45 @@ def test_build_options_of_value_one_and_zero(tmp_path):
     lsr.build(CORPUS, path, threads=1, seed=0, min_cluster_size=1, summary_energy=1.0, n_postings=1000, summaries="always")
     with lsr.Index(path) as built:
         assert len(built) == 1000
+
+
+def test_target_recall_searches_with_the_stored_preset(cli, skewed, tmp_path):
+    """`target_recall=` resolves to the preset `lsr tune` stored (index or collection) and
+    searches exactly as those settings do; without presets it is a clear error."""
+    matrix, vocabulary, queries = skewed
+    for shards in (None, 2):
+        path = str(tmp_path / f"tuned{shards}")
+        lsr.build(matrix, path, vocabulary=vocabulary, threads=2, n_postings=150, **({"shards": shards} if shards else {}))
+        with lsr.Index(path) as opened:
+            with pytest.raises(lsr.Error, match="no presets: run `lsr tune"):
+                opened.search(queries, target_recall=0.8)
+            cli("tune", "--index", path, "--queries", queries, "--target-recall", "0.5,0.8,0.95", "--threads", "2", "--selection", "model")
+            stored = json.loads(open(os.path.join(path, "presets")).read().split("\n", 1)[1])["presets"]
+            assert "approximate" in [p["method"] for p in stored], (shards, stored)
+            for target, expected in ((0.5, stored[0]), (0.6, stored[1]), (0.8, stored[1]), (0.95, stored[2])):
+                preset = opened.preset(target)
+                if expected["method"] == "exact":
+                    assert preset == {"method": "exact", "query_cut": None, "heap_factor": None}, (shards, target)
+                else:
+                    assert preset == {"method": "approximate", "query_cut": expected["query_cut"],
+                                      "heap_factor": pytest.approx(expected["heap_factor"])}, (shards, target)
+                settings = {name: value for name, value in preset.items() if value is not None}
+                got, want = opened.search(queries, k=10, target_recall=target), opened.search(queries, k=10, **settings)
+                assert (got[0] == want[0]).all() and (got[1] == want[1]).all(), (shards, target)
+            assert opened.preset(np.float32(0.8)) == opened.preset(0.8)
+            with pytest.raises(lsr.Error, match="no preset reaches recall 0.99"):
+                opened.preset(0.99)
+            with pytest.raises(lsr.Error, match="tuned for k=10, not 5"):
+                opened.search(queries, k=5, target_recall=0.8)
+            for chosen in ({"query_cut": 3}, {"heap_factor": 0.9}, {"method": "approximate"}, {"method": "exact"}):
+                with pytest.raises(lsr.Error, match="leave out query_cut"):
+                    opened.search(queries, target_recall=0.8, **chosen)
+            for bad in (1.5, 0, "0.9", True):
+                with pytest.raises(lsr.Error, match="target_recall must be"):
+                    opened.preset(bad)
+        if shards:
+            with lsr.Index(path, shards=[1]) as server, lsr.Index(path) as whole:
+                assert server.preset(0.8) == whole.preset(0.8)
 
 
 def test_sharded_collection_equals_one_index(index, tmp_path):
