@@ -15,5 +15,6 @@ let package = Package(
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzDenseMatrix", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
         .executableTarget(name: "FuzzCollectionManifest", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
+        .executableTarget(name: "FuzzPresets", dependencies: ["FuzzSupport", .product(name: "LSR", package: "lsr")]),
     ]
 )
